@@ -1,0 +1,244 @@
+//! Discovery: from a folder to ordered, parsed, checksummed migrations.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use migrate_core::{Directives, Migration, Script};
+
+use crate::checksum::checksum;
+use crate::diagnostic::{Diagnostic, Location};
+use crate::naming::{parse_file_name, parse_folder_name, FileKind};
+use crate::sql::statements;
+
+/// A migration read from a folder, with the files it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The migration, exactly as the macro embeds it.
+    pub migration: Migration,
+    /// Its up script's file.
+    pub up_file: SourceFile,
+    /// Its down script's file, if it has one.
+    pub down_file: Option<SourceFile>,
+}
+
+/// Where a script was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// As messages show it: relative to the crate root, e.g. `migrations/0001_init.sql`.
+    pub display: String,
+    /// The absolute path, for the compiler to track.
+    pub path: PathBuf,
+}
+
+/// One file found in the folder, before grouping by version.
+struct Found {
+    version: u64,
+    name: String,
+    kind: FileKind,
+    file: SourceFile,
+}
+
+/// Reads every migration in `base/dir`, ordered by version.
+///
+/// All problems are reported together, so that one build shows every bad
+/// file rather than one per build.
+pub fn read_folder(base: &Path, dir: &str) -> Result<Vec<Source>, Vec<Diagnostic>> {
+    let folder = base.join(dir);
+    if !folder.is_dir() {
+        let problem = if folder.exists() { "is not a folder" } else { "does not exist" };
+        return Err(vec![Diagnostic::file(dir, format!("the migrations folder {problem}"))
+            .note(format!("looked for {}", folder.display()))
+            .help("the path is relative to the crate root, the folder that holds Cargo.toml")]);
+    }
+
+    let mut errors = Vec::new();
+    let found = find_files(&folder, dir, &mut errors);
+    let mut by_version: BTreeMap<u64, Vec<Found>> = BTreeMap::new();
+    for file in found {
+        by_version.entry(file.version).or_default().push(file);
+    }
+    let mut sources = Vec::new();
+    for (version, files) in by_version {
+        match pair_scripts(version, files).and_then(read_source) {
+            Ok(source) => sources.push(source),
+            Err(mut problems) => errors.append(&mut problems),
+        }
+    }
+    if errors.is_empty() && sources.is_empty() {
+        errors.push(
+            Diagnostic::file(dir, "the folder holds no migrations")
+                .help("add one, such as `0001_create_users.sql`; see the forms listed in the README"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(sources)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every migration script in the folder, in file-name order.
+fn find_files(folder: &Path, dir: &str, errors: &mut Vec<Diagnostic>) -> Vec<Found> {
+    let entries = match fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) => {
+            errors.push(Diagnostic::file(dir, format!("cannot read the folder: {error}")));
+            return Vec::new();
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|entry| entry.file_name());
+
+    let mut found = Vec::new();
+    for entry in entries {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.starts_with('.') {
+            continue;
+        }
+        let display = format!("{}/{file_name}", dir.trim_end_matches('/'));
+        let path = entry.path();
+        if path.is_dir() {
+            found_in_folder(&path, &file_name, &display, &mut found, errors);
+        } else if file_name.ends_with(".sql") {
+            match parse_file_name(&file_name) {
+                Ok(parsed) => found.push(Found {
+                    version: parsed.version,
+                    name: parsed.name,
+                    kind: parsed.kind,
+                    file: SourceFile { display, path },
+                }),
+                Err(why) => errors.push(
+                    Diagnostic::file(display, "this looks like a migration, but its name does not parse")
+                        .note(why),
+                ),
+            }
+        }
+    }
+    found
+}
+
+/// A diesel-style folder: `<version>_<name>/up.sql` and `down.sql`. Other
+/// folders are not migrations and are left alone.
+fn found_in_folder(
+    path: &Path,
+    folder_name: &str,
+    display: &str,
+    found: &mut Vec<Found>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let scripts: Vec<_> = [("up.sql", FileKind::Up), ("down.sql", FileKind::Down)]
+        .into_iter()
+        .filter(|(file, _)| path.join(file).is_file())
+        .collect();
+    let parsed = parse_folder_name(folder_name);
+    match (&parsed, scripts.is_empty()) {
+        (Err(_), true) => {}
+        (Ok(_), true) => errors.push(
+            Diagnostic::file(display, "this folder is named like a migration but holds no `up.sql`")
+                .help("put the migration's SQL in `up.sql` (and its revert in `down.sql`)"),
+        ),
+        (Err(why), false) => errors.push(
+            Diagnostic::file(display, "this looks like a migration folder, but its name does not parse")
+                .note(why),
+        ),
+        (Ok((version, name)), false) => {
+            for (file, kind) in scripts {
+                found.push(Found {
+                    version: *version,
+                    name: name.clone(),
+                    kind,
+                    file: SourceFile {
+                        display: format!("{display}/{file}"),
+                        path: path.join(file),
+                    },
+                });
+            }
+        }
+    }
+}
+
+/// The up and down script of one version, or why they do not make a migration.
+fn pair_scripts(version: u64, files: Vec<Found>) -> Result<(Found, Option<Found>), Vec<Diagnostic>> {
+    let (mut ups, mut downs): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|file| file.kind == FileKind::Up);
+    let mut errors = Vec::new();
+    for extra in ups.iter().skip(1).chain(downs.iter().skip(1)) {
+        errors.push(
+            Diagnostic::file(&extra.file.display, format!("version {version} is used twice"))
+                .note(format!("`{}` has the same version", ups.first().unwrap_or(&downs[0]).file.display))
+                .help("every migration needs a version of its own: renumber one of them"),
+        );
+    }
+    if ups.is_empty() {
+        let down = &downs[0].file;
+        let up_name = down.display.replace(".down.sql", ".up.sql").replace("/down.sql", "/up.sql");
+        errors.push(
+            Diagnostic::file(&down.display, "this down script has no up script")
+                .help(format!("add `{up_name}` with the SQL that applies the migration, or delete the down script")),
+        );
+    } else if let Some(down) = downs.first().filter(|down| down.name != ups[0].name) {
+        errors.push(
+            Diagnostic::file(&down.file.display, "this down script has no up script of the same name")
+                .note(format!("`{}` has version {version} but the description `{}`", ups[0].file.display, ups[0].name))
+                .help("give the up and the down script the same description"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let up = ups.swap_remove(0);
+    Ok((up, downs.pop()))
+}
+
+fn read_source((up, down): (Found, Option<Found>)) -> Result<Source, Vec<Diagnostic>> {
+    let up_script = read_script(&up.file, "the migration");
+    let down_script = down.as_ref().map(|down| read_script(&down.file, "the down script"));
+    let (up_script, down_script) = match (up_script, down_script.transpose()) {
+        (Ok(up), Ok(down)) => (up, down),
+        (up, down) => return Err(up.err().into_iter().chain(down.err()).collect()),
+    };
+    let checksum = checksum(up_script.sql());
+    Ok(Source {
+        migration: Migration::new(up.version, up.name, up_script, down_script, checksum),
+        up_file: up.file,
+        down_file: down.map(|down| down.file),
+    })
+}
+
+/// Reads one script: UTF-8, not empty, with valid directives.
+fn read_script(file: &SourceFile, what: &str) -> Result<Script, Diagnostic> {
+    let bytes = fs::read(&file.path)
+        .map_err(|error| Diagnostic::file(&file.display, format!("cannot read the file: {error}")))?;
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        let lossy = String::from_utf8_lossy(error.as_bytes());
+        Diagnostic::at(&file.display, &lossy, offset, "the file is not valid UTF-8")
+            .help("SQLite reads SQL as UTF-8: save the file as UTF-8")
+    })?;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(without_bom) => without_bom.to_string(),
+        None => text,
+    };
+    if let Some(offset) = text.find('\0') {
+        return Err(Diagnostic::at(&file.display, &text, offset, "the file holds a NUL byte")
+            .help("SQLite stops reading SQL at a NUL byte: remove it"));
+    }
+    if statements(&text).is_empty() {
+        let help = if what == "the down script" {
+            "write the SQL that reverts the migration, or delete the file to make the migration irreversible"
+        } else {
+            "write the migration's SQL, or delete the file"
+        };
+        return Err(Diagnostic::file(&file.display, format!("{what} is empty: it holds no SQL statement")).help(help));
+    }
+    let directives = Directives::parse(&text).map_err(|error| Diagnostic {
+        location: Some(Location {
+            line: error.line,
+            column: error.column,
+            line_text: text.lines().nth(error.line - 1).unwrap_or("").to_string(),
+        }),
+        ..Diagnostic::file(&file.display, error.message)
+    })?;
+    Ok(Script::owned(text, directives))
+}

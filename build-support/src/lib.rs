@@ -1,0 +1,60 @@
+//! The compile-time engine behind `embed_migrations!`, as plain functions.
+//!
+//! [`read_folder`] discovers and parses a migrations folder, [`validate`]
+//! executes the chain in order on an in-memory SQLite (the same bundled SQLite
+//! the runtime links), and both report problems as [`Diagnostic`]s that name
+//! the file, line and column. The proc macro only turns these results into
+//! tokens; the developer CLI prints the same diagnostics.
+//!
+//! It also holds the one-line `build.rs` helper, [`track_migrations`], that
+//! makes cargo rebuild when a migration file is added or removed.
+
+mod checksum;
+mod diagnostic;
+mod discover;
+mod naming;
+mod sql;
+mod validate;
+
+use std::path::Path;
+
+pub use checksum::{checksum, normalize_line_endings};
+pub use diagnostic::{Diagnostic, Location};
+pub use discover::{read_folder, Source};
+pub use naming::{parse_file_name, parse_folder_name, FileKind, ParsedName};
+pub use sql::{line_col, statements, Statement};
+pub use validate::{validate, Validated};
+
+/// Reads and validates a migrations folder: what `embed_migrations!` does.
+///
+/// `base` is the crate root (`CARGO_MANIFEST_DIR`); `dir` is the folder as the
+/// user wrote it, relative to `base`, and is how messages name files.
+pub fn check_folder(base: &Path, dir: &str) -> Result<(Vec<Source>, Validated), Vec<Diagnostic>> {
+    let sources = read_folder(base, dir)?;
+    let validated = validate(&sources).map_err(|diagnostic| vec![diagnostic])?;
+    Ok((sources, validated))
+}
+
+/// The `build.rs` helper: makes cargo rebuild the crate, and so re-run
+/// `embed_migrations!`, when a file is added to or removed from `dir`.
+///
+/// Editing a migration already triggers a rebuild without it; adding or
+/// removing one is invisible to the compiler unless a build script says so.
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     migrate_build_support::track_migrations("migrations");
+/// }
+/// ```
+pub fn track_migrations(dir: &str) {
+    print!("{}", track_migrations_directives(dir));
+}
+
+/// What [`track_migrations`] prints for cargo.
+///
+/// Once a build script names any path, cargo stops re-running it on every
+/// change in the package, so `build.rs` itself is named too.
+pub fn track_migrations_directives(dir: &str) -> String {
+    format!("cargo:rerun-if-changed={dir}\ncargo:rerun-if-changed=build.rs\n")
+}

@@ -1,0 +1,204 @@
+//! Migration file and folder names.
+//!
+//! Recognised, so that a project can move over without renaming:
+//! - `<version>_<description>.sql`: an up script with no down (also sqlx's form);
+//! - `<version>_<description>.up.sql` with `<version>_<description>.down.sql`;
+//! - refinery's `V<version>__<description>.sql`;
+//! - diesel's folder `<version>_<description>/` holding `up.sql` and `down.sql`,
+//!   where the version may contain dashes (`2025-09-19-140443`).
+
+/// Which script a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// An up script (`.sql`, `.up.sql`, `up.sql`).
+    Up,
+    /// A down script (`.down.sql`, `down.sql`).
+    Down,
+}
+
+/// A migration's version, description and the kind of script, read from a name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedName {
+    /// The version, as a number: migrations are ordered by it.
+    pub version: u64,
+    /// The description: `add_email` for `0003_add_email.sql`.
+    pub name: String,
+    /// Up or down.
+    pub kind: FileKind,
+}
+
+const FORMS: &str = "`<version>_<description>.sql`, `<version>_<description>.up.sql` / `.down.sql`, \
+                     or `V<version>__<description>.sql`";
+
+/// Parses the name of a `.sql` file in the migrations folder.
+///
+/// `Err` carries what is wrong with the name, for a file that ends in `.sql`
+/// and so looks like a migration but cannot be one.
+pub fn parse_file_name(file_name: &str) -> Result<ParsedName, String> {
+    let stem = file_name
+        .strip_suffix(".sql")
+        .ok_or_else(|| format!("a migration file ends in `.sql`; expected {FORMS}"))?;
+    let (stem, kind) = if let Some(stem) = stem.strip_suffix(".up") {
+        (stem, FileKind::Up)
+    } else if let Some(stem) = stem.strip_suffix(".down") {
+        (stem, FileKind::Down)
+    } else {
+        (stem, FileKind::Up)
+    };
+    if let Some(rest) = stem.strip_prefix('V') {
+        if rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return parse_refinery(rest, kind);
+        }
+    }
+    if stem.starts_with('U') && stem[1..].starts_with(|c: char| c.is_ascii_digit()) {
+        return Err("refinery's unversioned migrations (`U<n>__…`) are not supported: \
+             rename it `V<n>__<description>.sql` so it gets a place in the order"
+            .into());
+    }
+    let (version, name) = split_version(stem, '_', |c| c.is_ascii_digit())?;
+    Ok(ParsedName {
+        version: parse_version(version)?,
+        name: parse_description(name)?,
+        kind,
+    })
+}
+
+/// Parses the name of a diesel-style migration folder, `<version>_<description>`.
+pub fn parse_folder_name(folder_name: &str) -> Result<(u64, String), String> {
+    let (version, name) = split_version(folder_name, '_', |c| c.is_ascii_digit() || c == '-')
+        .map_err(|_| {
+            "a migration folder is named `<version>_<description>` \
+             (e.g. `2025-09-19-140443_create_users`) and holds `up.sql` and `down.sql`"
+                .to_string()
+        })?;
+    let digits: String = version.chars().filter(|c| *c != '-').collect();
+    Ok((parse_version(&digits)?, parse_description(name)?))
+}
+
+fn parse_refinery(rest: &str, kind: FileKind) -> Result<ParsedName, String> {
+    if kind == FileKind::Down {
+        return Err("refinery-style migrations (`V<n>__…`) have no down scripts; \
+             use `<version>_<description>.up.sql` and `.down.sql` for a reversible migration"
+            .into());
+    }
+    let Some((version, name)) = rest.split_once("__") else {
+        return Err(format!(
+            "refinery-style names separate version and description with two underscores: \
+             `V{}__<description>.sql`",
+            rest.trim_end_matches(|c: char| !c.is_ascii_digit())
+        ));
+    };
+    if !version.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("the version `{version}` is not a whole number"));
+    }
+    Ok(ParsedName {
+        version: parse_version(version)?,
+        name: parse_description(name)?,
+        kind,
+    })
+}
+
+/// Splits `<version><separator><description>`, where the version is the
+/// leading run of characters accepted by `is_version`.
+fn split_version(
+    stem: &str,
+    separator: char,
+    is_version: impl Fn(char) -> bool,
+) -> Result<(&str, &str), String> {
+    let end = stem.find(|c: char| !is_version(c)).unwrap_or(stem.len());
+    let (version, rest) = stem.split_at(end);
+    if version.is_empty() || !version.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!("the name does not start with a version number; expected {FORMS}"));
+    }
+    match rest.strip_prefix(separator) {
+        Some(name) => Ok((version, name)),
+        None if rest.is_empty() => Err(format!(
+            "the name has a version but no description; expected {FORMS}"
+        )),
+        None => Err(format!(
+            "the version must be followed by `{separator}` and a description; expected {FORMS}"
+        )),
+    }
+}
+
+fn parse_version(digits: &str) -> Result<u64, String> {
+    let version: u64 = digits.parse().map_err(|_| {
+        format!(
+            "the version {digits} does not fit in 64 bits (the largest is {}); \
+             a timestamp such as 20250919140443 fits",
+            u64::MAX
+        )
+    })?;
+    if version == 0 {
+        return Err("the version must be 1 or more: 0 means an empty database".into());
+    }
+    Ok(version)
+}
+
+fn parse_description(name: &str) -> Result<String, String> {
+    if name.trim().is_empty() {
+        return Err(format!("the name has a version but no description; expected {FORMS}"));
+    }
+    Ok(name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(name: &str) -> (u64, String, FileKind) {
+        let parsed = parse_file_name(name).unwrap();
+        (parsed.version, parsed.name, parsed.kind)
+    }
+
+    #[test]
+    fn default_forms() {
+        assert_eq!(parsed("0003_add_email.sql"), (3, "add_email".into(), FileKind::Up));
+        assert_eq!(parsed("3_add_email.up.sql"), (3, "add_email".into(), FileKind::Up));
+        assert_eq!(parsed("3_add_email.down.sql"), (3, "add_email".into(), FileKind::Down));
+        assert_eq!(
+            parsed("20250919140443_create users.sql"),
+            (20250919140443, "create users".into(), FileKind::Up)
+        );
+    }
+
+    #[test]
+    fn refinery_form() {
+        assert_eq!(parsed("V12__add_index.sql"), (12, "add_index".into(), FileKind::Up));
+        assert!(parse_file_name("V12_add_index.sql").unwrap_err().contains("two underscores"));
+        assert!(parse_file_name("U1__x.sql").unwrap_err().contains("unversioned"));
+        assert!(parse_file_name("V1__x.down.sql").unwrap_err().contains("no down"));
+    }
+
+    #[test]
+    fn diesel_folders() {
+        assert_eq!(
+            parse_folder_name("2025-09-19-140443_create_users").unwrap(),
+            (20250919140443, "create_users".into())
+        );
+        assert_eq!(parse_folder_name("7_x").unwrap(), (7, "x".into()));
+        assert!(parse_folder_name("fixtures").is_err());
+    }
+
+    #[test]
+    fn versions_are_64_bit_numbers() {
+        assert_eq!(parsed("18446744073709551615_max.sql").0, u64::MAX);
+        let err = parse_file_name("18446744073709551616_too_big.sql").unwrap_err();
+        assert!(err.contains("does not fit in 64 bits"), "{err}");
+        assert!(parse_file_name("0_zero.sql").unwrap_err().contains("1 or more"));
+    }
+
+    #[test]
+    fn names_that_do_not_parse() {
+        for (name, expected) in [
+            ("add_email.sql", "does not start with a version"),
+            ("0003.sql", "no description"),
+            ("0003_.sql", "no description"),
+            ("0003-add-email.sql", "followed by `_`"),
+            ("v3__x.sql", "does not start with a version"),
+        ] {
+            let err = parse_file_name(name).unwrap_err();
+            assert!(err.contains(expected), "{name}: {err}");
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! Directives: SQL comments at the top of a migration file that change how it
+//! is checked or applied, all spelled `-- migrate: <directive>`.
+
+use std::fmt;
+
+/// How every directive starts, after the `--` of a SQL comment.
+pub const DIRECTIVE_PREFIX: &str = "migrate:";
+
+/// One directive, as written after `-- migrate:`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Directive {
+    /// `no-transaction`: the script runs outside any transaction, alone.
+    /// For statements SQLite refuses inside one (`VACUUM`, `PRAGMA journal_mode`).
+    NoTransaction,
+    /// `foreign-keys-off`: foreign keys are switched off around the transaction
+    /// and `PRAGMA foreign_key_check` runs before commit: the SQLite 12-step
+    /// table rebuild.
+    ForeignKeysOff,
+    /// `allow <lint>`: silences one lint for this file.
+    Allow(Lint),
+}
+
+macro_rules! lints {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal,)*) => {
+        /// A check on migrations that SQLite accepts but production regrets.
+        /// Each has a stable name, used in messages and in `-- migrate: allow <name>`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Lint {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Lint {
+            /// Every lint, in a stable order.
+            pub const ALL: &'static [Lint] = &[$(Lint::$variant,)*];
+
+            /// The stable name used in messages and directives.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Lint::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+lints! {
+    /// DROP TABLE, DROP COLUMN, DELETE or UPDATE without WHERE, a rebuild that leaves out a column.
+    Destructive = "destructive",
+    /// An index that repeats another one, or the automatic index of a key.
+    RedundantIndex = "redundant-index",
+    /// `PRAGMA foreign_keys` inside a transaction, where it silently does nothing.
+    PragmaInTransaction = "pragma-in-transaction",
+    /// A statement that cannot run in a transaction, without `no-transaction`.
+    NeedsNoTransaction = "needs-no-transaction",
+    /// BEGIN / COMMIT written inside a migration the runner already wraps.
+    ExplicitTransaction = "explicit-transaction",
+    /// A table rebuild without `foreign-keys-off`.
+    RebuildForeignKeys = "rebuild-foreign-keys",
+    /// A rebuild dropping a table whose children cascade on delete.
+    RebuildCascade = "rebuild-cascade",
+    /// Triggers lost by a table rebuild.
+    RebuildLostTrigger = "rebuild-lost-trigger",
+    /// A view left referring to something renamed or dropped.
+    BrokenView = "broken-view",
+    /// A foreign key to a missing table or a column that is not unique.
+    ForeignKeyTarget = "foreign-key-target",
+    /// Rows that violate a foreign key after the migration.
+    ForeignKeyViolation = "foreign-key-violation",
+    /// `INT PRIMARY KEY`, which is not an alias of the rowid.
+    IntPrimaryKey = "int-primary-key",
+    /// A double-quoted string literal.
+    DoubleQuotedString = "double-quoted-string",
+    /// A word in a declared column type that is no type name (`TEXT NOL NULL`).
+    UnknownTypeWord = "unknown-type-word",
+    /// A foreign key child column without an index.
+    UnindexedForeignKey = "unindexed-foreign-key",
+}
+
+impl Lint {
+    /// Finds a lint by its stable name.
+    pub fn from_name(name: &str) -> Option<Lint> {
+        Lint::ALL.iter().copied().find(|lint| lint.name() == name)
+    }
+}
+
+impl fmt::Display for Lint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The directives of one script, as a small `Copy` value so that it can be
+/// embedded in a `const`.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Directives {
+    flags: u32,
+    allowed: u64,
+}
+
+const NO_TRANSACTION: u32 = 1;
+const FOREIGN_KEYS_OFF: u32 = 2;
+
+impl Directives {
+    /// No directive.
+    pub const NONE: Directives = Directives {
+        flags: 0,
+        allowed: 0,
+    };
+
+    /// Rebuilds a value from [`Directives::to_raw`]; used by the generated code.
+    #[doc(hidden)]
+    pub const fn from_raw(flags: u32, allowed: u64) -> Self {
+        Self { flags, allowed }
+    }
+
+    /// The two numbers the generated code embeds.
+    #[doc(hidden)]
+    pub const fn to_raw(self) -> (u32, u64) {
+        (self.flags, self.allowed)
+    }
+
+    /// This value with one more directive.
+    pub const fn with(mut self, directive: Directive) -> Self {
+        match directive {
+            Directive::NoTransaction => self.flags |= NO_TRANSACTION,
+            Directive::ForeignKeysOff => self.flags |= FOREIGN_KEYS_OFF,
+            Directive::Allow(lint) => self.allowed |= 1 << lint as u32,
+        }
+        self
+    }
+
+    /// `-- migrate: no-transaction` was given.
+    pub const fn no_transaction(self) -> bool {
+        self.flags & NO_TRANSACTION != 0
+    }
+
+    /// `-- migrate: foreign-keys-off` was given.
+    pub const fn foreign_keys_off(self) -> bool {
+        self.flags & FOREIGN_KEYS_OFF != 0
+    }
+
+    /// `-- migrate: allow <lint>` was given for this lint.
+    pub const fn allows(self, lint: Lint) -> bool {
+        self.allowed & (1 << lint as u32) != 0
+    }
+
+    /// Every directive set, in a stable order.
+    pub fn iter(self) -> impl Iterator<Item = Directive> {
+        let flags = [
+            (self.no_transaction(), Directive::NoTransaction),
+            (self.foreign_keys_off(), Directive::ForeignKeysOff),
+        ];
+        let flags = flags.into_iter().filter(|(set, _)| *set).map(|(_, d)| d);
+        let allowed = Lint::ALL
+            .iter()
+            .filter(move |lint| self.allows(**lint))
+            .map(|lint| Directive::Allow(*lint));
+        flags.chain(allowed)
+    }
+
+    /// Reads the directives at the top of a script.
+    ///
+    /// Directives are the `-- migrate: …` comment lines before the first line
+    /// of SQL. Unknown directives are refused rather than ignored, and so is a
+    /// directive further down, where it would silently do nothing.
+    pub fn parse(sql: &str) -> Result<Directives, DirectiveError> {
+        let mut directives = Directives::NONE;
+        let mut in_header = true;
+        for (index, line) in sql.lines().enumerate() {
+            let trimmed = line.trim_start();
+            if trimmed.is_empty() {
+                continue;
+            }
+            let Some(comment) = trimmed.strip_prefix("--") else {
+                in_header = false;
+                continue;
+            };
+            let Some(body) = directive_body(comment) else {
+                continue;
+            };
+            let column = line.len() - trimmed.len() + 1;
+            let error = |message: String| DirectiveError {
+                line: index + 1,
+                column,
+                message,
+            };
+            if !in_header {
+                return Err(error(
+                    "a directive must be at the top of the file, before any SQL; \
+                     here it would have no effect"
+                        .into(),
+                ));
+            }
+            if !comment.trim_start().starts_with(DIRECTIVE_PREFIX) {
+                return Err(error(format!(
+                    "directives are spelled `-- {DIRECTIVE_PREFIX} <directive>` (lower case)"
+                )));
+            }
+            for directive in parse_directive(body).map_err(error)? {
+                directives = directives.with(directive);
+            }
+        }
+        Ok(directives)
+    }
+}
+
+/// The text after `migrate:` in a comment, matched without regard to case so
+/// that a mis-capitalised directive is reported instead of ignored.
+fn directive_body(comment: &str) -> Option<&str> {
+    let comment = comment.trim_start();
+    let head = comment.get(..DIRECTIVE_PREFIX.len())?;
+    head.eq_ignore_ascii_case(DIRECTIVE_PREFIX)
+        .then(|| comment[DIRECTIVE_PREFIX.len()..].trim())
+}
+
+fn parse_directive(body: &str) -> Result<Vec<Directive>, String> {
+    let (word, rest) = body
+        .split_once(char::is_whitespace)
+        .map_or((body, ""), |(word, rest)| (word, rest.trim()));
+    match (word, rest) {
+        ("no-transaction", "") => Ok(vec![Directive::NoTransaction]),
+        ("foreign-keys-off", "") => Ok(vec![Directive::ForeignKeysOff]),
+        ("allow", "") => Err(format!(
+            "`allow` needs the name of a lint: one of {}",
+            lint_names()
+        )),
+        ("allow", names) => names
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                Lint::from_name(name).map(Directive::Allow).ok_or_else(|| {
+                    format!("unknown lint `{name}`; the lints are: {}", lint_names())
+                })
+            })
+            .collect(),
+        ("no-transaction" | "foreign-keys-off", _) => {
+            Err(format!("`{word}` takes no argument, found `{rest}`"))
+        }
+        _ => Err(format!(
+            "unknown directive `{body}`; the directives are: `no-transaction`, \
+             `foreign-keys-off`, `allow <lint>`"
+        )),
+    }
+}
+
+fn lint_names() -> String {
+    let names: Vec<_> = Lint::ALL.iter().map(|lint| lint.name()).collect();
+    names.join(", ")
+}
+
+impl fmt::Debug for Directives {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Directive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Directive::NoTransaction => f.write_str("no-transaction"),
+            Directive::ForeignKeysOff => f.write_str("foreign-keys-off"),
+            Directive::Allow(lint) => write!(f, "allow {lint}"),
+        }
+    }
+}
+
+/// A directive that could not be read, with its place in the script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectiveError {
+    /// 1-based line of the directive.
+    pub line: usize,
+    /// 1-based column where its comment starts.
+    pub column: usize,
+    /// What is wrong and how to write it.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_directives_from_the_header() {
+        let sql = "-- adds the index\n\n-- migrate: no-transaction\n--migrate: allow destructive, redundant-index\nVACUUM;\n";
+        let directives = Directives::parse(sql).unwrap();
+        assert!(directives.no_transaction());
+        assert!(!directives.foreign_keys_off());
+        assert!(directives.allows(Lint::Destructive));
+        assert!(directives.allows(Lint::RedundantIndex));
+        assert!(!directives.allows(Lint::IntPrimaryKey));
+        assert_eq!(directives.iter().count(), 3);
+    }
+
+    #[test]
+    fn ordinary_comments_are_not_directives() {
+        let sql = "-- migrate users to the new layout\nCREATE TABLE t (x);";
+        assert_eq!(Directives::parse(sql), Ok(Directives::NONE));
+    }
+
+    #[test]
+    fn rejects_unknown_directive_with_the_known_ones() {
+        let err = Directives::parse("-- migrate: no-transactions\nVACUUM;").unwrap_err();
+        assert_eq!((err.line, err.column), (1, 1));
+        assert!(err.message.contains("unknown directive `no-transactions`"));
+        assert!(err.message.contains("`no-transaction`"));
+    }
+
+    #[test]
+    fn rejects_unknown_lint() {
+        let err = Directives::parse("-- migrate: allow destructiv").unwrap_err();
+        assert!(err.message.contains("unknown lint `destructiv`"));
+        assert!(err.message.contains("destructive"));
+    }
+
+    #[test]
+    fn rejects_directive_after_sql() {
+        let err = Directives::parse("CREATE TABLE t (x);\n  -- migrate: no-transaction").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 3));
+        assert!(err.message.contains("at the top of the file"));
+    }
+
+    #[test]
+    fn rejects_other_capitalisation() {
+        let err = Directives::parse("-- Migrate: no-transaction").unwrap_err();
+        assert!(err.message.contains("lower case"));
+    }
+
+    #[test]
+    fn rejects_arguments_where_none_are_taken() {
+        let err = Directives::parse("-- migrate: no-transaction please").unwrap_err();
+        assert!(err.message.contains("takes no argument"));
+    }
+
+    #[test]
+    fn raw_form_round_trips() {
+        let directives = Directives::NONE
+            .with(Directive::ForeignKeysOff)
+            .with(Directive::Allow(Lint::UnindexedForeignKey));
+        let (flags, allowed) = directives.to_raw();
+        assert_eq!(Directives::from_raw(flags, allowed), directives);
+    }
+
+    #[test]
+    fn every_lint_name_is_found_again() {
+        for lint in Lint::ALL {
+            assert_eq!(Lint::from_name(lint.name()), Some(*lint));
+        }
+        assert!(Lint::ALL.len() <= 64, "lints must fit in the allowed bit set");
+    }
+}

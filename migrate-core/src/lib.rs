@@ -1,0 +1,16 @@
+//! The one definition of a migration, shared by everything in the toolkit.
+//!
+//! `migrate-build-support` reads migrations from a folder into these types,
+//! `migrate-macros` embeds them into the binary as constants of these types,
+//! and `migrate-runtime` applies them. Because all three use the same
+//! definitions, what the compiler validated is exactly what the binary runs.
+//!
+//! This crate has no dependencies: it is only data and pure parsing.
+
+mod checksum;
+mod directive;
+mod migration;
+
+pub use checksum::Checksum;
+pub use directive::{Directive, DirectiveError, Directives, Lint, DIRECTIVE_PREFIX};
+pub use migration::{Migration, Script};

@@ -1,0 +1,133 @@
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::{Checksum, Directives};
+
+/// One SQL script of a migration (its up or its down) with its directives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Script {
+    sql: Cow<'static, str>,
+    directives: Directives,
+}
+
+impl Script {
+    /// A script whose text lives in the binary; used by the generated code.
+    pub const fn embedded(sql: &'static str, directives: Directives) -> Self {
+        Self {
+            sql: Cow::Borrowed(sql),
+            directives,
+        }
+    }
+
+    /// A script read at run time (from a folder, or from a history table).
+    pub fn owned(sql: String, directives: Directives) -> Self {
+        Self {
+            sql: Cow::Owned(sql),
+            directives,
+        }
+    }
+
+    /// The SQL text, exactly as in the file (less a UTF-8 byte order mark).
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The `-- migrate: …` directives at the top of the script.
+    pub fn directives(&self) -> Directives {
+        self.directives
+    }
+}
+
+/// A migration: a version, a name, the SQL that applies it, optionally the SQL
+/// that reverts it, and the checksum of the applying SQL.
+///
+/// The `embed_migrations!` macro creates one constant of this type per file;
+/// `migrate-build-support` creates the same values from a folder at build time.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Migration {
+    version: u64,
+    name: Cow<'static, str>,
+    up: Script,
+    down: Option<Script>,
+    checksum: Checksum,
+}
+
+impl Migration {
+    /// A migration whose parts live in the binary; used by the generated code.
+    pub const fn embedded(
+        version: u64,
+        name: &'static str,
+        up: Script,
+        down: Option<Script>,
+        checksum: Checksum,
+    ) -> Self {
+        Self {
+            version,
+            name: Cow::Borrowed(name),
+            up,
+            down,
+            checksum,
+        }
+    }
+
+    /// A migration built at run time.
+    pub fn new(
+        version: u64,
+        name: impl Into<Cow<'static, str>>,
+        up: Script,
+        down: Option<Script>,
+        checksum: Checksum,
+    ) -> Self {
+        Self {
+            version,
+            name: name.into(),
+            up,
+            down,
+            checksum,
+        }
+    }
+
+    /// The version: a positive number that orders the migrations.
+    pub const fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The description from the file name, e.g. `add_email` for `0003_add_email.sql`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The script that applies the migration.
+    pub const fn up(&self) -> &Script {
+        &self.up
+    }
+
+    /// The script that reverts it, when the migration has one.
+    pub const fn down(&self) -> Option<&Script> {
+        self.down.as_ref()
+    }
+
+    /// SHA-256 of the up script with normalised line endings.
+    pub const fn checksum(&self) -> Checksum {
+        self.checksum
+    }
+}
+
+impl fmt::Debug for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migration")
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("checksum", &self.checksum)
+            .field("up", &self.up)
+            .field("down", &self.down)
+            .finish()
+    }
+}
+
+/// `3 (add_email)`: how messages name a migration.
+impl fmt::Display for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.version, self.name)
+    }
+}
