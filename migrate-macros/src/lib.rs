@@ -1,1 +1,186 @@
-pub fn x(){}
+//! The `embed_migrations!` proc macro. Use it through `migrate-runtime`,
+//! which re-exports it together with the types the expansion names.
+//!
+//! This crate only translates: reading, checking and validating the folder
+//! is done by `migrate-build-support`, whose diagnostics become compile errors.
+
+use std::path::PathBuf;
+
+use migrate_build_support::{check_folder, Diagnostic, Source};
+use migrate_core::Migration;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::LitStr;
+
+/// Checks a migrations folder at compile time and embeds it as `mod migrations`.
+///
+/// See `migrate_runtime::embed_migrations!` for the documentation.
+#[proc_macro]
+pub fn embed_migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    expand(input.into()).into()
+}
+
+fn expand(input: TokenStream) -> TokenStream {
+    let (dir, span) = match folder_argument(input) {
+        Ok(found) => found,
+        Err(error) => return error.to_compile_error(),
+    };
+    let Some(base) = crate_root() else {
+        return compile_errors(
+            &[Diagnostic::file(&dir, "CARGO_MANIFEST_DIR is not set: build the crate with cargo")],
+            span,
+        );
+    };
+    match check_folder(&base, &dir) {
+        Ok((sources, _validated)) => migrations_module(&dir, &sources),
+        Err(diagnostics) => compile_errors(&diagnostics, span),
+    }
+}
+
+/// The folder argument: a string literal, or nothing for `"migrations"`.
+fn folder_argument(input: TokenStream) -> syn::Result<(String, Span)> {
+    if input.is_empty() {
+        return Ok(("migrations".to_string(), Span::call_site()));
+    }
+    let literal: LitStr = syn::parse2(input.clone()).map_err(|_| {
+        syn::Error::new_spanned(
+            &input,
+            "embed_migrations! takes the migrations folder as a string literal, \
+             relative to the crate root: `embed_migrations!(\"migrations\")`",
+        )
+    })?;
+    Ok((literal.value(), literal.span()))
+}
+
+/// The folder the macro's path is relative to: the invoking crate's root.
+///
+/// `MIGRATE_MANIFEST_DIR` overrides it for harnesses that compile code
+/// outside the crate that owns the migrations, such as compile-fail tests.
+fn crate_root() -> Option<PathBuf> {
+    std::env::var_os("MIGRATE_MANIFEST_DIR")
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+        .map(PathBuf::from)
+}
+
+/// One `compile_error!` per diagnostic, plus an empty `mod migrations` so
+/// that the code using it does not add a cascade of unrelated errors.
+fn compile_errors(diagnostics: &[Diagnostic], span: Span) -> TokenStream {
+    let errors = diagnostics.iter().map(|diagnostic| {
+        let message = diagnostic.to_string();
+        quote::quote_spanned!(span=> ::core::compile_error!(#message);)
+    });
+    quote! {
+        #(#errors)*
+        #[allow(dead_code)]
+        mod migrations {
+            pub const MIGRATIONS: &[::migrate_runtime::Migration] = &[];
+            pub static MIGRATOR: ::migrate_runtime::Migrator = ::migrate_runtime::Migrator::new(MIGRATIONS);
+        }
+    }
+}
+
+fn migrations_module(dir: &str, sources: &[Source]) -> TokenStream {
+    let migrations = sources.iter().map(|source| migration_tokens(&source.migration));
+    let constants = sources.iter().enumerate().map(|(index, source)| {
+        let ident = constant_name(&source.migration);
+        let doc = format!("Migration {}, from `{}`.", source.migration, source.up_file.display);
+        quote! {
+            #[doc = #doc]
+            pub const #ident: &::migrate_runtime::Migration = &MIGRATIONS[#index];
+        }
+    });
+    // include_bytes! makes the compiler re-run this macro when a file changes.
+    let tracked = sources
+        .iter()
+        .flat_map(|source| std::iter::once(&source.up_file).chain(&source.down_file))
+        .map(|file| file.path.to_string_lossy().into_owned());
+    let doc = format!("The migrations of `{dir}`, checked at compile time and embedded.");
+    quote! {
+        #[doc = #doc]
+        #[allow(dead_code)]
+        mod migrations {
+            /// Every migration, ordered by version.
+            pub const MIGRATIONS: &[::migrate_runtime::Migration] = &[#(#migrations),*];
+
+            #(#constants)*
+
+            /// Applies [`MIGRATIONS`] to a database: see [`::migrate_runtime::Migrator`].
+            pub static MIGRATOR: ::migrate_runtime::Migrator = ::migrate_runtime::Migrator::new(MIGRATIONS);
+
+            #(const _: &[u8] = include_bytes!(#tracked);)*
+        }
+    }
+}
+
+fn migration_tokens(migration: &Migration) -> TokenStream {
+    let version = migration.version();
+    let name = migration.name();
+    let up = script_tokens(migration.up());
+    let down = match migration.down() {
+        Some(down) => {
+            let down = script_tokens(down);
+            quote!(::core::option::Option::Some(#down))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let checksum = migration.checksum().as_bytes().to_vec();
+    quote! {
+        ::migrate_runtime::Migration::embedded(
+            #version,
+            #name,
+            #up,
+            #down,
+            ::migrate_runtime::Checksum::from_bytes([#(#checksum),*]),
+        )
+    }
+}
+
+fn script_tokens(script: &migrate_core::Script) -> TokenStream {
+    let sql = script.sql();
+    let (flags, allowed) = script.directives().to_raw();
+    quote! {
+        ::migrate_runtime::Script::embedded(#sql, ::migrate_runtime::Directives::from_raw(#flags, #allowed))
+    }
+}
+
+/// `V3_ADD_EMAIL` for migration 3 `add_email`: the version keeps it unique.
+fn constant_name(migration: &Migration) -> syn::Ident {
+    let mut name = String::new();
+    for c in migration.name().chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_uppercase());
+        } else if !name.ends_with('_') {
+            name.push('_');
+        }
+    }
+    let name = name.trim_matches('_');
+    if name.is_empty() {
+        format_ident!("V{}", migration.version())
+    } else {
+        format_ident!("V{}_{}", migration.version(), name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_core::{Checksum, Directives, Script};
+
+    fn named(version: u64, name: &'static str) -> Migration {
+        let up = Script::embedded("SELECT 1;", Directives::NONE);
+        Migration::embedded(version, name, up, None, Checksum::from_bytes([0; 32]))
+    }
+
+    #[test]
+    fn constant_names() {
+        assert_eq!(constant_name(&named(3, "add_email")), "V3_ADD_EMAIL");
+        assert_eq!(constant_name(&named(20250919140443, "Create users!")), "V20250919140443_CREATE_USERS");
+        assert_eq!(constant_name(&named(7, "é")), "V7");
+    }
+
+    #[test]
+    fn non_literal_argument_is_refused_with_the_right_form() {
+        let error = folder_argument(quote!(MIGRATIONS_DIR)).unwrap_err();
+        assert!(error.to_string().contains("string literal"));
+    }
+}

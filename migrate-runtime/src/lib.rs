@@ -1,1 +1,46 @@
+//! SQLite migrations checked at compile time, embedded in the binary and
+//! applied at launch.
+//!
+//! ```ignore
+//! migrate_runtime::embed_migrations!("migrations"); // defines `mod migrations`
+//!
+//! fn main() -> Result<(), migrate_runtime::Error> {
+//!     // WAL, busy timeout, foreign keys on, pending migrations applied:
+//!     let conn = migrations::MIGRATOR.open("app.db")?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! `embed_migrations!` executes every migration, in order, on an in-memory
+//! SQLite while the crate compiles: bad SQL is a compile error naming the
+//! file, line and column. The migrations are embedded with their checksums;
+//! [`Migrator::open`] and [`Migrator::run`] apply the pending ones.
+//!
+//! The crate re-exports the [`rusqlite`] it was built with, so the
+//! connection type always matches.
 
+mod error;
+mod history;
+mod migrator;
+
+pub use error::Error;
+pub use migrate_core::{Checksum, Directive, Directives, Lint, Migration, Script};
+pub use migrator::{Applied, Migrator, Report};
+pub use rusqlite;
+
+/// Checks a migrations folder at compile time and embeds it as `mod migrations`.
+///
+/// The path is relative to the crate root (the folder holding `Cargo.toml`);
+/// with no argument it is `"migrations"`. Every migration is executed, in
+/// order, on an in-memory SQLite while the crate compiles, and a failure is a
+/// compile error that names the file, line and column.
+///
+/// The module holds:
+/// - `MIGRATIONS: &[Migration]`, every migration ordered by version;
+/// - one constant per migration, `V<version>_<NAME>: &Migration`
+///   (`V3_ADD_EMAIL` for `0003_add_email.sql`);
+/// - `MIGRATOR: Migrator`, which applies them.
+///
+/// Adding or removing a file is noticed by cargo only through a build script:
+/// `migrate_build_support::track_migrations("migrations")` in `build.rs`.
+pub use migrate_macros::embed_migrations;

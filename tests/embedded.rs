@@ -1,0 +1,39 @@
+//! What the macro embeds is exactly what build-support reads from the folder.
+
+use migrate_runtime::Migration;
+
+migrate_runtime::embed_migrations!("fixtures/valid");
+
+#[test]
+fn macro_embeds_what_build_support_reads() {
+    let read = migrate_build_support::read_folder(migrate_tests::crate_root(), "fixtures/valid")
+        .expect("the fixture folder is valid");
+    let from_folder: Vec<&Migration> = read.iter().map(|source| &source.migration).collect();
+    let embedded: Vec<&Migration> = migrations::MIGRATIONS.iter().collect();
+    assert_eq!(embedded, from_folder);
+    assert_eq!(migrations::MIGRATOR.migrations().len(), 5);
+}
+
+#[test]
+fn migrations_are_ordered_by_numeric_version() {
+    let versions: Vec<u64> = migrations::MIGRATIONS.iter().map(Migration::version).collect();
+    assert_eq!(versions, [1, 2, 9, 10, 20250919140443]);
+}
+
+#[test]
+fn typed_constants_name_each_migration() {
+    assert_eq!(migrations::V2_ADD_EMAIL.version(), 2);
+    assert_eq!(migrations::V2_ADD_EMAIL.name(), "add_email");
+    assert!(migrations::V2_ADD_EMAIL.down().is_some());
+    assert!(migrations::V1_CREATE_USERS.down().is_none());
+    assert_eq!(migrations::V20250919140443_CREATE_POSTS.name(), "create_posts");
+    assert!(migrations::V10_VACUUM.up().directives().no_transaction());
+}
+
+#[test]
+fn crlf_checkout_has_the_same_checksum_as_lf() {
+    let crlf = migrations::V20250919140443_CREATE_POSTS;
+    assert!(crlf.up().sql().contains("\r\n"), "the fixture is stored with CRLF");
+    let lf = crlf.up().sql().replace("\r\n", "\n");
+    assert_eq!(migrate_build_support::checksum(&lf), crlf.checksum());
+}
