@@ -163,12 +163,14 @@ fn pair_scripts(version: u64, files: Vec<Found>) -> Result<(Found, Option<Found>
     let (mut ups, mut downs): (Vec<_>, Vec<_>) =
         files.into_iter().partition(|file| file.kind == FileKind::Up);
     let mut errors = Vec::new();
-    for extra in ups.iter().skip(1).chain(downs.iter().skip(1)) {
-        errors.push(
-            Diagnostic::file(&extra.file.display, format!("version {version} is used twice"))
-                .note(format!("`{}` has the same version", ups.first().unwrap_or(&downs[0]).file.display))
-                .help("every migration needs a version of its own: renumber one of them"),
-        );
+    for same_kind in [&ups, &downs] {
+        for extra in same_kind.iter().skip(1) {
+            errors.push(
+                Diagnostic::file(&extra.file.display, format!("version {version} is used twice"))
+                    .note(format!("`{}` has the same version", same_kind[0].file.display))
+                    .help("every migration needs a version of its own: renumber one of them"),
+            );
+        }
     }
     if ups.is_empty() {
         let down = &downs[0].file;

@@ -28,17 +28,17 @@ pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
     let sqlite_version = rusqlite::version().to_string();
     for (index, source) in sources.iter().enumerate() {
         apply(&conn, source).map_err(|diagnostic| {
-            let context = match index {
-                0 => String::new(),
-                1 => format!("migration {}, then ", sources[0].migration.version()),
-                _ => format!(
-                    "migrations {} to {}, then ",
-                    sources[0].migration.version(),
-                    sources[index - 1].migration.version()
+            let on = match &sources[..index] {
+                [] => "an empty in-memory database".to_string(),
+                [only] => format!("an in-memory database holding migration {}", only.migration.version()),
+                [first, .., last] => format!(
+                    "an in-memory database holding migrations {} to {}",
+                    first.migration.version(),
+                    last.migration.version()
                 ),
             };
             diagnostic.note(format!(
-                "found by running {context}migration {} at compile time on an in-memory SQLite {sqlite_version}",
+                "SQLite {sqlite_version} reported this while running migration {} at compile time, on {on}",
                 source.migration
             ))
         })?;
@@ -82,9 +82,10 @@ fn run_statements(conn: &Connection, path: &str, sql: &str) -> Result<(), Diagno
     for statement in statements(sql) {
         let start = statement.range.start;
         let fail = |error: rusqlite::Error| {
+            let text = &sql[statement.range.clone()];
             let offset = match &error {
                 rusqlite::Error::SqlInputError { offset, .. } => start + (*offset).max(0) as usize,
-                _ => start,
+                _ => start + offset_of_named_object(text, &sqlite_message(&error)).unwrap_or(0),
             };
             Diagnostic::at(path, sql, offset, sqlite_message(&error))
         };
@@ -115,11 +116,50 @@ fn check_foreign_keys(conn: &Connection, path: &str) -> Result<(), Diagnostic> {
     }
 }
 
+/// Where in `statement` the object named by a "no such …" message is, for the
+/// messages SQLite gives without an offset (`no such table: main.post`).
+fn offset_of_named_object(statement: &str, message: &str) -> Option<usize> {
+    const NAMING: [&str; 4] = ["no such table: ", "no such column: ", "has no column named ", "no such index: "];
+    let name = NAMING
+        .iter()
+        .find_map(|prefix| message.split_once(prefix).map(|(_, name)| name))?;
+    let name = name.strip_prefix("main.").unwrap_or(name);
+    find_word(statement, name)
+}
+
+/// First case-insensitive occurrence of `word` in `text` not inside a longer identifier.
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let lower = text.to_ascii_lowercase();
+    let word = word.to_ascii_lowercase();
+    lower.match_indices(&word).map(|(at, _)| at).find(|&at| {
+        let before = lower[..at].chars().next_back();
+        let after = lower[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
 /// SQLite's own message, without rusqlite's framing.
 fn sqlite_message(error: &rusqlite::Error) -> String {
     match error {
         rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
         rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_object_a_message_names() {
+        let statement = "INSERT INTO users (id, nmae) VALUES (2, 'nmae')";
+        let offset = offset_of_named_object(statement, "table users has no column named nmae");
+        assert_eq!(offset, Some(statement.find("nmae").unwrap()));
+        let statement = "CREATE INDEX posts_user ON post (user_id)";
+        let offset = offset_of_named_object(statement, "no such table: main.post");
+        assert_eq!(offset, Some(statement.find("post (").unwrap()));
+        assert_eq!(offset_of_named_object(statement, "UNIQUE constraint failed: t.x"), None);
     }
 }

@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/error_after_comments");
+
+fn main() {}

@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/several_problems");
+
+fn main() {}

@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/version_too_big");
+
+fn main() {}
