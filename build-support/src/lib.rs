@@ -41,11 +41,10 @@ pub fn check_folder(base: &Path, dir: &str) -> Result<(Vec<Source>, Validated), 
 /// Editing a migration already triggers a rebuild without it; adding or
 /// removing one is invisible to the compiler unless a build script says so.
 ///
-/// ```no_run
-/// // build.rs
-/// fn main() {
-///     migrate_build_support::track_migrations("migrations");
-/// }
+/// In `build.rs`, with `migrate-build-support` as a build-dependency:
+///
+/// ```text
+/// fn main() { migrate_build_support::track_migrations("migrations"); }
 /// ```
 pub fn track_migrations(dir: &str) {
     print!("{}", track_migrations_directives(dir));

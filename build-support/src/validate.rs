@@ -21,7 +21,10 @@ pub struct Validated {
 /// the schema it would have made.
 pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
     let conn = Connection::open_in_memory().map_err(|error| {
-        Diagnostic::file("<in-memory database>", format!("cannot open SQLite: {error}"))
+        Diagnostic::file(
+            "<in-memory database>",
+            format!("cannot open SQLite: {error}"),
+        )
     })?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(|error| Diagnostic::file("<in-memory database>", error.to_string()))?;
@@ -52,7 +55,7 @@ fn apply(conn: &Connection, source: &Source) -> Result<(), Diagnostic> {
     let path = &source.up_file.display;
     let control = |sql: &str| {
         conn.execute_batch(sql)
-            .map_err(|error| Diagnostic::file(path, format!("{}", sqlite_message(&error))))
+            .map_err(|error| Diagnostic::file(path, sqlite_message(&error)))
     };
     if directives.no_transaction() {
         return run_statements(conn, path, script.sql());
@@ -66,7 +69,10 @@ fn apply(conn: &Connection, source: &Source) -> Result<(), Diagnostic> {
             check_foreign_keys(conn, path)?;
         }
         conn.execute_batch("COMMIT").map_err(|error| {
-            Diagnostic::file(path, format!("{} when committing the migration", sqlite_message(&error)))
+            Diagnostic::file(
+                path,
+                format!("{} when committing the migration", sqlite_message(&error)),
+            )
         })
     });
     if result.is_err() && !conn.is_autocommit() {
@@ -100,7 +106,11 @@ fn run_statements(conn: &Connection, path: &str, sql: &str) -> Result<(), Diagno
 fn check_foreign_keys(conn: &Connection, path: &str) -> Result<(), Diagnostic> {
     let violation: Option<(String, i64, String)> = conn
         .query_row("PRAGMA foreign_key_check", [], |row| {
-            Ok((row.get(0)?, row.get::<_, Option<i64>>(1)?.unwrap_or(0), row.get(2)?))
+            Ok((
+                row.get(0)?,
+                row.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                row.get(2)?,
+            ))
         })
         .map(Some)
         .or_else(|error| match error {
@@ -119,7 +129,12 @@ fn check_foreign_keys(conn: &Connection, path: &str) -> Result<(), Diagnostic> {
 /// Where in `statement` the object named by a "no such …" message is, for the
 /// messages SQLite gives without an offset (`no such table: main.post`).
 fn offset_of_named_object(statement: &str, message: &str) -> Option<usize> {
-    const NAMING: [&str; 4] = ["no such table: ", "no such column: ", "has no column named ", "no such index: "];
+    const NAMING: [&str; 4] = [
+        "no such table: ",
+        "no such column: ",
+        "has no column named ",
+        "no such index: ",
+    ];
     let name = NAMING
         .iter()
         .find_map(|prefix| message.split_once(prefix).map(|(_, name)| name))?;
@@ -160,6 +175,9 @@ mod tests {
         let statement = "CREATE INDEX posts_user ON post (user_id)";
         let offset = offset_of_named_object(statement, "no such table: main.post");
         assert_eq!(offset, Some(statement.find("post (").unwrap()));
-        assert_eq!(offset_of_named_object(statement, "UNIQUE constraint failed: t.x"), None);
+        assert_eq!(
+            offset_of_named_object(statement, "UNIQUE constraint failed: t.x"),
+            None
+        );
     }
 }

@@ -2,8 +2,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Why migrating a database failed. Each message says which migration or
-/// file, what happened, and what to do. When a migration fails, the database
-/// is left exactly as it was before the run.
+/// file, what happened, and what to do. A refused database is left untouched;
+/// a failed migration is rolled back with the others of its transaction.
 #[derive(thiserror::Error)]
 pub enum Error {
     /// The database file could not be opened.
@@ -24,10 +24,16 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
-    /// A migration's SQL failed; everything applied in this run was rolled back.
+    /// A migration's SQL failed. Everything of its transaction was rolled
+    /// back; a `no-transaction` migration has no transaction to roll back.
     #[error(
-        "migration {version} ({name}) failed: {source}; the database was rolled back \
-         and is as it was before this start"
+        "migration {version} ({name}) failed: {source}; {}",
+        if *rolled_back {
+            "its transaction was rolled back, undoing it and every migration applied in the same transaction"
+        } else {
+            "it runs outside a transaction (no-transaction), so the statements before the \
+             failing one stay applied: put the database right before starting again"
+        }
     )]
     Migration {
         /// The failing migration's version.
@@ -36,6 +42,8 @@ pub enum Error {
         name: String,
         /// What SQLite said.
         source: rusqlite::Error,
+        /// Whether its changes were rolled back (false for `no-transaction`).
+        rolled_back: bool,
     },
 
     /// An applied migration differs from the one in this binary.
@@ -95,7 +103,10 @@ pub enum Error {
 }
 
 fn list(versions: &[(u64, String)]) -> String {
-    let named: Vec<_> = versions.iter().map(|(v, name)| format!("{v} ({name})")).collect();
+    let named: Vec<_> = versions
+        .iter()
+        .map(|(v, name)| format!("{v} ({name})"))
+        .collect();
     named.join(", ")
 }
 

@@ -74,7 +74,11 @@ pub(crate) fn create(conn: &Connection) -> Result<(), Error> {
 }
 
 /// Records one applied migration.
-pub(crate) fn record(conn: &Connection, migration: &Migration, duration: Duration) -> Result<(), Error> {
+pub(crate) fn record(
+    conn: &Connection,
+    migration: &Migration,
+    duration: Duration,
+) -> Result<(), Error> {
     conn.execute(
         &format!(
             "INSERT INTO {TABLE} (version, name, checksum, applied_at, duration_ms, down_sql)

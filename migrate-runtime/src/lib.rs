@@ -1,8 +1,11 @@
 //! SQLite migrations checked at compile time, embedded in the binary and
 //! applied at launch.
 //!
-//! ```ignore
+//! ```no_run
+//! # /*
 //! migrate_runtime::embed_migrations!("migrations"); // defines `mod migrations`
+//! # */
+//! # migrate_runtime::embed_migrations!("tests/migrations");
 //!
 //! fn main() -> Result<(), migrate_runtime::Error> {
 //!     // WAL, busy timeout, foreign keys on, pending migrations applied:

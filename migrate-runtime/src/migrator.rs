@@ -80,12 +80,15 @@ impl Migrator {
                 setting: "journal_mode = WAL",
                 source,
             })?;
-        if !journal_mode.eq_ignore_ascii_case("wal") && !journal_mode.eq_ignore_ascii_case("memory") {
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
-                .map_err(|source| Error::Configure {
-                    setting: "journal_mode = WAL",
-                    source,
-                })?;
+        if !journal_mode.eq_ignore_ascii_case("wal") && !journal_mode.eq_ignore_ascii_case("memory")
+        {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| {
+                row.get::<_, String>(0)
+            })
+            .map_err(|source| Error::Configure {
+                setting: "journal_mode = WAL",
+                source,
+            })?;
         }
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(|source| Error::Configure {
@@ -175,12 +178,16 @@ impl Migrator {
         // PRAGMA foreign_keys is a no-op inside a transaction: the 12-step
         // rebuild needs it off before BEGIN, and checked before COMMIT.
         let foreign_keys_off = group.iter().any(|m| m.up().directives().foreign_keys_off());
-        if foreign_keys_off {
+        let restore = if foreign_keys_off {
+            let before = foreign_keys(conn)?;
             set_foreign_keys(conn, false)?;
-        }
+            Some(before)
+        } else {
+            None
+        };
         let result = self.apply_in_transaction(conn, group, foreign_keys_off);
-        if foreign_keys_off {
-            set_foreign_keys(conn, true)?;
+        if let Some(before) = restore {
+            set_foreign_keys(conn, before)?;
         }
         report.applied.extend(result?);
         Ok(())
@@ -213,10 +220,30 @@ impl Migrator {
         Ok(applied)
     }
 
-    fn apply_alone(&self, conn: &mut Connection, migration: &'static Migration, report: &mut Report) -> Result<(), Error> {
+    fn apply_alone(
+        &self,
+        conn: &mut Connection,
+        migration: &'static Migration,
+        report: &mut Report,
+    ) -> Result<(), Error> {
         let started = Instant::now();
-        conn.execute_batch(migration.up().sql())
-            .map_err(|source| failed(migration, source))?;
+        conn.execute_batch(migration.up().sql()).map_err(|source| {
+            let error = failed(migration, source);
+            match error {
+                Error::Migration {
+                    version,
+                    name,
+                    source,
+                    ..
+                } => Error::Migration {
+                    version,
+                    name,
+                    source,
+                    rolled_back: false,
+                },
+                other => other,
+            }
+        })?;
         let duration = started.elapsed();
         history::create(conn)?;
         history::record(conn, migration, duration)?;
@@ -225,13 +252,17 @@ impl Migrator {
     }
 }
 
-/// Consecutive transactional migrations form one group; a `no-transaction`
-/// migration is a group of its own.
+/// Consecutive transactional migrations form one group, applied in one
+/// transaction. A `no-transaction` migration, and a `foreign-keys-off` one,
+/// is a group of its own: the first cannot be in a transaction, and the
+/// second switches foreign keys off for its whole transaction, which would
+/// change what `ON DELETE CASCADE` does in the migrations beside it.
 fn groups<'a>(pending: &'a [&'static Migration]) -> Vec<&'a [&'static Migration]> {
     let mut groups = Vec::new();
     let mut start = 0;
     for (index, migration) in pending.iter().enumerate() {
-        if migration.up().directives().no_transaction() {
+        let directives = migration.up().directives();
+        if directives.no_transaction() || directives.foreign_keys_off() {
             if start < index {
                 groups.push(&pending[start..index]);
             }
@@ -260,6 +291,7 @@ fn failed(migration: &Migration, source: rusqlite::Error) -> Error {
         version: migration.version(),
         name: migration.name().to_string(),
         source,
+        rolled_back: true,
     }
 }
 
@@ -277,10 +309,22 @@ fn logged(migration: &Migration, duration: Duration) -> Applied {
     }
 }
 
+fn foreign_keys(conn: &Connection) -> Result<bool, Error> {
+    conn.pragma_query_value(None, "foreign_keys", |row| row.get(0))
+        .map_err(|source| Error::Configure {
+            setting: "foreign_keys",
+            source,
+        })
+}
+
 fn set_foreign_keys(conn: &Connection, on: bool) -> Result<(), Error> {
     conn.pragma_update(None, "foreign_keys", on)
         .map_err(|source| Error::Configure {
-            setting: if on { "foreign_keys = ON" } else { "foreign_keys = OFF" },
+            setting: if on {
+                "foreign_keys = ON"
+            } else {
+                "foreign_keys = OFF"
+            },
             source,
         })
 }
@@ -313,7 +357,9 @@ fn check_foreign_keys_of(conn: &Connection, group: &[&'static Migration]) -> Res
             rebuild,
             rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
-                Some(format!("foreign key check failed after the migration: {what}")),
+                Some(format!(
+                    "foreign key check failed after the migration: {what}"
+                )),
             ),
         )),
         Err(source) => Err(failed(rebuild, source)),

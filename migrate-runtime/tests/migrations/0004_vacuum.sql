@@ -1,0 +1,2 @@
+-- migrate: no-transaction
+VACUUM;
