@@ -1,0 +1,2 @@
+DROP VIEW note_overview;
+DROP INDEX notes_done_created_at;
