@@ -16,7 +16,10 @@ fn macro_embeds_what_build_support_reads() {
 
 #[test]
 fn migrations_are_ordered_by_numeric_version() {
-    let versions: Vec<u64> = migrations::MIGRATIONS.iter().map(Migration::version).collect();
+    let versions: Vec<u64> = migrations::MIGRATIONS
+        .iter()
+        .map(Migration::version)
+        .collect();
     assert_eq!(versions, [1, 2, 9, 10, 20250919140443]);
 }
 
@@ -26,14 +29,20 @@ fn typed_constants_name_each_migration() {
     assert_eq!(migrations::V2_ADD_EMAIL.name(), "add_email");
     assert!(migrations::V2_ADD_EMAIL.down().is_some());
     assert!(migrations::V1_CREATE_USERS.down().is_none());
-    assert_eq!(migrations::V20250919140443_CREATE_POSTS.name(), "create_posts");
+    assert_eq!(
+        migrations::V20250919140443_CREATE_POSTS.name(),
+        "create_posts"
+    );
     assert!(migrations::V10_VACUUM.up().directives().no_transaction());
 }
 
 #[test]
 fn crlf_checkout_has_the_same_checksum_as_lf() {
     let crlf = migrations::V20250919140443_CREATE_POSTS;
-    assert!(crlf.up().sql().contains("\r\n"), "the fixture is stored with CRLF");
+    assert!(
+        crlf.up().sql().contains("\r\n"),
+        "the fixture is stored with CRLF"
+    );
     let lf = crlf.up().sql().replace("\r\n", "\n");
     assert_eq!(migrate_build_support::checksum(&lf), crlf.checksum());
 }

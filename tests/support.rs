@@ -9,5 +9,8 @@ pub fn crate_root() -> &'static Path {
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    crate_root().parent().expect("tests/ is inside the workspace").to_path_buf()
+    crate_root()
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
 }

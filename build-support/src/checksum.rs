@@ -34,8 +34,14 @@ mod tests {
 
     #[test]
     fn any_other_change_changes_it() {
-        assert_ne!(checksum("CREATE TABLE t (x);"), checksum("CREATE TABLE t (y);"));
-        assert_ne!(checksum("CREATE TABLE t (x);"), checksum("CREATE TABLE t (x); "));
+        assert_ne!(
+            checksum("CREATE TABLE t (x);"),
+            checksum("CREATE TABLE t (y);")
+        );
+        assert_ne!(
+            checksum("CREATE TABLE t (x);"),
+            checksum("CREATE TABLE t (x); ")
+        );
     }
 
     #[test]

@@ -90,7 +90,11 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.location {
-            Some(at) => write!(f, "{}:{}:{}: {}", self.path, at.line, at.column, self.message)?,
+            Some(at) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path, at.line, at.column, self.message
+            )?,
             None => write!(f, "{}: {}", self.path, self.message)?,
         }
         let gutter = self
@@ -119,8 +123,13 @@ mod tests {
     fn renders_location_quote_and_caret() {
         let text = "CREATE TABLE users (id INTEGER);\n\n\n\tUPDATE users SET email = emial;\n";
         let offset = text.find("emial").unwrap();
-        let diagnostic = Diagnostic::at("migrations/0003_add_email.sql", text, offset, "no such column: emial")
-            .help("check the spelling");
+        let diagnostic = Diagnostic::at(
+            "migrations/0003_add_email.sql",
+            text,
+            offset,
+            "no such column: emial",
+        )
+        .help("check the spelling");
         assert_eq!(
             diagnostic.to_string(),
             "migrations/0003_add_email.sql:4:27: no such column: emial\n  |\n4 |  UPDATE users SET email = emial;\n  |                           ^\n  = help: check the spelling"
@@ -129,7 +138,8 @@ mod tests {
 
     #[test]
     fn renders_file_level_problem() {
-        let diagnostic = Diagnostic::file("migrations", "no such folder").note("looked in /x/migrations");
+        let diagnostic =
+            Diagnostic::file("migrations", "no such folder").note("looked in /x/migrations");
         assert_eq!(
             diagnostic.to_string(),
             "migrations: no such folder\n  = note: looked in /x/migrations"

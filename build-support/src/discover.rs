@@ -46,10 +46,19 @@ struct Found {
 pub fn read_folder(base: &Path, dir: &str) -> Result<Vec<Source>, Vec<Diagnostic>> {
     let folder = base.join(dir);
     if !folder.is_dir() {
-        let problem = if folder.exists() { "is not a folder" } else { "does not exist" };
-        return Err(vec![Diagnostic::file(dir, format!("the migrations folder {problem}"))
-            .note(format!("looked for {}", folder.display()))
-            .help("the path is relative to the crate root, the folder that holds Cargo.toml")]);
+        let problem = if folder.exists() {
+            "is not a folder"
+        } else {
+            "does not exist"
+        };
+        return Err(vec![Diagnostic::file(
+            dir,
+            format!("the migrations folder {problem}"),
+        )
+        .note(format!("looked for {}", folder.display()))
+        .help(
+            "the path is relative to the crate root, the folder that holds Cargo.toml",
+        )]);
     }
 
     let mut errors = Vec::new();
@@ -67,8 +76,9 @@ pub fn read_folder(base: &Path, dir: &str) -> Result<Vec<Source>, Vec<Diagnostic
     }
     if errors.is_empty() && sources.is_empty() {
         errors.push(
-            Diagnostic::file(dir, "the folder holds no migrations")
-                .help("add one, such as `0001_create_users.sql`; see the forms listed in the README"),
+            Diagnostic::file(dir, "the folder holds no migrations").help(
+                "add one, such as `0001_create_users.sql`; see the forms listed in the README",
+            ),
         );
     }
     if errors.is_empty() {
@@ -83,7 +93,10 @@ fn find_files(folder: &Path, dir: &str, errors: &mut Vec<Diagnostic>) -> Vec<Fou
     let entries = match fs::read_dir(folder) {
         Ok(entries) => entries,
         Err(error) => {
-            errors.push(Diagnostic::file(dir, format!("cannot read the folder: {error}")));
+            errors.push(Diagnostic::file(
+                dir,
+                format!("cannot read the folder: {error}"),
+            ));
             return Vec::new();
         }
     };
@@ -109,8 +122,11 @@ fn find_files(folder: &Path, dir: &str, errors: &mut Vec<Diagnostic>) -> Vec<Fou
                     file: SourceFile { display, path },
                 }),
                 Err(why) => errors.push(
-                    Diagnostic::file(display, "this looks like a migration, but its name does not parse")
-                        .note(why),
+                    Diagnostic::file(
+                        display,
+                        "this looks like a migration, but its name does not parse",
+                    )
+                    .note(why),
                 ),
             }
         }
@@ -135,12 +151,18 @@ fn found_in_folder(
     match (&parsed, scripts.is_empty()) {
         (Err(_), true) => {}
         (Ok(_), true) => errors.push(
-            Diagnostic::file(display, "this folder is named like a migration but holds no `up.sql`")
-                .help("put the migration's SQL in `up.sql` (and its revert in `down.sql`)"),
+            Diagnostic::file(
+                display,
+                "this folder is named like a migration but holds no `up.sql`",
+            )
+            .help("put the migration's SQL in `up.sql` (and its revert in `down.sql`)"),
         ),
         (Err(why), false) => errors.push(
-            Diagnostic::file(display, "this looks like a migration folder, but its name does not parse")
-                .note(why),
+            Diagnostic::file(
+                display,
+                "this looks like a migration folder, but its name does not parse",
+            )
+            .note(why),
         ),
         (Ok((version, name)), false) => {
             for (file, kind) in scripts {
@@ -159,31 +181,50 @@ fn found_in_folder(
 }
 
 /// The up and down script of one version, or why they do not make a migration.
-fn pair_scripts(version: u64, files: Vec<Found>) -> Result<(Found, Option<Found>), Vec<Diagnostic>> {
-    let (mut ups, mut downs): (Vec<_>, Vec<_>) =
-        files.into_iter().partition(|file| file.kind == FileKind::Up);
+fn pair_scripts(
+    version: u64,
+    files: Vec<Found>,
+) -> Result<(Found, Option<Found>), Vec<Diagnostic>> {
+    let (mut ups, mut downs): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|file| file.kind == FileKind::Up);
     let mut errors = Vec::new();
     for same_kind in [&ups, &downs] {
         for extra in same_kind.iter().skip(1) {
             errors.push(
-                Diagnostic::file(&extra.file.display, format!("version {version} is used twice"))
-                    .note(format!("`{}` has the same version", same_kind[0].file.display))
-                    .help("every migration needs a version of its own: renumber one of them"),
+                Diagnostic::file(
+                    &extra.file.display,
+                    format!("version {version} is used twice"),
+                )
+                .note(format!(
+                    "`{}` has the same version",
+                    same_kind[0].file.display
+                ))
+                .help("every migration needs a version of its own: renumber one of them"),
             );
         }
     }
     if ups.is_empty() {
         let down = &downs[0].file;
-        let up_name = down.display.replace(".down.sql", ".up.sql").replace("/down.sql", "/up.sql");
+        let up_name = down
+            .display
+            .replace(".down.sql", ".up.sql")
+            .replace("/down.sql", "/up.sql");
         errors.push(
             Diagnostic::file(&down.display, "this down script has no up script")
                 .help(format!("add `{up_name}` with the SQL that applies the migration, or delete the down script")),
         );
     } else if let Some(down) = downs.first().filter(|down| down.name != ups[0].name) {
         errors.push(
-            Diagnostic::file(&down.file.display, "this down script has no up script of the same name")
-                .note(format!("`{}` has version {version} but the description `{}`", ups[0].file.display, ups[0].name))
-                .help("give the up and the down script the same description"),
+            Diagnostic::file(
+                &down.file.display,
+                "this down script has no up script of the same name",
+            )
+            .note(format!(
+                "`{}` has version {version} but the description `{}`",
+                ups[0].file.display, ups[0].name
+            ))
+            .help("give the up and the down script the same description"),
         );
     }
     if !errors.is_empty() {
@@ -195,7 +236,9 @@ fn pair_scripts(version: u64, files: Vec<Found>) -> Result<(Found, Option<Found>
 
 fn read_source((up, down): (Found, Option<Found>)) -> Result<Source, Vec<Diagnostic>> {
     let up_script = read_script(&up.file, "the migration");
-    let down_script = down.as_ref().map(|down| read_script(&down.file, "the down script"));
+    let down_script = down
+        .as_ref()
+        .map(|down| read_script(&down.file, "the down script"));
     let (up_script, down_script) = match (up_script, down_script.transpose()) {
         (Ok(up), Ok(down)) => (up, down),
         (up, down) => return Err(up.err().into_iter().chain(down.err()).collect()),
@@ -210,8 +253,9 @@ fn read_source((up, down): (Found, Option<Found>)) -> Result<Source, Vec<Diagnos
 
 /// Reads one script: UTF-8, not empty, with valid directives.
 fn read_script(file: &SourceFile, what: &str) -> Result<Script, Diagnostic> {
-    let bytes = fs::read(&file.path)
-        .map_err(|error| Diagnostic::file(&file.display, format!("cannot read the file: {error}")))?;
+    let bytes = fs::read(&file.path).map_err(|error| {
+        Diagnostic::file(&file.display, format!("cannot read the file: {error}"))
+    })?;
     let text = String::from_utf8(bytes).map_err(|error| {
         let offset = error.utf8_error().valid_up_to();
         let lossy = String::from_utf8_lossy(error.as_bytes());
@@ -223,8 +267,10 @@ fn read_script(file: &SourceFile, what: &str) -> Result<Script, Diagnostic> {
         None => text,
     };
     if let Some(offset) = text.find('\0') {
-        return Err(Diagnostic::at(&file.display, &text, offset, "the file holds a NUL byte")
-            .help("SQLite stops reading SQL at a NUL byte: remove it"));
+        return Err(
+            Diagnostic::at(&file.display, &text, offset, "the file holds a NUL byte")
+                .help("SQLite stops reading SQL at a NUL byte: remove it"),
+        );
     }
     if statements(&text).is_empty() {
         let help = if what == "the down script" {
@@ -232,7 +278,11 @@ fn read_script(file: &SourceFile, what: &str) -> Result<Script, Diagnostic> {
         } else {
             "write the migration's SQL, or delete the file"
         };
-        return Err(Diagnostic::file(&file.display, format!("{what} is empty: it holds no SQL statement")).help(help));
+        return Err(Diagnostic::file(
+            &file.display,
+            format!("{what} is empty: it holds no SQL statement"),
+        )
+        .help(help));
     }
     let directives = Directives::parse(&text).map_err(|error| Diagnostic {
         location: Some(Location {

@@ -27,7 +27,8 @@ pub struct ParsedName {
     pub kind: FileKind,
 }
 
-const FORMS: &str = "`<version>_<description>.sql`, `<version>_<description>.up.sql` / `.down.sql`, \
+const FORMS: &str =
+    "`<version>_<description>.sql`, `<version>_<description>.up.sql` / `.down.sql`, \
                      or `V<version>__<description>.sql`";
 
 /// Parses the name of a `.sql` file in the migrations folder.
@@ -51,9 +52,11 @@ pub fn parse_file_name(file_name: &str) -> Result<ParsedName, String> {
         }
     }
     if stem.starts_with('U') && stem[1..].starts_with(|c: char| c.is_ascii_digit()) {
-        return Err("refinery's unversioned migrations (`U<n>__…`) are not supported: \
+        return Err(
+            "refinery's unversioned migrations (`U<n>__…`) are not supported: \
              rename it `V<n>__<description>.sql` so it gets a place in the order"
-            .into());
+                .into(),
+        );
     }
     let (version, name) = split_version(stem, '_', |c| c.is_ascii_digit())?;
     Ok(ParsedName {
@@ -77,9 +80,11 @@ pub fn parse_folder_name(folder_name: &str) -> Result<(u64, String), String> {
 
 fn parse_refinery(rest: &str, kind: FileKind) -> Result<ParsedName, String> {
     if kind == FileKind::Down {
-        return Err("refinery-style migrations (`V<n>__…`) have no down scripts; \
+        return Err(
+            "refinery-style migrations (`V<n>__…`) have no down scripts; \
              use `<version>_<description>.up.sql` and `.down.sql` for a reversible migration"
-            .into());
+                .into(),
+        );
     }
     let Some((version, name)) = rest.split_once("__") else {
         return Err(format!(
@@ -108,7 +113,9 @@ fn split_version(
     let end = stem.find(|c: char| !is_version(c)).unwrap_or(stem.len());
     let (version, rest) = stem.split_at(end);
     if version.is_empty() || !version.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(format!("the name does not start with a version number; expected {FORMS}"));
+        return Err(format!(
+            "the name does not start with a version number; expected {FORMS}"
+        ));
     }
     match rest.strip_prefix(separator) {
         Some(name) => Ok((version, name)),
@@ -137,7 +144,9 @@ fn parse_version(digits: &str) -> Result<u64, String> {
 
 fn parse_description(name: &str) -> Result<String, String> {
     if name.trim().is_empty() {
-        return Err(format!("the name has a version but no description; expected {FORMS}"));
+        return Err(format!(
+            "the name has a version but no description; expected {FORMS}"
+        ));
     }
     Ok(name.to_string())
 }
@@ -153,9 +162,18 @@ mod tests {
 
     #[test]
     fn default_forms() {
-        assert_eq!(parsed("0003_add_email.sql"), (3, "add_email".into(), FileKind::Up));
-        assert_eq!(parsed("3_add_email.up.sql"), (3, "add_email".into(), FileKind::Up));
-        assert_eq!(parsed("3_add_email.down.sql"), (3, "add_email".into(), FileKind::Down));
+        assert_eq!(
+            parsed("0003_add_email.sql"),
+            (3, "add_email".into(), FileKind::Up)
+        );
+        assert_eq!(
+            parsed("3_add_email.up.sql"),
+            (3, "add_email".into(), FileKind::Up)
+        );
+        assert_eq!(
+            parsed("3_add_email.down.sql"),
+            (3, "add_email".into(), FileKind::Down)
+        );
         assert_eq!(
             parsed("20250919140443_create users.sql"),
             (20250919140443, "create users".into(), FileKind::Up)
@@ -164,10 +182,19 @@ mod tests {
 
     #[test]
     fn refinery_form() {
-        assert_eq!(parsed("V12__add_index.sql"), (12, "add_index".into(), FileKind::Up));
-        assert!(parse_file_name("V12_add_index.sql").unwrap_err().contains("two underscores"));
-        assert!(parse_file_name("U1__x.sql").unwrap_err().contains("unversioned"));
-        assert!(parse_file_name("V1__x.down.sql").unwrap_err().contains("no down"));
+        assert_eq!(
+            parsed("V12__add_index.sql"),
+            (12, "add_index".into(), FileKind::Up)
+        );
+        assert!(parse_file_name("V12_add_index.sql")
+            .unwrap_err()
+            .contains("two underscores"));
+        assert!(parse_file_name("U1__x.sql")
+            .unwrap_err()
+            .contains("unversioned"));
+        assert!(parse_file_name("V1__x.down.sql")
+            .unwrap_err()
+            .contains("no down"));
     }
 
     #[test]
@@ -185,7 +212,9 @@ mod tests {
         assert_eq!(parsed("18446744073709551615_max.sql").0, u64::MAX);
         let err = parse_file_name("18446744073709551616_too_big.sql").unwrap_err();
         assert!(err.contains("does not fit in 64 bits"), "{err}");
-        assert!(parse_file_name("0_zero.sql").unwrap_err().contains("1 or more"));
+        assert!(parse_file_name("0_zero.sql")
+            .unwrap_err()
+            .contains("1 or more"));
     }
 
     #[test]

@@ -314,7 +314,8 @@ mod tests {
 
     #[test]
     fn rejects_directive_after_sql() {
-        let err = Directives::parse("CREATE TABLE t (x);\n  -- migrate: no-transaction").unwrap_err();
+        let err =
+            Directives::parse("CREATE TABLE t (x);\n  -- migrate: no-transaction").unwrap_err();
         assert_eq!((err.line, err.column), (2, 3));
         assert!(err.message.contains("at the top of the file"));
     }
@@ -345,6 +346,9 @@ mod tests {
         for lint in Lint::ALL {
             assert_eq!(Lint::from_name(lint.name()), Some(*lint));
         }
-        assert!(Lint::ALL.len() <= 64, "lints must fit in the allowed bit set");
+        assert!(
+            Lint::ALL.len() <= 64,
+            "lints must fit in the allowed bit set"
+        );
     }
 }

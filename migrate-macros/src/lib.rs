@@ -27,7 +27,10 @@ fn expand(input: TokenStream) -> TokenStream {
     };
     let Some(base) = crate_root() else {
         return compile_errors(
-            &[Diagnostic::file(&dir, "CARGO_MANIFEST_DIR is not set: build the crate with cargo")],
+            &[Diagnostic::file(
+                &dir,
+                "CARGO_MANIFEST_DIR is not set: build the crate with cargo",
+            )],
             span,
         );
     };
@@ -80,10 +83,15 @@ fn compile_errors(diagnostics: &[Diagnostic], span: Span) -> TokenStream {
 }
 
 fn migrations_module(dir: &str, sources: &[Source]) -> TokenStream {
-    let migrations = sources.iter().map(|source| migration_tokens(&source.migration));
+    let migrations = sources
+        .iter()
+        .map(|source| migration_tokens(&source.migration));
     let constants = sources.iter().enumerate().map(|(index, source)| {
         let ident = constant_name(&source.migration);
-        let doc = format!("Migration {}, from `{}`.", source.migration, source.up_file.display);
+        let doc = format!(
+            "Migration {}, from `{}`.",
+            source.migration, source.up_file.display
+        );
         quote! {
             #[doc = #doc]
             pub const #ident: &::migrate_runtime::Migration = &MIGRATIONS[#index];
@@ -174,7 +182,10 @@ mod tests {
     #[test]
     fn constant_names() {
         assert_eq!(constant_name(&named(3, "add_email")), "V3_ADD_EMAIL");
-        assert_eq!(constant_name(&named(20250919140443, "Create users!")), "V20250919140443_CREATE_USERS");
+        assert_eq!(
+            constant_name(&named(20250919140443, "Create users!")),
+            "V20250919140443_CREATE_USERS"
+        );
         assert_eq!(constant_name(&named(7, "é")), "V7");
     }
 
