@@ -1,8 +1,9 @@
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use migrate_core::Migration;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::history;
 use crate::Error;
@@ -36,9 +37,21 @@ pub struct Applied {
 }
 
 impl Migrator {
-    /// A migrator for `migrations`, which must be ordered by version, as the
-    /// macro orders them.
+    /// A migrator for `migrations`, which must be ordered by version, each
+    /// version once, as the macro orders them.
+    ///
+    /// # Panics
+    ///
+    /// If they are not; in a `static` or `const` that is a compile error.
     pub const fn new(migrations: &'static [Migration]) -> Self {
+        let mut index = 1;
+        while index < migrations.len() {
+            assert!(
+                migrations[index - 1].version() < migrations[index].version(),
+                "migrations must be ordered by version, each version once"
+            );
+            index += 1;
+        }
         Self {
             migrations,
             busy_timeout: Duration::from_secs(60),
@@ -130,7 +143,7 @@ impl Migrator {
     fn pending(&self, applied: &[history::Applied]) -> Result<Vec<&'static Migration>, Error> {
         let mut unknown = Vec::new();
         for row in applied {
-            match self.migrations.iter().find(|m| m.version() == row.version) {
+            match self.find(row.version) {
                 None => unknown.push((row.version, row.name.clone())),
                 Some(migration) if migration.checksum().to_hex() != row.checksum => {
                     return Err(Error::ChecksumMismatch {
@@ -146,10 +159,11 @@ impl Migrator {
         if !unknown.is_empty() {
             return Err(Error::UnknownVersions { versions: unknown });
         }
+        let applied_versions: HashSet<u64> = applied.iter().map(|row| row.version).collect();
         let pending: Vec<_> = self
             .migrations
             .iter()
-            .filter(|m| !applied.iter().any(|row| row.version == m.version()))
+            .filter(|m| !applied_versions.contains(&m.version()))
             .collect();
         if let (Some(newest), Some(first)) = (applied.last(), pending.first()) {
             if first.version() < newest.version {
@@ -164,32 +178,35 @@ impl Migrator {
         Ok(pending)
     }
 
+    /// The migration with this version; the list is ordered by version.
+    fn find(&self, version: u64) -> Option<&'static Migration> {
+        let index = self
+            .migrations
+            .binary_search_by_key(&version, Migration::version)
+            .ok()?;
+        Some(&self.migrations[index])
+    }
+
     fn apply_group(
         &self,
         conn: &mut Connection,
         group: &[&'static Migration],
         report: &mut Report,
     ) -> Result<(), Error> {
-        if let [migration] = group {
-            if migration.up().directives().no_transaction() {
-                return self.apply_alone(conn, migration, report);
+        let applied = match group {
+            [alone] if alone.up().directives().no_transaction() => vec![apply_alone(conn, alone)?],
+            [rebuild] if rebuild.up().directives().foreign_keys_off() => {
+                // PRAGMA foreign_keys is a no-op inside a transaction: the
+                // 12-step rebuild needs it off before BEGIN.
+                let before = foreign_keys(conn)?;
+                set_foreign_keys(conn, false)?;
+                let result = self.apply_in_transaction(conn, group, true);
+                set_foreign_keys(conn, before)?;
+                result?
             }
-        }
-        // PRAGMA foreign_keys is a no-op inside a transaction: the 12-step
-        // rebuild needs it off before BEGIN, and checked before COMMIT.
-        let foreign_keys_off = group.iter().any(|m| m.up().directives().foreign_keys_off());
-        let restore = if foreign_keys_off {
-            let before = foreign_keys(conn)?;
-            set_foreign_keys(conn, false)?;
-            Some(before)
-        } else {
-            None
+            _ => self.apply_in_transaction(conn, group, false)?,
         };
-        let result = self.apply_in_transaction(conn, group, foreign_keys_off);
-        if let Some(before) = restore {
-            set_foreign_keys(conn, before)?;
-        }
-        report.applied.extend(result?);
+        report.applied.extend(applied);
         Ok(())
     }
 
@@ -208,47 +225,23 @@ impl Migrator {
             .map_err(writing)?;
         history::create(&tx)?;
         // Another process may have migrated while this one waited for the lock.
-        let still_pending = self.pending(&history::read(&tx)?)?;
+        let still_pending: HashSet<u64> = self
+            .pending(&history::read(&tx)?)?
+            .iter()
+            .map(|m| m.version())
+            .collect();
         let mut applied = Vec::new();
-        for migration in group.iter().filter(|m| still_pending.contains(m)) {
+        for migration in group
+            .iter()
+            .filter(|m| still_pending.contains(&m.version()))
+        {
             applied.push(apply_one(&tx, migration)?);
-        }
-        if check_foreign_keys {
-            check_foreign_keys_of(&tx, group)?;
+            if check_foreign_keys {
+                check_foreign_keys_after(&tx, migration)?;
+            }
         }
         tx.commit().map_err(writing)?;
         Ok(applied)
-    }
-
-    fn apply_alone(
-        &self,
-        conn: &mut Connection,
-        migration: &'static Migration,
-        report: &mut Report,
-    ) -> Result<(), Error> {
-        let started = Instant::now();
-        conn.execute_batch(migration.up().sql()).map_err(|source| {
-            let error = failed(migration, source);
-            match error {
-                Error::Migration {
-                    version,
-                    name,
-                    source,
-                    ..
-                } => Error::Migration {
-                    version,
-                    name,
-                    source,
-                    rolled_back: false,
-                },
-                other => other,
-            }
-        })?;
-        let duration = started.elapsed();
-        history::create(conn)?;
-        history::record(conn, migration, duration)?;
-        report.applied.push(logged(migration, duration));
-        Ok(())
     }
 }
 
@@ -279,19 +272,35 @@ fn groups<'a>(pending: &'a [&'static Migration]) -> Vec<&'a [&'static Migration]
 fn apply_one(conn: &Connection, migration: &'static Migration) -> Result<Applied, Error> {
     let started = Instant::now();
     conn.execute_batch(migration.up().sql())
-        .map_err(|source| failed(migration, source))?;
+        .map_err(|source| failed(migration, source, true))?;
     let duration = started.elapsed();
     history::record(conn, migration, duration)?;
     Ok(logged(migration, duration))
 }
 
-fn failed(migration: &Migration, source: rusqlite::Error) -> Error {
-    tracing::error!(version = migration.version(), name = migration.name(), error = %source, "migration failed");
+/// A `no-transaction` migration: its statements run one by one, outside any transaction.
+fn apply_alone(conn: &Connection, migration: &'static Migration) -> Result<Applied, Error> {
+    let started = Instant::now();
+    conn.execute_batch(migration.up().sql())
+        .map_err(|source| failed(migration, source, false))?;
+    let duration = started.elapsed();
+    history::create(conn)?;
+    history::record(conn, migration, duration)?;
+    Ok(logged(migration, duration))
+}
+
+fn failed(migration: &Migration, source: rusqlite::Error, rolled_back: bool) -> Error {
+    tracing::error!(
+        version = migration.version(),
+        name = migration.name(),
+        error = %source,
+        "migration failed"
+    );
     Error::Migration {
         version: migration.version(),
         name: migration.name().to_string(),
         source,
-        rolled_back: true,
+        rolled_back,
     }
 }
 
@@ -329,9 +338,9 @@ fn set_foreign_keys(conn: &Connection, on: bool) -> Result<(), Error> {
         })
 }
 
-/// Fails the group, naming the first offending row, when a rebuild left rows
+/// Fails the rebuild, naming the first offending row, when it left rows
 /// whose foreign keys point nowhere.
-fn check_foreign_keys_of(conn: &Connection, group: &[&'static Migration]) -> Result<(), Error> {
+fn check_foreign_keys_after(conn: &Connection, rebuild: &Migration) -> Result<(), Error> {
     let violation = conn
         .query_row("PRAGMA foreign_key_check", [], |row| {
             Ok(format!(
@@ -341,19 +350,11 @@ fn check_foreign_keys_of(conn: &Connection, group: &[&'static Migration]) -> Res
                 row.get::<_, String>(2)?
             ))
         })
-        .map(Some)
-        .or_else(|error| match error {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            error => Err(error),
-        });
-    let rebuild = group
-        .iter()
-        .rev()
-        .find(|m| m.up().directives().foreign_keys_off())
-        .expect("only called for a group with a foreign-keys-off migration");
+        .optional()
+        .map_err(|source| failed(rebuild, source, true))?;
     match violation {
-        Ok(None) => Ok(()),
-        Ok(Some(what)) => Err(failed(
+        None => Ok(()),
+        Some(what) => Err(failed(
             rebuild,
             rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
@@ -361,7 +362,7 @@ fn check_foreign_keys_of(conn: &Connection, group: &[&'static Migration]) -> Res
                     "foreign key check failed after the migration: {what}"
                 )),
             ),
+            true,
         )),
-        Err(source) => Err(failed(rebuild, source)),
     }
 }
