@@ -235,10 +235,10 @@ fn pair_scripts(
 }
 
 fn read_source((up, down): (Found, Option<Found>)) -> Result<Source, Vec<Diagnostic>> {
-    let up_script = read_script(&up.file, "the migration");
+    let up_script = read_script(&up.file, FileKind::Up);
     let down_script = down
         .as_ref()
-        .map(|down| read_script(&down.file, "the down script"));
+        .map(|down| read_script(&down.file, FileKind::Down));
     let (up_script, down_script) = match (up_script, down_script.transpose()) {
         (Ok(up), Ok(down)) => (up, down),
         (up, down) => return Err(up.err().into_iter().chain(down.err()).collect()),
@@ -252,7 +252,7 @@ fn read_source((up, down): (Found, Option<Found>)) -> Result<Source, Vec<Diagnos
 }
 
 /// Reads one script: UTF-8, not empty, with valid directives.
-fn read_script(file: &SourceFile, what: &str) -> Result<Script, Diagnostic> {
+fn read_script(file: &SourceFile, kind: FileKind) -> Result<Script, Diagnostic> {
     let bytes = fs::read(&file.path).map_err(|error| {
         Diagnostic::file(&file.display, format!("cannot read the file: {error}"))
     })?;
@@ -273,10 +273,16 @@ fn read_script(file: &SourceFile, what: &str) -> Result<Script, Diagnostic> {
         );
     }
     if statements(&text).is_empty() {
-        let help = if what == "the down script" {
-            "write the SQL that reverts the migration, or delete the file to make the migration irreversible"
-        } else {
-            "write the migration's SQL, or delete the file"
+        let (what, help) = match kind {
+            FileKind::Up => (
+                "the migration",
+                "write the migration's SQL, or delete the file",
+            ),
+            FileKind::Down => (
+                "the down script",
+                "write the SQL that reverts the migration, or delete the file to make \
+                 the migration irreversible",
+            ),
         };
         return Err(Diagnostic::file(
             &file.display,
@@ -293,4 +299,104 @@ fn read_script(file: &SourceFile, what: &str) -> Result<Script, Diagnostic> {
         ..Diagnostic::file(&file.display, error.message)
     })?;
     Ok(Script::owned(text, directives))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let base = tempfile::tempdir().unwrap();
+        for (name, contents) in files {
+            let path = base.path().join("m").join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, contents).unwrap();
+        }
+        base
+    }
+
+    fn errors(files: &[(&str, &[u8])]) -> Vec<String> {
+        let base = folder(files);
+        let errors = read_folder(base.path(), "m").unwrap_err();
+        errors.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn strips_a_byte_order_mark_before_checksumming() {
+        let base = folder(&[
+            ("1_a.sql", b"\xef\xbb\xbfCREATE TABLE a (x);"),
+            ("2_b.sql", b"CREATE TABLE a (x);"),
+        ]);
+        let sources = read_folder(base.path(), "m").unwrap();
+        assert_eq!(sources[0].migration.up().sql(), "CREATE TABLE a (x);");
+        assert_eq!(
+            sources[0].migration.checksum(),
+            sources[1].migration.checksum()
+        );
+    }
+
+    #[test]
+    fn ignores_other_files_hidden_files_and_unrelated_folders() {
+        let base = folder(&[
+            ("1_a.sql", b"CREATE TABLE a (x);"),
+            ("README.md", b"notes"),
+            (".1_a.sql.swp", b"\xff"),
+            ("seeds/data.txt", b"x"),
+        ]);
+        assert_eq!(read_folder(base.path(), "m").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn reads_diesel_folders_with_their_down() {
+        let base = folder(&[
+            ("2025-01-02-030405_init/up.sql", b"CREATE TABLE a (x);"),
+            ("2025-01-02-030405_init/down.sql", b"DROP TABLE a;"),
+        ]);
+        let sources = read_folder(base.path(), "m").unwrap();
+        let migration = &sources[0].migration;
+        assert_eq!(
+            (migration.version(), migration.name()),
+            (20250102030405, "init")
+        );
+        assert_eq!(migration.down().unwrap().sql(), "DROP TABLE a;");
+        assert_eq!(
+            sources[0].up_file.display,
+            "m/2025-01-02-030405_init/up.sql"
+        );
+    }
+
+    #[test]
+    fn a_migration_folder_without_up_sql_is_an_error() {
+        let found = errors(&[("0003_x/notes.txt", b"")]);
+        assert!(found[0].contains("holds no `up.sql`"), "{found:?}");
+    }
+
+    #[test]
+    fn up_and_down_must_share_the_description() {
+        let found = errors(&[("2_a.up.sql", b"SELECT 1;"), ("2_b.down.sql", b"SELECT 1;")]);
+        assert!(
+            found[0]
+                .starts_with("m/2_b.down.sql: this down script has no up script of the same name"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_empty_down_says_how_to_make_the_migration_irreversible() {
+        let found = errors(&[
+            ("2_a.up.sql", b"SELECT 1;"),
+            ("2_a.down.sql", b"-- nothing\n"),
+        ]);
+        assert!(found[0].contains("the down script is empty"), "{found:?}");
+        assert!(found[0].contains("irreversible"), "{found:?}");
+    }
+
+    #[test]
+    fn a_misplaced_directive_is_reported_at_its_line() {
+        let found = errors(&[("1_a.sql", b"SELECT 1;\n-- migrate: no-transaction\n")]);
+        assert!(
+            found[0].starts_with("m/1_a.sql:2:1: a directive must be at the top"),
+            "{found:?}"
+        );
+    }
 }
