@@ -9,6 +9,8 @@
 //! It also holds the one-line `build.rs` helper, [`track_migrations`], that
 //! makes cargo rebuild when a migration file is added or removed.
 
+#![warn(missing_docs)]
+
 mod checksum;
 mod diagnostic;
 mod discover;

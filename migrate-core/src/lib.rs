@@ -7,6 +7,8 @@
 //!
 //! This crate has no dependencies: it is only data and pure parsing.
 
+#![warn(missing_docs)]
+
 mod checksum;
 mod directive;
 mod migration;

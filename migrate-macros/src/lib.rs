@@ -4,6 +4,8 @@
 //! This crate only translates: reading, checking and validating the folder
 //! is done by `migrate-build-support`, whose diagnostics become compile errors.
 
+#![warn(missing_docs)]
+
 use std::path::PathBuf;
 
 use migrate_build_support::{check_folder, Diagnostic, Source};

@@ -22,6 +22,8 @@
 //! The crate re-exports the [`rusqlite`] it was built with, so the
 //! connection type always matches.
 
+#![warn(missing_docs)]
+
 mod error;
 mod history;
 mod migrator;

@@ -308,7 +308,7 @@ fn logged(migration: &Migration, duration: Duration) -> Applied {
     tracing::info!(
         version = migration.version(),
         name = migration.name(),
-        duration_ms = duration.as_secs_f64() * 1000.0,
+        ?duration,
         "applied migration"
     );
     Applied {
