@@ -11,8 +11,10 @@
 
 mod checksum;
 mod directive;
+mod fingerprint;
 mod migration;
 
 pub use checksum::Checksum;
 pub use directive::{Directive, DirectiveError, Directives, Lint, DIRECTIVE_PREFIX};
+pub use fingerprint::Fingerprint;
 pub use migration::{Migration, Script};

@@ -1,40 +1,108 @@
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::lock::LockReport;
 
 /// Why migrating a database failed. Each message says which migration or
 /// file, what happened, and what to do. A refused database is left untouched;
-/// a failed migration is rolled back with the others of its transaction.
+/// a failed migration is rolled back with the others of its transaction, or,
+/// outside a transaction, restored from the backup taken before it.
 #[derive(thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
+    /// The database's folder does not exist.
+    #[error(
+        "the folder of the database {} does not exist; create it first (it is not created \
+         for you, so that a mistyped path does not start an empty database elsewhere)",
+        path.display()
+    )]
+    MissingFolder {
+        /// The database path.
+        path: PathBuf,
+    },
+
     /// The database file could not be opened.
     #[error("cannot open the database {}: {source}", path.display())]
     Open {
-        /// The path given to [`Migrator::open`](crate::Migrator::open).
+        /// The database path.
         path: PathBuf,
         /// What SQLite said.
         source: rusqlite::Error,
     },
 
-    /// A connection setting (journal mode, busy timeout, foreign keys) could not be applied.
-    #[error("cannot set {setting} on the database: {source}")]
-    Configure {
-        /// The setting, e.g. `journal_mode = WAL`.
-        setting: &'static str,
-        /// What SQLite said.
-        source: rusqlite::Error,
+    /// The file exists but is not a SQLite database.
+    #[error(
+        "{} is not a SQLite database; check the path, or restore the file from a backup \
+         if it was overwritten. It was left as it is",
+        path.display()
+    )]
+    NotADatabase {
+        /// The database path.
+        path: PathBuf,
     },
 
-    /// A migration's SQL failed. Everything of its transaction was rolled
-    /// back; a `no-transaction` migration has no transaction to roll back.
+    /// SQLite found the database file damaged.
     #[error(
-        "migration {version} ({name}) failed: {source}; {}",
-        if *rolled_back {
-            "its transaction was rolled back, undoing it and every migration applied in the same transaction"
-        } else {
-            "it runs outside a transaction (no-transaction), so the statements before the \
-             failing one stay applied: put the database right before starting again"
-        }
+        "the database {} is corrupted ({detail}); restore it from a backup (see \
+         Migrator::backups_of and Migrator::restore). Nothing was changed",
+        path.display()
     )]
+    Corrupt {
+        /// The database path.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+
+    /// The database, or its folder, cannot be written.
+    #[error(
+        "cannot write the database {}: {detail}; the process needs write access to the \
+         file and to its folder, where SQLite keeps the -wal and -shm files. Nothing was changed",
+        path.display()
+    )]
+    ReadOnly {
+        /// The database path.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+
+    /// The disk (or the database's `max_page_count`) is full.
+    #[error(
+        "the disk is full (or the database reached its max_page_count) while {during} \
+         {}; it was rolled back and the database is as it was. Free some space and start again",
+        path.display()
+    )]
+    DiskFull {
+        /// The database path.
+        path: PathBuf,
+        /// What was being done: `applying migration 3 (add_email) to`, `backing up`.
+        during: String,
+    },
+
+    /// The write lock could not be had within the busy timeout.
+    #[error("{0}")]
+    Locked(Box<LockReport>),
+
+    /// The migrations ran past the overall deadline and were stopped.
+    #[error(
+        "{during} was stopped after {elapsed:.1?}, past the deadline of {limit:?} for \
+         migrating at start-up; its transaction was rolled back and the database is as it \
+         was before it. Run it with a longer deadline (Migrator::deadline), for example \
+         in a maintenance window, or make it faster"
+    )]
+    Deadline {
+        /// What was stopped, e.g. `migration 3 (add_email)`.
+        during: String,
+        /// How long the run had taken.
+        elapsed: Duration,
+        /// The deadline.
+        limit: Duration,
+    },
+
+    /// A migration's SQL failed.
+    #[error("migration {version} ({name}) failed: {source}; {recovery}")]
     Migration {
         /// The failing migration's version.
         version: u64,
@@ -42,8 +110,8 @@ pub enum Error {
         name: String,
         /// What SQLite said.
         source: rusqlite::Error,
-        /// Whether its changes were rolled back (false for `no-transaction`).
-        rolled_back: bool,
+        /// What became of the database.
+        recovery: Recovery,
     },
 
     /// An applied migration differs from the one in this binary.
@@ -67,7 +135,8 @@ pub enum Error {
     #[error(
         "this database has migrations that this binary does not know: {}; it was migrated \
          by a newer build of the application: run that build, or restore a backup taken \
-         before it",
+         before it. During a rolling deploy, Migrator::allow_newer_database(true) lets the \
+         older build run",
         list(.versions)
     )]
     UnknownVersions {
@@ -92,20 +161,116 @@ pub enum Error {
         applied_name: String,
     },
 
-    /// Reading or writing the history table failed.
-    #[error("cannot {action} the migration history table: {source}")]
-    History {
-        /// `read` or `write`.
+    /// `MIGRATE_CHECK_ONLY` is set and migrations are pending.
+    #[error(
+        "migrations are pending: {}; MIGRATE_CHECK_ONLY is set, so this start does not \
+         apply them: run the deployment's migration step first",
+        list(.pending)
+    )]
+    PendingInCheckOnly {
+        /// The pending migrations: version and name.
+        pending: Vec<(u64, String)>,
+    },
+
+    /// An operator switch has a value that is neither on nor off.
+    #[error("the environment variable {variable} is `{value}`; set it to 1 (on) or 0 (off)")]
+    Environment {
+        /// The variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+    },
+
+    /// A connection setting (journal mode, foreign keys) could not be applied.
+    #[error("cannot set {setting} on the database: {source}")]
+    Configure {
+        /// The setting, e.g. `journal_mode = WAL`.
+        setting: &'static str,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+
+    /// Reading or writing the migration history, or another step of the run, failed.
+    #[error("cannot {action}: {source}")]
+    Database {
+        /// What was being done, e.g. `read the migration history`.
         action: &'static str,
         /// What SQLite said.
         source: rusqlite::Error,
     },
+
+    /// The backup taken before migrating could not be made.
+    #[error(
+        "cannot back up the database to {}: {detail}; no migration was applied. Free some \
+         space or fix the folder's permissions, or turn backups off with \
+         Migrator::backups(Backups::disabled())",
+        path.display()
+    )]
+    Backup {
+        /// Where the backup was to be written.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
+
+    /// A backup could not be copied back.
+    #[error("cannot restore the database {} from {}: {detail}", database.display(), backup.display())]
+    Restore {
+        /// The database.
+        database: PathBuf,
+        /// The backup.
+        backup: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+/// What became of the database after a migration failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// Its transaction was rolled back, with every migration applied in it.
+    RolledBack,
+    /// It ran outside a transaction; the backup taken by this start before
+    /// its first change was copied back.
+    Restored {
+        /// The backup.
+        backup: PathBuf,
+        /// The newest migration applied in the backup (0 for none).
+        version: u64,
+    },
+    /// It ran outside a transaction and there was no backup to copy back:
+    /// the statements before the failing one stay applied.
+    NotRecovered,
+}
+
+impl fmt::Display for Recovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Recovery::RolledBack => f.write_str(
+                "its transaction was rolled back, undoing it and every migration applied in \
+                 the same transaction",
+            ),
+            Recovery::Restored { backup, version } => write!(
+                f,
+                "it ran outside a transaction (no-transaction), so the database was restored \
+                 from the backup {}, taken by this start before its first change: the \
+                 database is back at migration {version}",
+                backup.display()
+            ),
+            Recovery::NotRecovered => f.write_str(
+                "it ran outside a transaction (no-transaction) and there was no backup to \
+                 restore (backups are off, or the database was new), so the statements \
+                 before the failing one stay applied: put the database right before \
+                 starting again",
+            ),
+        }
+    }
 }
 
 fn list(versions: &[(u64, String)]) -> String {
     let named: Vec<_> = versions
         .iter()
-        .map(|(v, name)| format!("{v} ({name})"))
+        .map(|(version, name)| format!("{version} ({name})"))
         .collect();
     named.join(", ")
 }

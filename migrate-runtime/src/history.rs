@@ -1,15 +1,17 @@
-//! The history table: one row per applied migration.
+//! The history table, one row per applied migration, and the fingerprint of
+//! the applied chain kept in the database header.
 
 use std::time::Duration;
 
-use migrate_core::Migration;
+use migrate_core::{Checksum, Fingerprint, Migration};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::Error;
 
-/// The table's name. Kept in the migrated database itself, so that the
-/// schema and the record of how it got there change in one transaction.
-pub(crate) const TABLE: &str = "_migrate_history";
+/// The default name of the history table. It lives in the migrated database
+/// itself, so that the schema and the record of how it got there change in
+/// one transaction.
+pub const DEFAULT_TABLE: &str = "_migrate_history";
 
 /// A migration as recorded when it was applied.
 #[derive(Clone, Debug)]
@@ -19,16 +21,21 @@ pub(crate) struct Applied {
     pub checksum: String,
 }
 
+/// `name` as a quoted SQL identifier.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// The applied migrations, ordered by version; none when the table does not exist yet.
-pub(crate) fn read(conn: &Connection) -> Result<Vec<Applied>, Error> {
-    let reading = |source| Error::History {
-        action: "read",
+pub(crate) fn read(conn: &Connection, table: &str) -> Result<Vec<Applied>, Error> {
+    let reading = |source| Error::Database {
+        action: "read the migration history",
         source,
     };
     let exists = conn
         .query_row(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [TABLE],
+            [table],
             |_| Ok(()),
         )
         .optional()
@@ -38,7 +45,10 @@ pub(crate) fn read(conn: &Connection) -> Result<Vec<Applied>, Error> {
         return Ok(Vec::new());
     }
     let mut statement = conn
-        .prepare(&format!("SELECT version, name, checksum FROM {TABLE}"))
+        .prepare(&format!(
+            "SELECT version, name, checksum FROM {}",
+            quoted(table)
+        ))
         .map_err(reading)?;
     let rows = statement
         .query_map([], |row| {
@@ -56,19 +66,20 @@ pub(crate) fn read(conn: &Connection) -> Result<Vec<Applied>, Error> {
 }
 
 /// Creates the table if this database has none yet.
-pub(crate) fn create(conn: &Connection) -> Result<(), Error> {
+pub(crate) fn create(conn: &Connection, table: &str) -> Result<(), Error> {
     conn.execute_batch(&format!(
-        "CREATE TABLE IF NOT EXISTS {TABLE} (
+        "CREATE TABLE IF NOT EXISTS {} (
             version     INTEGER PRIMARY KEY,
             name        TEXT NOT NULL,
             checksum    TEXT NOT NULL,  -- SHA-256 of the up script, hex
             applied_at  TEXT NOT NULL,  -- UTC, ISO 8601
             duration_ms INTEGER NOT NULL,
             down_sql    TEXT            -- kept so that any build can revert it
-        )"
+        )",
+        quoted(table)
     ))
-    .map_err(|source| Error::History {
-        action: "create",
+    .map_err(|source| Error::Database {
+        action: "create the migration history table",
         source,
     })
 }
@@ -76,13 +87,15 @@ pub(crate) fn create(conn: &Connection) -> Result<(), Error> {
 /// Records one applied migration.
 pub(crate) fn record(
     conn: &Connection,
+    table: &str,
     migration: &Migration,
     duration: Duration,
 ) -> Result<(), Error> {
     conn.execute(
         &format!(
-            "INSERT INTO {TABLE} (version, name, checksum, applied_at, duration_ms, down_sql)
-             VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4, ?5)"
+            "INSERT INTO {} (version, name, checksum, applied_at, duration_ms, down_sql)
+             VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4, ?5)",
+            quoted(table)
         ),
         params![
             migration.version() as i64,
@@ -93,8 +106,41 @@ pub(crate) fn record(
         ],
     )
     .map(drop)
-    .map_err(|source| Error::History {
-        action: "write",
+    .map_err(|source| Error::Database {
+        action: "record the migration in the history",
         source,
     })
+}
+
+/// The fingerprint of an applied chain.
+pub(crate) fn fingerprint(applied: &[Applied]) -> Fingerprint {
+    let checksums: Vec<(u64, Checksum)> = applied
+        .iter()
+        .map(|row| {
+            // An unreadable checksum cannot match any binary's chain.
+            let checksum =
+                Checksum::from_hex(&row.checksum).unwrap_or(Checksum::from_bytes([0; 32]));
+            (row.version, checksum)
+        })
+        .collect();
+    Fingerprint::of_applied(
+        checksums
+            .iter()
+            .map(|(version, checksum)| (*version, checksum)),
+    )
+}
+
+/// The fingerprint kept in the header; read without parsing the schema.
+pub(crate) fn stored_fingerprint(conn: &Connection) -> Result<Fingerprint, rusqlite::Error> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map(Fingerprint::from_user_version)
+}
+
+/// Keeps `fingerprint` in the header; inside the caller's transaction.
+pub(crate) fn store_fingerprint(conn: &Connection, fingerprint: Fingerprint) -> Result<(), Error> {
+    conn.pragma_update(None, "user_version", fingerprint.to_user_version())
+        .map_err(|source| Error::Database {
+            action: "store the fingerprint of the applied migrations (PRAGMA user_version)",
+            source,
+        })
 }

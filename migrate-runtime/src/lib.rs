@@ -23,14 +23,27 @@
 //! connection type always matches.
 
 #![warn(missing_docs)]
+// `Error` carries SQLite's error and what became of the database: large, but
+// returned at most once per start, and unboxed so that callers can match it.
+#![allow(clippy::result_large_err)]
 
+mod backup;
+mod connection;
 mod error;
+mod event;
 mod history;
+mod lock;
 mod migrator;
 
-pub use error::Error;
-pub use migrate_core::{Checksum, Directive, Directives, Lint, Migration, Script};
-pub use migrator::{Applied, Migrator, Report};
+pub use backup::Backups;
+pub use error::{Error, Recovery};
+pub use event::Event;
+pub use history::DEFAULT_TABLE as DEFAULT_HISTORY_TABLE;
+pub use lock::{Holder, LockReport};
+pub use migrate_core::{Checksum, Directive, Directives, Fingerprint, Lint, Migration, Script};
+pub use migrator::{
+    Applied, Migrator, Report, TransactionMode, CHECK_ONLY_VARIABLE, SKIP_VARIABLE,
+};
 pub use rusqlite;
 
 /// Checks a migrations folder at compile time and embeds it as `mod migrations`.

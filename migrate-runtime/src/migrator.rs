@@ -1,20 +1,72 @@
+use std::borrow::Cow;
 use std::collections::HashSet;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use migrate_core::Migration;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use migrate_core::{Fingerprint, Migration};
+use rusqlite::ffi::ErrorCode;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::history;
+use crate::backup::{restore_into, Backups};
+use crate::connection::{self, condition, is_busy};
+use crate::error::Recovery;
+use crate::event::Event;
+use crate::history::{self, DEFAULT_TABLE};
+use crate::lock::{LockReport, MigrationLock};
 use crate::Error;
+
+/// Set to 1 to start without applying migrations (the connection is still configured).
+pub const SKIP_VARIABLE: &str = "MIGRATE_SKIP";
+/// Set to 1 to fail, rather than migrate, when migrations are pending: for
+/// deployments that migrate in a separate step.
+pub const CHECK_ONLY_VARIABLE: &str = "MIGRATE_CHECK_ONLY";
+
+/// How pending migrations are grouped into transactions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TransactionMode {
+    /// All pending migrations in one transaction, so the application never
+    /// sees half a schema. The default.
+    #[default]
+    AllPending,
+    /// One transaction per migration: a long chain commits as it goes.
+    PerMigration,
+}
+
+type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
 /// Applies a fixed, ordered set of migrations to SQLite databases.
 ///
-/// `embed_migrations!` defines one as `migrations::MIGRATOR`.
-#[derive(Clone, Debug)]
+/// `embed_migrations!` defines one as `migrations::MIGRATOR`, with the
+/// defaults below. Each option has a builder method; start from a clone:
+///
+/// ```no_run
+/// # migrate_runtime::embed_migrations!("tests/migrations");
+/// use std::time::Duration;
+/// use migrate_runtime::{Backups, TransactionMode};
+///
+/// let migrator = migrations::MIGRATOR
+///     .clone()
+///     .busy_timeout(Duration::from_secs(10))
+///     .deadline(Duration::from_secs(300))
+///     .transaction_mode(TransactionMode::PerMigration)
+///     .backups(Backups::keep(3).in_folder("/var/backups/app"));
+/// let conn = migrator.open("app.db")?;
+/// # Ok::<(), migrate_runtime::Error>(())
+/// ```
+#[derive(Clone)]
 pub struct Migrator {
     migrations: &'static [Migration],
+    fingerprint: Fingerprint,
     busy_timeout: Duration,
+    deadline: Duration,
+    mode: TransactionMode,
+    backups: Backups,
+    history_table: Cow<'static, str>,
+    allow_newer_database: bool,
+    read_environment: bool,
+    hook: Option<Hook>,
 }
 
 /// What one [`Migrator::run`] did.
@@ -23,6 +75,8 @@ pub struct Report {
     /// The migrations applied by this run, in order; empty when the database
     /// was already up to date.
     pub applied: Vec<Applied>,
+    /// The backup taken before applying them, if one was.
+    pub backup: Option<PathBuf>,
 }
 
 /// One migration applied by a run.
@@ -40,9 +94,14 @@ impl Migrator {
     /// A migrator for `migrations`, which must be ordered by version, each
     /// version once, as the macro orders them.
     ///
+    /// Defaults: busy timeout 60 s, deadline 120 s, all pending migrations
+    /// in one transaction, the last 5 backups kept beside the database,
+    /// history in `_migrate_history`, a newer database refused, and the
+    /// environment switches read.
+    ///
     /// # Panics
     ///
-    /// If they are not; in a `static` or `const` that is a compile error.
+    /// If they are not ordered; in a `static` or `const` that is a compile error.
     pub const fn new(migrations: &'static [Migration]) -> Self {
         let mut index = 1;
         while index < migrations.len() {
@@ -54,7 +113,15 @@ impl Migrator {
         }
         Self {
             migrations,
+            fingerprint: Fingerprint::of(migrations),
             busy_timeout: Duration::from_secs(60),
+            deadline: Duration::from_secs(120),
+            mode: TransactionMode::AllPending,
+            backups: Backups::keep(5),
+            history_table: Cow::Borrowed(DEFAULT_TABLE),
+            allow_newer_database: false,
+            read_environment: true,
+            hook: None,
         }
     }
 
@@ -63,84 +130,407 @@ impl Migrator {
         self.migrations
     }
 
+    /// How long to wait for another connection's write lock before failing
+    /// with a report of who holds it. Default 60 s.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// The longest the migrations of one start may take; past it, the
+    /// running migration is interrupted and rolled back. Default 120 s.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// How pending migrations are grouped into transactions.
+    pub fn transaction_mode(mut self, mode: TransactionMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Where backups go and how many are kept; [`Backups::disabled`] turns them off.
+    pub fn backups(mut self, backups: Backups) -> Self {
+        self.backups = backups;
+        self
+    }
+
+    /// The name of the history table. Default `_migrate_history`.
+    pub fn history_table(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.history_table = name.into();
+        self
+    }
+
+    /// Accept a database that has migrations this binary does not know, as
+    /// during a rolling deploy where the previous build still runs while the
+    /// new one has migrated. Default: refused with [`Error::UnknownVersions`].
+    pub fn allow_newer_database(mut self, allow: bool) -> Self {
+        self.allow_newer_database = allow;
+        self
+    }
+
+    /// Whether [`SKIP_VARIABLE`] and [`CHECK_ONLY_VARIABLE`] are read. Default on.
+    pub fn read_environment(mut self, read: bool) -> Self {
+        self.read_environment = read;
+        self
+    }
+
+    /// Calls `hook` before and after each migration.
+    pub fn on_event(mut self, hook: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
     /// Opens (or creates) the database at `path`, configures the connection
     /// and applies the pending migrations.
     ///
     /// The connection gets `journal_mode = WAL` (readers keep reading while
-    /// a writer writes), a 60 s busy timeout (waits for other writers instead
+    /// a writer writes), the busy timeout (waits for other writers instead
     /// of failing with "database is locked") and `foreign_keys = ON`.
+    ///
+    /// When the database is up to date this costs about as much as opening
+    /// the file: the fingerprint of the applied chain, kept in the header,
+    /// is compared with the binary's without reading the schema.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<Connection, Error> {
         let path = path.as_ref();
-        let mut conn = Connection::open(path).map_err(|source| Error::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        self.configure(&conn)?;
-        self.run(&mut conn)?;
+        let switches = self.switches()?;
+        let mut conn = connection::open(path, self.busy_timeout)?;
+        let up_to_date = self.is_up_to_date(&conn, Some(path))?;
+        connection::ensure_wal(&conn, path, self.busy_timeout.min(self.deadline))?;
+        connection::set_foreign_keys(&conn, true)?;
+        if up_to_date {
+            log_up_to_date(self.migrations.len());
+        } else if switches.skip {
+            tracing::warn!("{SKIP_VARIABLE} is set: migrations not applied");
+        } else {
+            self.migrate(&mut conn, switches.check_only)?;
+        }
         Ok(conn)
     }
 
-    fn configure(&self, conn: &Connection) -> Result<(), Error> {
-        conn.busy_timeout(self.busy_timeout)
-            .map_err(|source| Error::Configure {
-                setting: "busy_timeout",
-                source,
-            })?;
-        // WAL is stored in the file: switch only when it is not WAL already.
-        let journal_mode: String = conn
-            .pragma_query_value(None, "journal_mode", |row| row.get(0))
-            .map_err(|source| Error::Configure {
-                setting: "journal_mode = WAL",
-                source,
-            })?;
-        if !journal_mode.eq_ignore_ascii_case("wal") && !journal_mode.eq_ignore_ascii_case("memory")
-        {
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| {
-                row.get::<_, String>(0)
-            })
-            .map_err(|source| Error::Configure {
-                setting: "journal_mode = WAL",
-                source,
-            })?;
-        }
-        conn.pragma_update(None, "foreign_keys", true)
-            .map_err(|source| Error::Configure {
-                setting: "foreign_keys = ON",
-                source,
-            })
-    }
-
-    /// Applies the pending migrations to `conn`.
+    /// Applies the pending migrations to a connection the caller opened and
+    /// configured.
     ///
-    /// Transactional migrations are applied together in one `BEGIN IMMEDIATE`
-    /// transaction, so the application never sees half a schema; the history
-    /// is read again once the write lock is held, so that concurrent starts
-    /// apply each migration once. A migration marked `no-transaction` runs
-    /// alone, outside any transaction.
+    /// Transactional migrations are applied in `BEGIN IMMEDIATE`
+    /// transactions (by default all in one); the history is read again once
+    /// the write lock is held, so that concurrent starts apply each
+    /// migration once. A `no-transaction` migration runs alone, after a
+    /// backup that is copied back if it fails; a `foreign-keys-off` one gets
+    /// a transaction of its own with foreign keys off.
     ///
     /// Refuses, without changing anything, a database whose applied
-    /// migrations differ from this binary's or include versions it does not know.
+    /// migrations differ from this binary's, include versions it does not
+    /// know, or leave an older migration pending behind a newer one.
     pub fn run(&self, conn: &mut Connection) -> Result<Report, Error> {
-        let pending = self.pending(&history::read(conn)?)?;
-        let mut report = Report::default();
-        if pending.is_empty() {
-            tracing::info!(
-                migrations = self.migrations.len(),
-                "database is up to date; no migration to apply"
-            );
-            return Ok(report);
+        let switches = self.switches()?;
+        if switches.skip {
+            tracing::warn!("{SKIP_VARIABLE} is set: migrations not applied");
+            return Ok(Report::default());
         }
-        tracing::info!(pending = pending.len(), "applying migrations");
-        for group in groups(&pending) {
-            self.apply_group(conn, group, &mut report)?;
+        let path = connection::file_path(conn);
+        if self.is_up_to_date(conn, path.as_deref())? {
+            log_up_to_date(self.migrations.len());
+            return Ok(Report::default());
         }
-        tracing::info!(applied = report.applied.len(), "database migrated");
-        Ok(report)
+        self.migrate(conn, switches.check_only)
     }
 
-    /// The migrations not yet applied, after checking that what was applied
-    /// is what this binary has.
-    fn pending(&self, applied: &[history::Applied]) -> Result<Vec<&'static Migration>, Error> {
+    /// The backups of the database at `path`, oldest first.
+    pub fn backups_of(&self, path: impl AsRef<Path>) -> Result<Vec<PathBuf>, Error> {
+        self.backups.list(path.as_ref())
+    }
+
+    /// Copies `backup` back over the database at `path`, through SQLite, so
+    /// that connections other processes have open see the old or the
+    /// restored content, never a mix.
+    pub fn restore(&self, path: impl AsRef<Path>, backup: impl AsRef<Path>) -> Result<(), Error> {
+        let path = path.as_ref();
+        let mut conn = connection::open(path, self.busy_timeout)?;
+        restore_into(&mut conn, path, backup.as_ref(), self.busy_timeout)
+    }
+
+    /// The fast path: the fingerprint in the header equals the binary's.
+    fn is_up_to_date(&self, conn: &Connection, path: Option<&Path>) -> Result<bool, Error> {
+        let stored = history::stored_fingerprint(conn).map_err(|source| {
+            path.and_then(|path| condition(path, &source))
+                .unwrap_or(Error::Database {
+                    action: "read the database header",
+                    source,
+                })
+        })?;
+        Ok(stored == self.fingerprint)
+    }
+
+    /// The slow path: read the history, then apply what is pending.
+    fn migrate(&self, conn: &mut Connection, check_only: bool) -> Result<Report, Error> {
+        let path = connection::file_path(conn);
+        let plan = self.plan(&self.read_history(conn, path.as_deref())?)?;
+        if plan.pending.is_empty() {
+            self.refresh_fingerprint(conn, &plan);
+            log_up_to_date(self.migrations.len());
+            return Ok(Report::default());
+        }
+        if check_only {
+            return Err(Error::PendingInCheckOnly {
+                pending: plan.pending.iter().map(|m| label(m)).collect(),
+            });
+        }
+        tracing::info!(pending = plan.pending.len(), "applying migrations");
+        let started = Instant::now();
+        let _one_migrator = match &path {
+            Some(path) => Some(MigrationLock::acquire(
+                path,
+                self.busy_timeout.min(self.deadline),
+            )?),
+            None => None,
+        };
+        let mut run = Run {
+            path: path.as_deref(),
+            started,
+            deadline: started + self.deadline,
+            backup: None,
+            report: Report::default(),
+        };
+        let deadline = run.deadline;
+        let _ = conn.progress_handler(1000, Some(move || Instant::now() >= deadline));
+        let result = self.apply_pending(conn, &mut run);
+        let _ = conn.progress_handler(0, None::<fn() -> bool>);
+        result?;
+        tracing::info!(applied = run.report.applied.len(), duration = ?started.elapsed(), "database migrated");
+        run.report.backup = run.backup.map(|(backup, _)| backup);
+        Ok(run.report)
+    }
+
+    fn apply_pending(&self, conn: &mut Connection, run: &mut Run<'_>) -> Result<(), Error> {
+        loop {
+            let plan = self.plan(&self.read_history(conn, run.path)?)?;
+            match next_group(&plan.pending, self.mode) {
+                None => return Ok(()),
+                Some(Group::Alone(migration)) => self.apply_alone(conn, run, migration)?,
+                Some(Group::Rebuild(migration)) => {
+                    // PRAGMA foreign_keys is a no-op inside a transaction: the
+                    // 12-step rebuild needs it off before BEGIN.
+                    let before = connection::foreign_keys(conn)?;
+                    connection::set_foreign_keys(conn, false)?;
+                    let result = self.apply_in_transaction(conn, run, &[migration], true);
+                    connection::set_foreign_keys(conn, before)?;
+                    result?;
+                }
+                Some(Group::Transaction(group)) => {
+                    self.apply_in_transaction(conn, run, group, false)?
+                }
+            }
+        }
+    }
+
+    fn apply_in_transaction(
+        &self,
+        conn: &mut Connection,
+        run: &mut Run<'_>,
+        group: &[&'static Migration],
+        check_foreign_keys: bool,
+    ) -> Result<(), Error> {
+        let tx = self.begin(conn, run)?;
+        let still_pending = self.pending_under_lock(&tx, run)?;
+        self.backup_once(&tx, run)?;
+        history::create(&tx, &self.history_table)?;
+        for migration in group
+            .iter()
+            .filter(|m| still_pending.contains(&m.version()))
+        {
+            self.apply_one(&tx, run, migration)?;
+            if check_foreign_keys {
+                check_foreign_keys_after(&tx, migration)?;
+            }
+        }
+        self.store_fingerprint(&tx)?;
+        tx.commit()
+            .map_err(|source| self.failure(run, None, source))
+    }
+
+    /// A `no-transaction` migration: its statements run outside any
+    /// transaction; if one fails, the backup taken before is copied back.
+    fn apply_alone(
+        &self,
+        conn: &mut Connection,
+        run: &mut Run<'_>,
+        migration: &'static Migration,
+    ) -> Result<(), Error> {
+        {
+            let tx = self.begin(conn, run)?;
+            if !self
+                .pending_under_lock(&tx, run)?
+                .contains(&migration.version())
+            {
+                return tx
+                    .commit()
+                    .map_err(|source| self.failure(run, None, source));
+            }
+            self.backup_once(&tx, run)?;
+            tx.commit()
+                .map_err(|source| self.failure(run, None, source))?;
+        }
+        let started = self.applying(migration);
+        if let Err(source) = conn.execute_batch(migration.up().sql()) {
+            let recovery = match &run.backup {
+                Some((backup, version)) => {
+                    let path = run.path.expect("backups are only taken of files");
+                    restore_into(conn, path, backup, self.busy_timeout)?;
+                    Recovery::Restored {
+                        backup: backup.clone(),
+                        version: *version,
+                    }
+                }
+                None => Recovery::NotRecovered,
+            };
+            return Err(self.failure(run, Some((migration, recovery)), source));
+        }
+        let duration = started.elapsed();
+        let tx = self.begin(conn, run)?;
+        history::create(&tx, &self.history_table)?;
+        history::record(&tx, &self.history_table, migration, duration)?;
+        self.store_fingerprint(&tx)?;
+        tx.commit()
+            .map_err(|source| self.failure(run, None, source))?;
+        self.applied(run, migration, duration);
+        Ok(())
+    }
+
+    fn apply_one(
+        &self,
+        conn: &Connection,
+        run: &mut Run<'_>,
+        migration: &'static Migration,
+    ) -> Result<(), Error> {
+        let span = tracing::info_span!(
+            "migration",
+            version = migration.version(),
+            name = migration.name()
+        );
+        let _entered = span.enter();
+        let started = self.applying(migration);
+        conn.execute_batch(migration.up().sql())
+            .map_err(|source| self.failure(run, Some((migration, Recovery::RolledBack)), source))?;
+        let duration = started.elapsed();
+        history::record(conn, &self.history_table, migration, duration)?;
+        self.applied(run, migration, duration);
+        Ok(())
+    }
+
+    fn applying(&self, migration: &Migration) -> Instant {
+        self.emit(&Event::Applying { migration });
+        Instant::now()
+    }
+
+    fn applied(&self, run: &mut Run<'_>, migration: &Migration, duration: Duration) {
+        tracing::info!(
+            version = migration.version(),
+            name = migration.name(),
+            ?duration,
+            "applied migration"
+        );
+        self.emit(&Event::Applied {
+            migration,
+            duration,
+        });
+        run.report.applied.push(Applied {
+            version: migration.version(),
+            name: migration.name().to_string(),
+            duration,
+        });
+    }
+
+    fn emit(&self, event: &Event<'_>) {
+        if let Some(hook) = &self.hook {
+            hook(event);
+        }
+    }
+
+    /// `BEGIN IMMEDIATE`: takes the write lock, waiting at most the busy
+    /// timeout (and never past the deadline).
+    fn begin<'c>(&self, conn: &'c mut Connection, run: &Run<'_>) -> Result<Transaction<'c>, Error> {
+        let wait = self
+            .busy_timeout
+            .min(run.deadline.saturating_duration_since(Instant::now()));
+        let waiting = Instant::now();
+        let _ = conn.busy_timeout(wait);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate);
+        let tx = tx.map_err(|source| match (is_busy(&source), run.path) {
+            (true, Some(path)) => {
+                Error::Locked(Box::new(LockReport::gather(path, waiting.elapsed())))
+            }
+            _ => self.failure(run, None, source),
+        })?;
+        let _ = tx.busy_timeout(self.busy_timeout);
+        Ok(tx)
+    }
+
+    /// Versions still pending once the write lock is held: another process
+    /// may have migrated while this one waited.
+    fn pending_under_lock(&self, conn: &Connection, run: &Run<'_>) -> Result<HashSet<u64>, Error> {
+        let plan = self.plan(&self.read_history(conn, run.path)?)?;
+        Ok(plan.pending.iter().map(|m| m.version()).collect())
+    }
+
+    /// Backs the file up before its first change in this run; a new, empty
+    /// database has nothing to lose.
+    fn backup_once(&self, conn: &Connection, run: &mut Run<'_>) -> Result<(), Error> {
+        let Some(path) = run.path else { return Ok(()) };
+        if run.backup.is_some() || !self.backups.enabled() || schema_is_empty(conn)? {
+            return Ok(());
+        }
+        let applied = self.read_history(conn, run.path)?;
+        let from = applied.last().map_or(0, |row| row.version);
+        let to = self.migrations.last().map_or(from, |m| m.version());
+        run.backup = Some((
+            self.backups.create(path, (from, to), Some(run.deadline))?,
+            from,
+        ));
+        Ok(())
+    }
+
+    fn store_fingerprint(&self, conn: &Connection) -> Result<(), Error> {
+        let applied = history::read(conn, &self.history_table)?;
+        history::store_fingerprint(conn, history::fingerprint(&applied))
+    }
+
+    /// Nothing is pending but the header does not say so (a database
+    /// migrated before fingerprints were kept, or whose `user_version` was
+    /// changed): store it, so that the next start takes the fast path. Only
+    /// when the database holds this binary's chain exactly, and only if the
+    /// write lock is free; failing here costs the fast path, nothing else.
+    fn refresh_fingerprint(&self, conn: &mut Connection, plan: &Plan) {
+        if !plan.unknown.is_empty() {
+            return;
+        }
+        let result = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .and_then(|tx| {
+                tx.pragma_update(None, "user_version", self.fingerprint.to_user_version())?;
+                tx.commit()
+            });
+        if let Err(error) = result {
+            tracing::debug!(%error, "could not store the fingerprint of the applied migrations");
+        }
+    }
+
+    fn read_history(
+        &self,
+        conn: &Connection,
+        path: Option<&Path>,
+    ) -> Result<Vec<history::Applied>, Error> {
+        history::read(conn, &self.history_table).map_err(|error| match (error, path) {
+            (Error::Database { source, action }, Some(path)) => {
+                condition(path, &source).unwrap_or(Error::Database { action, source })
+            }
+            (error, _) => error,
+        })
+    }
+
+    /// What is pending, after checking that what was applied is what this
+    /// binary has.
+    fn plan(&self, applied: &[history::Applied]) -> Result<Plan, Error> {
         let mut unknown = Vec::new();
         for row in applied {
             match self.find(row.version) {
@@ -157,10 +547,13 @@ impl Migrator {
             }
         }
         if !unknown.is_empty() {
-            return Err(Error::UnknownVersions { versions: unknown });
+            if !self.allow_newer_database {
+                return Err(Error::UnknownVersions { versions: unknown });
+            }
+            tracing::warn!(unknown = ?unknown, "the database has migrations of a newer build; allowed");
         }
         let applied_versions: HashSet<u64> = applied.iter().map(|row| row.version).collect();
-        let pending: Vec<_> = self
+        let pending: Vec<&'static Migration> = self
             .migrations
             .iter()
             .filter(|m| !applied_versions.contains(&m.version()))
@@ -175,7 +568,7 @@ impl Migrator {
                 });
             }
         }
-        Ok(pending)
+        Ok(Plan { pending, unknown })
     }
 
     /// The migration with this version; the list is ordered by version.
@@ -187,182 +580,205 @@ impl Migrator {
         Some(&self.migrations[index])
     }
 
-    fn apply_group(
+    /// The typed error for a failure during a run: the file's own condition
+    /// first, then the deadline and a full disk, then the migration's error.
+    fn failure(
         &self,
-        conn: &mut Connection,
-        group: &[&'static Migration],
-        report: &mut Report,
-    ) -> Result<(), Error> {
-        let applied = match group {
-            [alone] if alone.up().directives().no_transaction() => vec![apply_alone(conn, alone)?],
-            [rebuild] if rebuild.up().directives().foreign_keys_off() => {
-                // PRAGMA foreign_keys is a no-op inside a transaction: the
-                // 12-step rebuild needs it off before BEGIN.
-                let before = foreign_keys(conn)?;
-                set_foreign_keys(conn, false)?;
-                let result = self.apply_in_transaction(conn, group, true);
-                set_foreign_keys(conn, before)?;
-                result?
-            }
-            _ => self.apply_in_transaction(conn, group, false)?,
-        };
-        report.applied.extend(applied);
-        Ok(())
-    }
-
-    fn apply_in_transaction(
-        &self,
-        conn: &mut Connection,
-        group: &[&'static Migration],
-        check_foreign_keys: bool,
-    ) -> Result<Vec<Applied>, Error> {
-        let writing = |source| Error::History {
-            action: "write",
-            source,
-        };
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(writing)?;
-        history::create(&tx)?;
-        // Another process may have migrated while this one waited for the lock.
-        let still_pending: HashSet<u64> = self
-            .pending(&history::read(&tx)?)?
-            .iter()
-            .map(|m| m.version())
-            .collect();
-        let mut applied = Vec::new();
-        for migration in group
-            .iter()
-            .filter(|m| still_pending.contains(&m.version()))
-        {
-            applied.push(apply_one(&tx, migration)?);
-            if check_foreign_keys {
-                check_foreign_keys_after(&tx, migration)?;
-            }
+        run: &Run<'_>,
+        migration: Option<(&Migration, Recovery)>,
+        source: rusqlite::Error,
+    ) -> Error {
+        if let Some(error) = run.path.and_then(|path| condition(path, &source)) {
+            return error;
         }
-        tx.commit().map_err(writing)?;
-        Ok(applied)
-    }
-}
-
-/// Consecutive transactional migrations form one group, applied in one
-/// transaction. A `no-transaction` migration, and a `foreign-keys-off` one,
-/// is a group of its own: the first cannot be in a transaction, and the
-/// second switches foreign keys off for its whole transaction, which would
-/// change what `ON DELETE CASCADE` does in the migrations beside it.
-fn groups<'a>(pending: &'a [&'static Migration]) -> Vec<&'a [&'static Migration]> {
-    let mut groups = Vec::new();
-    let mut start = 0;
-    for (index, migration) in pending.iter().enumerate() {
-        let directives = migration.up().directives();
-        if directives.no_transaction() || directives.foreign_keys_off() {
-            if start < index {
-                groups.push(&pending[start..index]);
-            }
-            groups.push(&pending[index..=index]);
-            start = index + 1;
-        }
-    }
-    if start < pending.len() {
-        groups.push(&pending[start..]);
-    }
-    groups
-}
-
-fn apply_one(conn: &Connection, migration: &'static Migration) -> Result<Applied, Error> {
-    let started = Instant::now();
-    conn.execute_batch(migration.up().sql())
-        .map_err(|source| failed(migration, source, true))?;
-    let duration = started.elapsed();
-    history::record(conn, migration, duration)?;
-    Ok(logged(migration, duration))
-}
-
-/// A `no-transaction` migration: its statements run one by one, outside any transaction.
-fn apply_alone(conn: &Connection, migration: &'static Migration) -> Result<Applied, Error> {
-    let started = Instant::now();
-    conn.execute_batch(migration.up().sql())
-        .map_err(|source| failed(migration, source, false))?;
-    let duration = started.elapsed();
-    history::create(conn)?;
-    history::record(conn, migration, duration)?;
-    Ok(logged(migration, duration))
-}
-
-fn failed(migration: &Migration, source: rusqlite::Error, rolled_back: bool) -> Error {
-    tracing::error!(
-        version = migration.version(),
-        name = migration.name(),
-        error = %source,
-        "migration failed"
-    );
-    Error::Migration {
-        version: migration.version(),
-        name: migration.name().to_string(),
-        source,
-        rolled_back,
-    }
-}
-
-fn logged(migration: &Migration, duration: Duration) -> Applied {
-    tracing::info!(
-        version = migration.version(),
-        name = migration.name(),
-        ?duration,
-        "applied migration"
-    );
-    Applied {
-        version: migration.version(),
-        name: migration.name().to_string(),
-        duration,
-    }
-}
-
-fn foreign_keys(conn: &Connection) -> Result<bool, Error> {
-    conn.pragma_query_value(None, "foreign_keys", |row| row.get(0))
-        .map_err(|source| Error::Configure {
-            setting: "foreign_keys",
-            source,
-        })
-}
-
-fn set_foreign_keys(conn: &Connection, on: bool) -> Result<(), Error> {
-    conn.pragma_update(None, "foreign_keys", on)
-        .map_err(|source| Error::Configure {
-            setting: if on {
-                "foreign_keys = ON"
-            } else {
-                "foreign_keys = OFF"
+        let during = migration
+            .as_ref()
+            .map_or("committing the migrations".to_string(), |(m, _)| {
+                format!("migration {m}")
+            });
+        match source.sqlite_error_code() {
+            Some(ErrorCode::OperationInterrupted) => Error::Deadline {
+                during,
+                elapsed: run.started.elapsed(),
+                limit: self.deadline,
             },
-            source,
+            Some(ErrorCode::DiskFull) => Error::DiskFull {
+                path: run
+                    .path
+                    .map_or_else(|| PathBuf::from(":memory:"), Path::to_path_buf),
+                during: format!("running {during} on"),
+            },
+            _ => match migration {
+                Some((migration, recovery)) => {
+                    tracing::error!(version = migration.version(), name = migration.name(), error = %source, "migration failed");
+                    Error::Migration {
+                        version: migration.version(),
+                        name: migration.name().to_string(),
+                        source,
+                        recovery,
+                    }
+                }
+                None => Error::Database {
+                    action: "commit the migrations",
+                    source,
+                },
+            },
+        }
+    }
+
+    fn switches(&self) -> Result<Switches, Error> {
+        if !self.read_environment {
+            return Ok(Switches::default());
+        }
+        Ok(Switches {
+            skip: switch(SKIP_VARIABLE)?,
+            check_only: switch(CHECK_ONLY_VARIABLE)?,
         })
+    }
+}
+
+impl fmt::Debug for Migrator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migrator")
+            .field("migrations", &self.migrations.len())
+            .field("fingerprint", &self.fingerprint)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("deadline", &self.deadline)
+            .field("mode", &self.mode)
+            .field("backups", &self.backups)
+            .field("history_table", &self.history_table)
+            .field("allow_newer_database", &self.allow_newer_database)
+            .field("read_environment", &self.read_environment)
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
+}
+
+/// The state of one slow-path run.
+struct Run<'p> {
+    path: Option<&'p Path>,
+    started: Instant,
+    deadline: Instant,
+    /// The backup taken before the first change, and the version it holds.
+    backup: Option<(PathBuf, u64)>,
+    report: Report,
+}
+
+struct Plan {
+    pending: Vec<&'static Migration>,
+    unknown: Vec<(u64, String)>,
+}
+
+/// The next migrations to apply together.
+enum Group<'a> {
+    /// Plain migrations, in one transaction.
+    Transaction(&'a [&'static Migration]),
+    /// A `foreign-keys-off` migration, in a transaction of its own.
+    Rebuild(&'static Migration),
+    /// A `no-transaction` migration, alone.
+    Alone(&'static Migration),
+}
+
+fn next_group<'a>(pending: &'a [&'static Migration], mode: TransactionMode) -> Option<Group<'a>> {
+    let first = pending.first()?;
+    let directives = first.up().directives();
+    if directives.no_transaction() {
+        return Some(Group::Alone(first));
+    }
+    if directives.foreign_keys_off() {
+        return Some(Group::Rebuild(first));
+    }
+    let plain = |m: &&&Migration| {
+        let directives = m.up().directives();
+        !directives.no_transaction() && !directives.foreign_keys_off()
+    };
+    let len = match mode {
+        TransactionMode::PerMigration => 1,
+        TransactionMode::AllPending => pending.iter().take_while(plain).count(),
+    };
+    Some(Group::Transaction(&pending[..len]))
+}
+
+#[derive(Default)]
+struct Switches {
+    skip: bool,
+    check_only: bool,
+}
+
+fn switch(variable: &'static str) -> Result<bool, Error> {
+    let Some(value) = std::env::var_os(variable) else {
+        return Ok(false);
+    };
+    let value = value.to_string_lossy();
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(Error::Environment {
+            variable,
+            value: value.into_owned(),
+        }),
+    }
+}
+
+fn label(migration: &Migration) -> (u64, String) {
+    (migration.version(), migration.name().to_string())
+}
+
+fn log_up_to_date(migrations: usize) {
+    tracing::info!(migrations, "database is up to date; no migration to apply");
+}
+
+fn schema_is_empty(conn: &Connection) -> Result<bool, Error> {
+    conn.query_row("SELECT count(*) = 0 FROM sqlite_master", [], |row| {
+        row.get(0)
+    })
+    .map_err(|source| Error::Database {
+        action: "read the schema",
+        source,
+    })
 }
 
 /// Fails the rebuild, naming the first offending row, when it left rows
 /// whose foreign keys point nowhere.
 fn check_foreign_keys_after(conn: &Connection, rebuild: &Migration) -> Result<(), Error> {
-    let violation = conn
-        .query_row("PRAGMA foreign_key_check", [], |row| {
-            Ok(format!(
-                "row {} of `{}` refers to a missing row of `{}`",
-                row.get::<_, Option<i64>>(1)?.unwrap_or(0),
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(2)?
-            ))
+    let mut check = conn
+        .prepare("PRAGMA foreign_key_check")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| {
+                    Ok(format!(
+                        "row {} of `{}` refers to a missing row of `{}`",
+                        row.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(2)?
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()
         })
-        .optional()
-        .map_err(|source| failed(rebuild, source, true))?;
-    match violation {
-        None => Ok(()),
-        Some(what) => Err(failed(
-            rebuild,
-            rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
-                Some(format!(
-                    "foreign key check failed after the migration: {what}"
-                )),
-            ),
-            true,
-        )),
+        .map_err(|source| Error::Database {
+            action: "check foreign keys after the rebuild",
+            source,
+        })?;
+    if check.is_empty() {
+        return Ok(());
     }
+    let total = check.len();
+    check.truncate(5);
+    let more = if total > 5 {
+        format!(" and {} more", total - 5)
+    } else {
+        String::new()
+    };
+    Err(Error::Migration {
+        version: rebuild.version(),
+        name: rebuild.name().to_string(),
+        source: rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            Some(format!(
+                "foreign key check failed after the migration: {}{more}",
+                check.join("; ")
+            )),
+        ),
+        recovery: Recovery::RolledBack,
+    })
 }

@@ -178,15 +178,16 @@ fn no_transaction_migration_between_others_applies_all() {
 }
 
 #[test]
-fn open_names_a_file_it_cannot_open() {
+fn open_refuses_a_missing_folder_and_creates_nothing() {
     let (dir, _) = temp_db();
     let path = dir.path().join("missing-folder").join("app.db");
     let error = MIGRATOR.open(&path).unwrap_err();
 
     assert!(
-        matches!(error, migrate_runtime::Error::Open { .. }),
+        matches!(error, migrate_runtime::Error::MissingFolder { .. }),
         "{error}"
     );
+    assert!(!dir.path().join("missing-folder").exists());
     assert!(
         error.to_string().contains(&path.display().to_string()),
         "{error}"

@@ -37,13 +37,13 @@ fn failing_migration_on_a_fresh_file_leaves_it_empty() {
         version,
         ref name,
         ref source,
-        rolled_back,
+        ref recovery,
     } = error
     else {
         panic!("expected Migration, got {error}");
     };
     assert_eq!((version, name.as_str()), (2, "add_ada_again"));
-    assert!(rolled_back);
+    assert_eq!(*recovery, migrate_runtime::Recovery::RolledBack);
     assert_eq!(
         source.sqlite_error_code(),
         Some(ErrorCode::ConstraintViolation)
@@ -145,12 +145,9 @@ fn debug_output_is_the_display_message() {
     }
 }
 
-/// A `no-transaction` migration cannot be rolled back: the error says so
-/// instead of claiming a rollback, and what stays applied is what ran.
-#[test]
-fn failing_no_transaction_migration_does_not_claim_a_rollback() {
-    let (_dir, path) = temp_db();
-    let chain = migrator(vec![
+/// Migration 1, then a `no-transaction` migration 2 whose last statement fails.
+fn vacuum_then_failure() -> migrate_runtime::Migrator {
+    migrator(vec![
         migration(
             1,
             "create_users",
@@ -163,21 +160,65 @@ fn failing_no_transaction_migration_does_not_claim_a_rollback() {
             &format!("-- migrate: no-transaction\nVACUUM;\n{CREATE_TAGS}\n{INSERT_ADA}"),
             2,
         ),
-    ]);
+    ])
+}
+
+/// A `no-transaction` migration cannot be rolled back: the backup taken
+/// before its first statement is copied back, and the error says so.
+#[test]
+fn failing_no_transaction_migration_is_restored_from_the_backup() {
+    let (dir, path) = temp_db();
+    let error = vacuum_then_failure().open(&path).unwrap_err();
+    let Error::Migration {
+        version: 2,
+        recovery:
+            migrate_runtime::Recovery::Restored {
+                ref backup,
+                version: 1,
+            },
+        ..
+    } = error
+    else {
+        panic!("expected migration 2 restored at 1, got {error}");
+    };
+    assert!(
+        backup.starts_with(dir.path().join("backups")),
+        "{}",
+        backup.display()
+    );
+    assert!(backup.is_file());
+
+    // Back at migration 1: the tags table of migration 2's first statements is gone.
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(history_versions(&conn), [1]);
+    assert_eq!(tables(&conn), ["_migrate_history", "users"]);
+    let message = error.to_string();
+    assert!(message.contains("restored from the backup"), "{message}");
+    assert!(message.contains("back at migration 1"), "{message}");
+}
+
+/// Without backups, what ran of a `no-transaction` migration stays, and the
+/// error says so instead of claiming a rollback.
+#[test]
+fn failing_no_transaction_migration_without_backups_says_what_stays() {
+    let (_dir, path) = temp_db();
+    let chain = vacuum_then_failure().backups(migrate_runtime::Backups::disabled());
     let error = chain.open(&path).unwrap_err();
     assert!(
-        matches!(error, Error::Migration { version: 2, .. }),
+        matches!(
+            error,
+            Error::Migration {
+                version: 2,
+                recovery: migrate_runtime::Recovery::NotRecovered,
+                ..
+            }
+        ),
         "{error}"
     );
-
-    // What stays: migration 1 with its history row, and the tags table of
-    // migration 2's first statements.
     let conn = Connection::open(&path).unwrap();
     assert_eq!(history_versions(&conn), [1]);
     assert_eq!(tables(&conn), ["_migrate_history", "tags", "users"]);
-    assert!(!error.to_string().contains("rolled back"), "{error}");
-    assert!(
-        error.to_string().contains("outside a transaction"),
-        "{error}"
-    );
+    let message = error.to_string();
+    assert!(!message.contains("rolled back"), "{message}");
+    assert!(message.contains("outside a transaction"), "{message}");
 }

@@ -1,0 +1,134 @@
+//! Opening a database file and making SQLite's failures typed errors.
+
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rusqlite::ffi::ErrorCode;
+use rusqlite::Connection;
+
+use crate::lock::LockReport;
+use crate::Error;
+
+/// Opens (or creates) the database at `path`, refusing a missing folder
+/// rather than failing later with SQLite's "unable to open database file".
+pub(crate) fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, Error> {
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !folder.is_dir() {
+            return Err(Error::MissingFolder {
+                path: path.to_path_buf(),
+            });
+        }
+    }
+    let conn = Connection::open(path).map_err(|source| match condition(path, &source) {
+        Some(error) => error,
+        None => Error::Open {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    conn.busy_timeout(busy_timeout)
+        .map_err(|source| Error::Configure {
+            setting: "busy_timeout",
+            source,
+        })?;
+    Ok(conn)
+}
+
+/// The path of the connection's main database; `None` in memory.
+pub(crate) fn file_path(conn: &Connection) -> Option<PathBuf> {
+    conn.path().filter(|p| !p.is_empty()).map(PathBuf::from)
+}
+
+/// Switches the file to WAL, only when it is not WAL already.
+///
+/// WAL is kept in the file, so the switch happens once in the file's life.
+/// It needs a moment with no other connection reading, which the busy
+/// handler does not wait for: SQLite answers "database is locked" at once.
+/// So the switch is retried here, with growing pauses, up to `timeout`.
+pub(crate) fn ensure_wal(conn: &Connection, path: &Path, timeout: Duration) -> Result<(), Error> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match journal_mode(conn, "PRAGMA journal_mode") {
+            Ok(mode) if mode == "wal" || mode == "memory" => return Ok(()),
+            Ok(_) => match journal_mode(conn, "PRAGMA journal_mode = WAL") {
+                Ok(mode) if mode == "wal" => return Ok(()),
+                Ok(_) | Err(Busy) => {}
+                Err(Failed(source)) => return Err(configure_error(path, source)),
+            },
+            Err(Busy) => {}
+            Err(Failed(source)) => return Err(configure_error(path, source)),
+        }
+        if started.elapsed() >= timeout {
+            return Err(Error::Locked(Box::new(LockReport::gather(
+                path,
+                started.elapsed(),
+            ))));
+        }
+        thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+enum Attempt {
+    Busy,
+    Failed(rusqlite::Error),
+}
+use Attempt::{Busy, Failed};
+
+fn journal_mode(conn: &Connection, sql: &str) -> Result<String, Attempt> {
+    conn.query_row(sql, [], |row| row.get::<_, String>(0))
+        .map(|mode| mode.to_ascii_lowercase())
+        .map_err(|error| if is_busy(&error) { Busy } else { Failed(error) })
+}
+
+fn configure_error(path: &Path, source: rusqlite::Error) -> Error {
+    condition(path, &source).unwrap_or(Error::Configure {
+        setting: "journal_mode = WAL",
+        source,
+    })
+}
+
+/// Sets `PRAGMA foreign_keys`; outside a transaction, where it takes effect.
+pub(crate) fn set_foreign_keys(conn: &Connection, on: bool) -> Result<(), Error> {
+    conn.pragma_update(None, "foreign_keys", on)
+        .map_err(|source| Error::Configure {
+            setting: if on {
+                "foreign_keys = ON"
+            } else {
+                "foreign_keys = OFF"
+            },
+            source,
+        })
+}
+
+/// Reads `PRAGMA foreign_keys`.
+pub(crate) fn foreign_keys(conn: &Connection) -> Result<bool, Error> {
+    conn.pragma_query_value(None, "foreign_keys", |row| row.get(0))
+        .map_err(|source| Error::Configure {
+            setting: "foreign_keys",
+            source,
+        })
+}
+
+/// `database is locked` or `database table is locked`.
+pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// The typed error for a failure that says something about the file itself,
+/// whatever was being done: not a database, corrupted, read-only.
+pub(crate) fn condition(path: &Path, error: &rusqlite::Error) -> Option<Error> {
+    let path = path.to_path_buf();
+    let detail = error.to_string();
+    match error.sqlite_error_code()? {
+        ErrorCode::NotADatabase => Some(Error::NotADatabase { path }),
+        ErrorCode::DatabaseCorrupt => Some(Error::Corrupt { path, detail }),
+        ErrorCode::ReadOnly => Some(Error::ReadOnly { path, detail }),
+        _ => None,
+    }
+}

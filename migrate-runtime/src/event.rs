@@ -1,0 +1,22 @@
+use std::time::Duration;
+
+use migrate_core::Migration;
+
+/// What a migrator reports to the hook set with [`Migrator::on_event`](crate::Migrator::on_event).
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// The migration is about to be applied.
+    Applying {
+        /// The migration.
+        migration: &'a Migration,
+    },
+    /// The migration's SQL ran and it was recorded in the history. Its
+    /// transaction commits once the migrations applied with it have run too.
+    Applied {
+        /// The migration.
+        migration: &'a Migration,
+        /// How long its SQL took.
+        duration: Duration,
+    },
+}

@@ -1,0 +1,270 @@
+//! Who holds a database, and the lock that makes one process migrate at a time.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::Error;
+
+/// What was found about a database that stayed locked past the busy timeout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockReport {
+    /// The database path.
+    pub path: PathBuf,
+    /// How long this process waited.
+    pub waited: Duration,
+    /// Other processes that have the database (or its -wal, -shm, -journal or
+    /// migration lock file) open. Found in /proc, so on Linux only.
+    pub holders: Vec<Holder>,
+    /// Size of the `-wal` file, if there is one.
+    pub wal_bytes: Option<u64>,
+    /// Size of the `-shm` file, if there is one.
+    pub shm_bytes: Option<u64>,
+}
+
+/// A process that has the database open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    /// Its process id.
+    pub pid: u32,
+    /// Its command line.
+    pub command: String,
+    /// Whether it holds a lock on one of the files (from /proc/locks).
+    pub holds_lock: bool,
+}
+
+impl LockReport {
+    /// Gathers what can be seen about who holds `path`.
+    pub fn gather(path: &Path, waited: Duration) -> Self {
+        let size = |suffix: &str| {
+            fs::metadata(with_suffix(path, suffix))
+                .ok()
+                .map(|m| m.len())
+        };
+        Self {
+            path: path.to_path_buf(),
+            waited,
+            holders: holders(&database_files(path)),
+            wal_bytes: size("-wal"),
+            shm_bytes: size("-shm"),
+        }
+    }
+}
+
+impl fmt::Display for LockReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the database {} is locked: another connection kept the write lock for the \
+             {:.1?} this start waited. ",
+            self.path.display(),
+            self.waited
+        )?;
+        if self.holders.is_empty() {
+            f.write_str(
+                "No other process on this machine has it open (checked in /proc on Linux); ",
+            )?;
+            f.write_str("it may be used from another machine over a network file system. ")?;
+        } else {
+            f.write_str("Processes that have it open: ")?;
+            let named: Vec<_> = self
+                .holders
+                .iter()
+                .map(|h| {
+                    let lock = if h.holds_lock { ", holds a lock" } else { "" };
+                    format!("{} ({}{lock})", h.pid, h.command)
+                })
+                .collect();
+            write!(f, "{}. ", named.join(", "))?;
+        }
+        let file = |f: &mut fmt::Formatter<'_>, suffix: &str, bytes: Option<u64>| match bytes {
+            Some(bytes) => write!(f, "{suffix} file: {bytes} bytes. "),
+            None => write!(f, "no {suffix} file. "),
+        };
+        file(f, "-wal", self.wal_bytes)?;
+        file(f, "-shm", self.shm_bytes)?;
+        f.write_str(
+            "What to do: let that process finish its write, or stop it (a sqlite3 shell left \
+             inside BEGIN is a common cause); if long writes are normal, raise the busy \
+             timeout (Migrator::busy_timeout)",
+        )
+    }
+}
+
+/// The database file and the files SQLite and this crate keep beside it.
+fn database_files(path: &Path) -> Vec<PathBuf> {
+    let mut files = vec![path.to_path_buf()];
+    files.extend(["-wal", "-shm", "-journal", LOCK_SUFFIX].map(|s| with_suffix(path, s)));
+    files
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[cfg(target_os = "linux")]
+fn holders(files: &[PathBuf]) -> Vec<Holder> {
+    use std::os::unix::fs::MetadataExt;
+
+    let targets: Vec<PathBuf> = files.iter().filter_map(|f| f.canonicalize().ok()).collect();
+    let inodes: Vec<u64> = targets
+        .iter()
+        .filter_map(|f| fs::metadata(f).ok())
+        .map(|m| m.ino())
+        .collect();
+    let locking = locking_pids(&inodes);
+    let me = std::process::id();
+    let Ok(processes) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for process in processes.filter_map(Result::ok) {
+        let Some(pid) = process
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me || !has_open(&process.path(), &targets) {
+            continue;
+        }
+        let command = fs::read(process.path().join("cmdline"))
+            .map(|raw| {
+                String::from_utf8_lossy(&raw)
+                    .replace('\0', " ")
+                    .trim()
+                    .to_string()
+            })
+            .unwrap_or_default();
+        found.push(Holder {
+            pid,
+            command,
+            holds_lock: locking.contains(&pid),
+        });
+    }
+    found.sort_by_key(|h| h.pid);
+    found
+}
+
+#[cfg(target_os = "linux")]
+fn has_open(process: &Path, targets: &[PathBuf]) -> bool {
+    let Ok(fds) = fs::read_dir(process.join("fd")) else {
+        return false;
+    };
+    fds.filter_map(Result::ok)
+        .filter_map(|fd| fs::read_link(fd.path()).ok())
+        .any(|file| targets.contains(&file))
+}
+
+/// Processes holding a POSIX or flock lock on one of these inodes.
+#[cfg(target_os = "linux")]
+fn locking_pids(inodes: &[u64]) -> Vec<u32> {
+    // Lines look like: `1: POSIX  ADVISORY  WRITE 4242 fd:01:1234 1073741824 1073741824`.
+    let Ok(locks) = fs::read_to_string("/proc/locks") else {
+        return Vec::new();
+    };
+    locks
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let at = fields.iter().position(|f| *f == "READ" || *f == "WRITE")?;
+            let pid = fields.get(at + 1)?.parse().ok()?;
+            let inode = fields.get(at + 2)?.rsplit(':').next()?.parse().ok()?;
+            inodes.contains(&inode).then_some(pid)
+        })
+        .collect()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn holders(_files: &[PathBuf]) -> Vec<Holder> {
+    Vec::new()
+}
+
+/// Appended to the database path to name the migration lock file.
+pub(crate) const LOCK_SUFFIX: &str = "-migrate-lock";
+
+/// An exclusive lock on `<database>-migrate-lock`, held while migrations are
+/// applied, so that one process migrates at a time even across the
+/// `no-transaction` migrations that SQLite's own write lock cannot cover.
+/// The operating system releases it if the process dies.
+pub(crate) struct MigrationLock {
+    _file: File,
+}
+
+impl MigrationLock {
+    /// Waits up to `timeout` for the lock.
+    pub(crate) fn acquire(database: &Path, timeout: Duration) -> Result<Self, Error> {
+        let path = with_suffix(database, LOCK_SUFFIX);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|error| Error::ReadOnly {
+                path: database.to_path_buf(),
+                detail: format!("cannot create the lock file {}: {error}", path.display()),
+            })?;
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Locked(Box::new(LockReport::gather(
+                        database,
+                        started.elapsed(),
+                    ))));
+                }
+                Err(std::fs::TryLockError::Error(error)) => {
+                    return Err(Error::ReadOnly {
+                        path: database.to_path_buf(),
+                        detail: format!("cannot lock {}: {error}", path.display()),
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_waits_and_then_reports_the_holder_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        fs::write(with_suffix(&db, "-wal"), [0u8; 10]).unwrap();
+        let _held = MigrationLock::acquire(&db, Duration::from_millis(10)).unwrap();
+        let Err(Error::Locked(report)) = MigrationLock::acquire(&db, Duration::from_millis(30))
+        else {
+            panic!("the second lock must time out");
+        };
+        assert!(report.waited >= Duration::from_millis(30));
+        assert_eq!(report.wal_bytes, Some(10));
+        assert_eq!(report.shm_bytes, None);
+        let message = report.to_string();
+        assert!(message.contains("-wal file: 10 bytes"), "{message}");
+        assert!(message.contains("What to do"), "{message}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn finds_lock_holders_in_proc_locks() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        let _held = MigrationLock::acquire(&db, Duration::from_millis(10)).unwrap();
+        let inode = fs::metadata(with_suffix(&db, LOCK_SUFFIX)).unwrap().ino();
+        assert_eq!(locking_pids(&[inode]), [std::process::id()]);
+    }
+}
