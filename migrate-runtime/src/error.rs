@@ -238,6 +238,13 @@ pub enum Recovery {
         /// The newest migration applied in the backup (0 for none).
         version: u64,
     },
+    /// It ran outside a transaction and copying the backup back failed too.
+    RestoreFailed {
+        /// The backup.
+        backup: PathBuf,
+        /// Why it could not be copied back.
+        error: String,
+    },
     /// It ran outside a transaction and there was no backup to copy back:
     /// the statements before the failing one stay applied.
     NotRecovered,
@@ -255,6 +262,13 @@ impl fmt::Display for Recovery {
                 "it ran outside a transaction (no-transaction), so the database was restored \
                  from the backup {}, taken by this start before its first change: the \
                  database is back at migration {version}",
+                backup.display()
+            ),
+            Recovery::RestoreFailed { backup, error } => write!(
+                f,
+                "it ran outside a transaction (no-transaction), and copying back the backup \
+                 {} failed too ({error}): the statements before the failing one stay \
+                 applied; restore that backup by hand (Migrator::restore) before starting again",
                 backup.display()
             ),
             Recovery::NotRecovered => f.write_str(

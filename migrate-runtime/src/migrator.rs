@@ -294,7 +294,9 @@ impl Migrator {
         };
         let deadline = run.deadline;
         let _ = conn.progress_handler(1000, Some(move || Instant::now() >= deadline));
+        let _ = conn.busy_timeout(self.busy_timeout.min(self.deadline));
         let result = self.apply_pending(conn, &mut run);
+        let _ = conn.busy_timeout(self.busy_timeout);
         let _ = conn.progress_handler(0, None::<fn() -> bool>);
         result?;
         tracing::info!(applied = run.report.applied.len(), duration = ?started.elapsed(), "database migrated");
@@ -371,15 +373,20 @@ impl Migrator {
             tx.commit()
                 .map_err(|source| self.failure(run, None, source))?;
         }
-        let started = self.applying(migration);
+        let (started, _span) = self.applying(migration);
         if let Err(source) = conn.execute_batch(migration.up().sql()) {
             let recovery = match &run.backup {
                 Some((backup, version)) => {
                     let path = run.path.expect("backups are only taken of files");
-                    restore_into(conn, path, backup, self.busy_timeout)?;
-                    Recovery::Restored {
-                        backup: backup.clone(),
-                        version: *version,
+                    match restore_into(conn, path, backup, self.busy_timeout) {
+                        Ok(()) => Recovery::Restored {
+                            backup: backup.clone(),
+                            version: *version,
+                        },
+                        Err(error) => Recovery::RestoreFailed {
+                            backup: backup.clone(),
+                            error: error.to_string(),
+                        },
                     }
                 }
                 None => Recovery::NotRecovered,
@@ -403,13 +410,7 @@ impl Migrator {
         run: &mut Run<'_>,
         migration: &'static Migration,
     ) -> Result<(), Error> {
-        let span = tracing::info_span!(
-            "migration",
-            version = migration.version(),
-            name = migration.name()
-        );
-        let _entered = span.enter();
-        let started = self.applying(migration);
+        let (started, _span) = self.applying(migration);
         conn.execute_batch(migration.up().sql())
             .map_err(|source| self.failure(run, Some((migration, Recovery::RolledBack)), source))?;
         let duration = started.elapsed();
@@ -418,9 +419,15 @@ impl Migrator {
         Ok(())
     }
 
-    fn applying(&self, migration: &Migration) -> Instant {
+    /// Announces a migration; its tracing span lasts as long as the guard.
+    fn applying(&self, migration: &Migration) -> (Instant, tracing::span::EnteredSpan) {
+        let span = tracing::info_span!(
+            "migration",
+            version = migration.version(),
+            name = migration.name()
+        );
         self.emit(&Event::Applying { migration });
-        Instant::now()
+        (Instant::now(), span.entered())
     }
 
     fn applied(&self, run: &mut Run<'_>, migration: &Migration, duration: Duration) {
@@ -448,22 +455,16 @@ impl Migrator {
     }
 
     /// `BEGIN IMMEDIATE`: takes the write lock, waiting at most the busy
-    /// timeout (and never past the deadline).
+    /// timeout, which [`Migrator::migrate`] caps at the deadline.
     fn begin<'c>(&self, conn: &'c mut Connection, run: &Run<'_>) -> Result<Transaction<'c>, Error> {
-        let wait = self
-            .busy_timeout
-            .min(run.deadline.saturating_duration_since(Instant::now()));
         let waiting = Instant::now();
-        let _ = conn.busy_timeout(wait);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate);
-        let tx = tx.map_err(|source| match (is_busy(&source), run.path) {
-            (true, Some(path)) => {
-                Error::Locked(Box::new(LockReport::gather(path, waiting.elapsed())))
-            }
-            _ => self.failure(run, None, source),
-        })?;
-        let _ = tx.busy_timeout(self.busy_timeout);
-        Ok(tx)
+        conn.transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| match (is_busy(&source), run.path) {
+                (true, Some(path)) => {
+                    Error::Locked(Box::new(LockReport::gather(path, waiting.elapsed())))
+                }
+                _ => self.failure(run, None, source),
+            })
     }
 
     /// Versions still pending once the write lock is held: another process
@@ -504,12 +505,15 @@ impl Migrator {
         if !plan.unknown.is_empty() {
             return;
         }
+        // Never wait for it: an application writer holding the lock wins.
+        let _ = conn.busy_timeout(Duration::ZERO);
         let result = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .and_then(|tx| {
                 tx.pragma_update(None, "user_version", self.fingerprint.to_user_version())?;
                 tx.commit()
             });
+        let _ = conn.busy_timeout(self.busy_timeout);
         if let Err(error) = result {
             tracing::debug!(%error, "could not store the fingerprint of the applied migrations");
         }
