@@ -79,7 +79,7 @@ impl Backups {
             .filter_map(Result::ok)
             .filter(|entry| {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                name.starts_with(&prefix) && name.ends_with(".sqlite")
+                name.strip_prefix(&prefix).is_some_and(is_backup_name)
             })
             .map(|entry| entry.path())
             .collect();
@@ -153,6 +153,30 @@ impl Backups {
     }
 }
 
+/// `2026-11-21T20-39-46.123Z.v3-to-v5.sqlite`: what follows the database's
+/// name in its backups' names. Checked in full, so that the backups of
+/// `app.db` are not taken for those of `app`.
+fn is_backup_name(rest: &str) -> bool {
+    const TIME: &[u8] = b"dddd-dd-ddTdd-dd-dd.dddZ.v";
+    let bytes = rest.as_bytes();
+    let time_matches = bytes.len() > TIME.len()
+        && TIME.iter().zip(bytes).all(|(want, got)| match want {
+            b'd' => got.is_ascii_digit(),
+            other => other == got,
+        });
+    let Some(versions) = rest
+        .get(TIME.len()..)
+        .and_then(|r| r.strip_suffix(".sqlite"))
+    else {
+        return false;
+    };
+    let mut parts = versions.split("-to-v");
+    let number = |part: Option<&str>| {
+        part.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    time_matches && number(parts.next()) && number(parts.next()) && parts.next().is_none()
+}
+
 fn backup_prefix(database: &Path) -> String {
     let name = database
         .file_name()
@@ -203,4 +227,26 @@ pub(crate) fn restore_into(
     }
     tracing::warn!(database = %database.display(), backup = %backup.display(), "database restored from a backup");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_only_its_own_backup_names() {
+        assert!(is_backup_name("2026-11-21T20-39-46.123Z.v3-to-v5.sqlite"));
+        assert!(is_backup_name(
+            "2026-11-21T20-39-46.123Z.v0-to-v20250919140443.sqlite"
+        ));
+        // `app.db`'s backup seen from `app`: the rest starts with `db.`.
+        assert!(!is_backup_name(
+            "db.2026-11-21T20-39-46.123Z.v3-to-v5.sqlite"
+        ));
+        assert!(!is_backup_name(
+            "2026-11-21T20-39-46.123Z.v3-to-v5.sqlite-journal"
+        ));
+        assert!(!is_backup_name("2026-11-21T20-39-46.123Z.v3.sqlite"));
+        assert!(!is_backup_name("notes.sqlite"));
+    }
 }

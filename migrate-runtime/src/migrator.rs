@@ -27,7 +27,9 @@ pub const CHECK_ONLY_VARIABLE: &str = "MIGRATE_CHECK_ONLY";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TransactionMode {
     /// All pending migrations in one transaction, so the application never
-    /// sees half a schema. The default.
+    /// sees half a schema. The default. A `no-transaction` or
+    /// `foreign-keys-off` migration still gets a transaction of its own, and
+    /// the migrations before it commit first.
     #[default]
     AllPending,
     /// One transaction per migration: a long chain commits as it goes.
@@ -277,6 +279,12 @@ impl Migrator {
             });
         }
         tracing::info!(pending = plan.pending.len(), "applying migrations");
+        if conn.is_readonly("main").unwrap_or(false) {
+            return Err(Error::ReadOnly {
+                path: path.unwrap_or_else(|| PathBuf::from(":memory:")),
+                detail: "the connection is read-only and migrations are pending".into(),
+            });
+        }
         let started = Instant::now();
         let _one_migrator = match &path {
             Some(path) => Some(MigrationLock::acquire(
@@ -289,6 +297,7 @@ impl Migrator {
             path: path.as_deref(),
             started,
             deadline: started + self.deadline,
+            new_database: schema_is_empty(conn)?,
             backup: None,
             report: Report::default(),
         };
@@ -335,7 +344,7 @@ impl Migrator {
     ) -> Result<(), Error> {
         let tx = self.begin(conn, run)?;
         let still_pending = self.pending_under_lock(&tx, run)?;
-        self.backup_once(&tx, run)?;
+        self.backup_once(&tx, run, false)?;
         history::create(&tx, &self.history_table)?;
         for migration in group
             .iter()
@@ -369,7 +378,7 @@ impl Migrator {
                     .commit()
                     .map_err(|source| self.failure(run, None, source));
             }
-            self.backup_once(&tx, run)?;
+            self.backup_once(&tx, run, true)?;
             tx.commit()
                 .map_err(|source| self.failure(run, None, source))?;
         }
@@ -474,11 +483,21 @@ impl Migrator {
         Ok(plan.pending.iter().map(|m| m.version()).collect())
     }
 
-    /// Backs the file up before its first change in this run; a new, empty
-    /// database has nothing to lose.
-    fn backup_once(&self, conn: &Connection, run: &mut Run<'_>) -> Result<(), Error> {
+    /// Backs the file up before its first change in this run. A database
+    /// that was new when the run started has nothing to lose, except before a
+    /// `no-transaction` migration (`for_recovery`), whose failure is undone
+    /// by copying the backup back.
+    fn backup_once(
+        &self,
+        conn: &Connection,
+        run: &mut Run<'_>,
+        for_recovery: bool,
+    ) -> Result<(), Error> {
         let Some(path) = run.path else { return Ok(()) };
-        if run.backup.is_some() || !self.backups.enabled() || schema_is_empty(conn)? {
+        if run.backup.is_some() || !self.backups.enabled() || (run.new_database && !for_recovery) {
+            return Ok(());
+        }
+        if schema_is_empty(conn)? {
             return Ok(());
         }
         let applied = self.read_history(conn, run.path)?;
@@ -507,16 +526,29 @@ impl Migrator {
         }
         // Never wait for it: an application writer holding the lock wins.
         let _ = conn.busy_timeout(Duration::ZERO);
-        let result = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .and_then(|tx| {
-                tx.pragma_update(None, "user_version", self.fingerprint.to_user_version())?;
-                tx.commit()
-            });
+        let result = self.refresh_fingerprint_under_lock(conn);
         let _ = conn.busy_timeout(self.busy_timeout);
         if let Err(error) = result {
             tracing::debug!(%error, "could not store the fingerprint of the applied migrations");
         }
+    }
+
+    fn refresh_fingerprint_under_lock(&self, conn: &mut Connection) -> Result<(), Error> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| Error::Database {
+                action: "take the write lock",
+                source,
+            })?;
+        // Read again under the lock: a newer build may have migrated since.
+        let plan = self.plan(&history::read(&tx, &self.history_table)?)?;
+        if plan.pending.is_empty() && plan.unknown.is_empty() {
+            history::store_fingerprint(&tx, self.fingerprint)?;
+        }
+        tx.commit().map_err(|source| Error::Database {
+            action: "store the fingerprint of the applied migrations",
+            source,
+        })
     }
 
     fn read_history(
@@ -595,6 +627,26 @@ impl Migrator {
         if let Some(error) = run.path.and_then(|path| condition(path, &source)) {
             return error;
         }
+        // Outside a transaction, what became of the database is the news:
+        // the deadline's and the full disk's messages promise a rollback.
+        let migration = match migration {
+            Some((migration, recovery)) if recovery != Recovery::RolledBack => {
+                let source = match source.sqlite_error_code() {
+                    Some(ErrorCode::OperationInterrupted) => rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+                        Some(format!(
+                            "stopped after {:.1?}, past the deadline of {:?} for migrating at \
+                             start-up (Migrator::deadline)",
+                            run.started.elapsed(),
+                            self.deadline
+                        )),
+                    ),
+                    _ => source,
+                };
+                return migration_failed(migration, source, recovery);
+            }
+            other => other,
+        };
         let during = migration
             .as_ref()
             .map_or("committing the migrations".to_string(), |(m, _)| {
@@ -613,15 +665,7 @@ impl Migrator {
                 during: format!("running {during} on"),
             },
             _ => match migration {
-                Some((migration, recovery)) => {
-                    tracing::error!(version = migration.version(), name = migration.name(), error = %source, "migration failed");
-                    Error::Migration {
-                        version: migration.version(),
-                        name: migration.name().to_string(),
-                        source,
-                        recovery,
-                    }
-                }
+                Some((migration, recovery)) => migration_failed(migration, source, recovery),
                 None => Error::Database {
                     action: "commit the migrations",
                     source,
@@ -663,6 +707,8 @@ struct Run<'p> {
     path: Option<&'p Path>,
     started: Instant,
     deadline: Instant,
+    /// The database had no schema when the run started.
+    new_database: bool,
     /// The backup taken before the first change, and the version it holds.
     backup: Option<(PathBuf, u64)>,
     report: Report,
@@ -721,6 +767,21 @@ fn switch(variable: &'static str) -> Result<bool, Error> {
             variable,
             value: value.into_owned(),
         }),
+    }
+}
+
+fn migration_failed(migration: &Migration, source: rusqlite::Error, recovery: Recovery) -> Error {
+    tracing::error!(
+        version = migration.version(),
+        name = migration.name(),
+        error = %source,
+        "migration failed"
+    );
+    Error::Migration {
+        version: migration.version(),
+        name: migration.name().to_string(),
+        source,
+        recovery,
     }
 }
 

@@ -161,3 +161,37 @@ pub fn pragma(conn: &Connection, name: &str) -> String {
         })
         .unwrap()
 }
+
+/// `PRAGMA user_version`: where the runtime keeps the fingerprint of the
+/// applied chain.
+pub fn user_version(conn: &Connection) -> i32 {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap()
+}
+
+/// The fingerprint a migrator for `migrations` keeps in `user_version`.
+pub fn fingerprint_of(migrations: &[Migration]) -> i32 {
+    migrate_runtime::Fingerprint::of(migrations).to_user_version()
+}
+
+/// The names of the files in `folder`, sorted; none when it does not exist.
+pub fn file_names(folder: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A migration creating an empty table `name`.
+pub fn create_table(version: u64, name: &'static str) -> Migration {
+    migration(
+        version,
+        name,
+        &format!("CREATE TABLE {name} (id INTEGER PRIMARY KEY, body TEXT);"),
+        version as u8,
+    )
+}
