@@ -1,24 +1,38 @@
-//! `migrate-probe <chain|long> <db-path> [--wait-for FILE]`
+//! `migrate-probe <chain|long> <db-path> [--wait-for FILE] [--busy-ms N]`
+//! `migrate-probe hold-lock <db-path> <millis>`
+//! `migrate-probe hold-open <db-path> <millis>`
 //!
 //! Starts the way an app does: opens the database with an embedded
 //! migrator, which applies the pending migrations, then exits. The
-//! concurrency and crash tests run it as real processes.
+//! concurrency, crash, lock and permission tests run it as real processes.
 //!
 //! - `chain`: `fixtures/concurrent`, several quick migrations that fail if
 //!   any of them runs twice;
 //! - `long`: `fixtures/long`, whose second migration runs for a second or so.
 //!
 //! With `--wait-for FILE` it waits until `FILE` exists before opening the
-//! database: a start line, so that many processes open it at once.
+//! database: a start line, so that many processes open it at once. With
+//! `--busy-ms N` the migrator waits at most `N` milliseconds for another
+//! connection's lock (`Migrator::busy_timeout`) instead of the default 60 s.
 //!
-//! Prints `ok` and exits 0 once the database is migrated; prints the error
-//! to stderr and exits 1 otherwise (2 for a bad command line).
+//! Prints `ok` and exits 0 once the database is migrated; otherwise prints
+//! the error to stderr, then a line `error variant: <Variant>` naming the
+//! `migrate_runtime::Error` variant, and exits 1 (2 for a bad command line).
+//!
+//! `hold-lock` plays another program keeping a write transaction open: it
+//! opens the database with a plain connection, runs `BEGIN IMMEDIATE`,
+//! writes a row, prints `locked`, sleeps `millis` milliseconds, rolls back
+//! and exits 0. `hold-open` plays an idle reader: it opens the database
+//! with a plain connection, reads the schema (no transaction stays open),
+//! prints `open`, sleeps `millis` milliseconds and exits 0.
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
+use migrate_runtime::rusqlite::{self, Connection};
 use migrate_runtime::Migrator;
 
 mod chain {
@@ -31,21 +45,50 @@ mod long {
     pub use migrations::*;
 }
 
-const USAGE: &str = "usage: migrate-probe <chain|long> <db-path> [--wait-for FILE]";
+const USAGE: &str =
+    "usage: migrate-probe <chain|long> <db-path> [--wait-for FILE] [--busy-ms N]\n       \
+                     migrate-probe <hold-lock|hold-open> <db-path> <millis>";
 
-struct Args {
-    migrator: &'static Migrator,
-    db: PathBuf,
-    wait_for: Option<PathBuf>,
+enum Command {
+    Migrate {
+        migrator: Migrator,
+        db: PathBuf,
+        wait_for: Option<PathBuf>,
+    },
+    Hold {
+        db: PathBuf,
+        hold: Duration,
+        /// Whether it keeps a write transaction open, or only the connection.
+        write: bool,
+    },
 }
 
-fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
     let migrator = match args.next().as_deref() {
         Some("chain") => &chain::MIGRATOR,
         Some("long") => &long::MIGRATOR,
-        Some(other) => return Err(format!("unknown migrator `{other}`")),
-        None => return Err("missing the migrator".to_owned()),
+        Some(mode @ ("hold-lock" | "hold-open")) => {
+            let write = mode == "hold-lock";
+            let db = PathBuf::from(args.next().ok_or("missing the database path")?);
+            let millis = args
+                .next()
+                .ok_or_else(|| format!("{mode} needs a duration in ms"))?;
+            let millis: u64 = millis
+                .parse()
+                .map_err(|_| format!("`{millis}` is not a number of milliseconds"))?;
+            if let Some(other) = args.next() {
+                return Err(format!("unexpected argument `{other}`"));
+            }
+            return Ok(Command::Hold {
+                db,
+                hold: Duration::from_millis(millis),
+                write,
+            });
+        }
+        Some(other) => return Err(format!("unknown mode `{other}`")),
+        None => return Err("missing the mode".to_owned()),
     };
+    let mut migrator = migrator.clone();
     let db = PathBuf::from(args.next().ok_or("missing the database path")?);
     let mut wait_for = None;
     while let Some(arg) = args.next() {
@@ -53,37 +96,118 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--wait-for" => {
                 wait_for = Some(PathBuf::from(args.next().ok_or("--wait-for needs a file")?));
             }
+            "--busy-ms" => {
+                let millis = args.next().ok_or("--busy-ms needs a number")?;
+                let millis: u64 = millis
+                    .parse()
+                    .map_err(|_| format!("--busy-ms: `{millis}` is not a number"))?;
+                migrator = migrator.busy_timeout(Duration::from_millis(millis));
+            }
             other => return Err(format!("unexpected argument `{other}`")),
         }
     }
-    Ok(Args {
+    Ok(Command::Migrate {
         migrator,
         db,
         wait_for,
     })
 }
 
+/// Keeps `db` open for `hold`: with `write`, inside a write transaction
+/// with a row written and not committed, rolled back at the end; without,
+/// idle after one read.
+fn hold(db: &Path, hold: Duration, write: bool) -> rusqlite::Result<()> {
+    let conn = Connection::open(db)?;
+    if write {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE IF NOT EXISTS held (x);
+             INSERT INTO held VALUES (1);",
+        )?;
+    } else {
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
+            row.get::<_, i64>(0)
+        })?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", if write { "locked" } else { "open" });
+    let _ = stdout.flush();
+    drop(stdout);
+    thread::sleep(hold);
+    if write {
+        conn.execute_batch("ROLLBACK")?;
+    }
+    conn.close().map_err(|(_, error)| error)
+}
+
 fn main() -> ExitCode {
-    let args = match parse(std::env::args().skip(1)) {
-        Ok(args) => args,
+    let command = match parse(std::env::args().skip(1)) {
+        Ok(command) => command,
         Err(message) => {
             eprintln!("migrate-probe: {message}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    if let Some(barrier) = &args.wait_for {
-        while !barrier.exists() {
-            thread::sleep(Duration::from_millis(1));
+    match command {
+        Command::Hold {
+            db,
+            hold: duration,
+            write,
+        } => match hold(&db, duration, write) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("migrate-probe: {error}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Migrate {
+            migrator,
+            db,
+            wait_for,
+        } => {
+            if let Some(barrier) = &wait_for {
+                while !barrier.exists() {
+                    thread::sleep(Duration::from_millis(1));
+                }
+            }
+            match migrator.open(&db) {
+                Ok(_conn) => {
+                    println!("ok");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    eprintln!("error variant: {}", variant(&error));
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
-    match args.migrator.open(&args.db) {
-        Ok(_conn) => {
-            println!("ok");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("{error}");
-            ExitCode::FAILURE
-        }
+}
+
+/// The name of the error's variant, for tests that check the type of an
+/// error across a process boundary.
+fn variant(error: &migrate_runtime::Error) -> &'static str {
+    use migrate_runtime::Error;
+    match error {
+        Error::MissingFolder { .. } => "MissingFolder",
+        Error::Open { .. } => "Open",
+        Error::NotADatabase { .. } => "NotADatabase",
+        Error::Corrupt { .. } => "Corrupt",
+        Error::ReadOnly { .. } => "ReadOnly",
+        Error::DiskFull { .. } => "DiskFull",
+        Error::Locked(_) => "Locked",
+        Error::Deadline { .. } => "Deadline",
+        Error::Migration { .. } => "Migration",
+        Error::ChecksumMismatch { .. } => "ChecksumMismatch",
+        Error::UnknownVersions { .. } => "UnknownVersions",
+        Error::OutOfOrder { .. } => "OutOfOrder",
+        Error::PendingInCheckOnly { .. } => "PendingInCheckOnly",
+        Error::Environment { .. } => "Environment",
+        Error::Configure { .. } => "Configure",
+        Error::Database { .. } => "Database",
+        Error::Backup { .. } => "Backup",
+        Error::Restore { .. } => "Restore",
+        _ => "unknown",
     }
 }

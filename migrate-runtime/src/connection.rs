@@ -1,5 +1,6 @@
 //! Opening a database file and making SQLite's failures typed errors.
 
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ pub(crate) fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, Er
             });
         }
     }
+    refuse_unwritable(path)?;
     let conn = Connection::open(path).map_err(|source| match condition(path, &source) {
         Some(error) => error,
         None => Error::Open {
@@ -33,6 +35,24 @@ pub(crate) fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, Er
             source,
         })?;
     Ok(conn)
+}
+
+/// An existing file this process cannot write is refused before SQLite
+/// opens it: SQLite would fall back to reading it and leave read-only -wal
+/// and -shm files behind, which break the next start once the file is fixed.
+fn refuse_unwritable(path: &Path) -> Result<(), Error> {
+    if !path.is_file() {
+        return Ok(());
+    }
+    match OpenOptions::new().write(true).open(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(Error::ReadOnly {
+                path: path.to_path_buf(),
+                detail: format!("the file is not writable by this process ({error})"),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The path of the connection's main database; `None` in memory.
@@ -128,7 +148,26 @@ pub(crate) fn condition(path: &Path, error: &rusqlite::Error) -> Option<Error> {
     match error.sqlite_error_code()? {
         ErrorCode::NotADatabase => Some(Error::NotADatabase { path }),
         ErrorCode::DatabaseCorrupt => Some(Error::Corrupt { path, detail }),
-        ErrorCode::ReadOnly => Some(Error::ReadOnly { path, detail }),
+        ErrorCode::ReadOnly => {
+            let detail = detail + &stale_shared_memory_hint(&path);
+            Some(Error::ReadOnly { path, detail })
+        }
         _ => None,
+    }
+}
+
+/// A -shm this process cannot write, left by a start as another user or on
+/// a read-only file, keeps the database read-only until it is removed.
+fn stale_shared_memory_hint(path: &Path) -> String {
+    let mut shm = path.as_os_str().to_owned();
+    shm.push("-shm");
+    let shm = PathBuf::from(shm);
+    match OpenOptions::new().write(true).open(&shm) {
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => format!(
+            " (its {} is not writable by this process: remove it and the -wal file while no \
+             process uses the database)",
+            shm.display()
+        ),
+        _ => String::new(),
     }
 }

@@ -31,8 +31,12 @@ pub struct Holder {
     pub pid: u32,
     /// Its command line.
     pub command: String,
-    /// Whether it holds a lock on one of the files (from /proc/locks).
-    pub holds_lock: bool,
+    /// It holds SQLite's write lock (a write lock on the database, its -shm
+    /// or its -journal, from /proc/locks): the process to wait for or stop.
+    /// Readers hold only read locks.
+    pub holds_write_lock: bool,
+    /// It holds the migration lock: another start is migrating.
+    pub is_migrating: bool,
 }
 
 impl LockReport {
@@ -57,8 +61,7 @@ impl fmt::Display for LockReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the database {} is locked: another connection kept the write lock for the \
-             {:.1?} this start waited. ",
+            "the database {} is locked: it stayed locked for the {:.1?} this start waited. ",
             self.path.display(),
             self.waited
         )?;
@@ -73,8 +76,12 @@ impl fmt::Display for LockReport {
                 .holders
                 .iter()
                 .map(|h| {
-                    let lock = if h.holds_lock { ", holds a lock" } else { "" };
-                    format!("{} ({}{lock})", h.pid, h.command)
+                    let role = match (h.holds_write_lock, h.is_migrating) {
+                        (true, _) => ", holds the write lock",
+                        (false, true) => ", migrating",
+                        (false, false) => "",
+                    };
+                    format!("{} ({}{role})", h.pid, h.command)
                 })
                 .collect();
             write!(f, "{}. ", named.join(", "))?;
@@ -111,12 +118,15 @@ fn holders(files: &[PathBuf]) -> Vec<Holder> {
     use std::os::unix::fs::MetadataExt;
 
     let targets: Vec<PathBuf> = files.iter().filter_map(|f| f.canonicalize().ok()).collect();
-    let inodes: Vec<u64> = targets
+    let inode = |file: &PathBuf| fs::metadata(file).ok().map(|m| m.ino());
+    let is_lock_file = |file: &&PathBuf| file.to_string_lossy().ends_with(LOCK_SUFFIX);
+    let migration_lock = files.iter().find(is_lock_file).and_then(inode);
+    let sqlite_files: Vec<u64> = files
         .iter()
-        .filter_map(|f| fs::metadata(f).ok())
-        .map(|m| m.ino())
+        .filter(|file| !is_lock_file(file))
+        .filter_map(inode)
         .collect();
-    let locking = locking_pids(&inodes);
+    let locks = write_locks();
     let me = std::process::id();
     let Ok(processes) = fs::read_dir("/proc") else {
         return Vec::new();
@@ -141,10 +151,12 @@ fn holders(files: &[PathBuf]) -> Vec<Holder> {
                     .to_string()
             })
             .unwrap_or_default();
+        let holds = |inodes: &[u64]| locks.iter().any(|(p, i)| *p == pid && inodes.contains(i));
         found.push(Holder {
             pid,
             command,
-            holds_lock: locking.contains(&pid),
+            holds_write_lock: holds(&sqlite_files),
+            is_migrating: migration_lock.is_some_and(|i| holds(&[i])),
         });
     }
     found.sort_by_key(|h| h.pid);
@@ -161,9 +173,10 @@ fn has_open(process: &Path, targets: &[PathBuf]) -> bool {
         .any(|file| targets.contains(&file))
 }
 
-/// Processes holding a POSIX or flock lock on one of these inodes.
+/// The write locks (POSIX or flock) held on this machine, as (pid, inode).
+/// SQLite's readers hold only read locks; its writer holds a write lock.
 #[cfg(target_os = "linux")]
-fn locking_pids(inodes: &[u64]) -> Vec<u32> {
+fn write_locks() -> Vec<(u32, u64)> {
     // Lines look like: `1: POSIX  ADVISORY  WRITE 4242 fd:01:1234 1073741824 1073741824`.
     let Ok(locks) = fs::read_to_string("/proc/locks") else {
         return Vec::new();
@@ -172,10 +185,10 @@ fn locking_pids(inodes: &[u64]) -> Vec<u32> {
         .lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let at = fields.iter().position(|f| *f == "READ" || *f == "WRITE")?;
+            let at = fields.iter().position(|f| *f == "WRITE")?;
             let pid = fields.get(at + 1)?.parse().ok()?;
             let inode = fields.get(at + 2)?.rsplit(':').next()?.parse().ok()?;
-            inodes.contains(&inode).then_some(pid)
+            Some((pid, inode))
         })
         .collect()
 }
@@ -205,9 +218,15 @@ impl MigrationLock {
             .truncate(false)
             .write(true)
             .open(&path)
+            // A lock file left by a start as another user may not be
+            // writable; locking needs no write access.
+            .or_else(|_| File::open(&path))
             .map_err(|error| Error::ReadOnly {
                 path: database.to_path_buf(),
-                detail: format!("cannot create the lock file {}: {error}", path.display()),
+                detail: format!(
+                    "cannot create or open the lock file {}: {error}",
+                    path.display()
+                ),
             })?;
         let started = Instant::now();
         let mut pause = Duration::from_millis(1);
@@ -265,6 +284,6 @@ mod tests {
         let db = dir.path().join("app.db");
         let _held = MigrationLock::acquire(&db, Duration::from_millis(10)).unwrap();
         let inode = fs::metadata(with_suffix(&db, LOCK_SUFFIX)).unwrap().ino();
-        assert_eq!(locking_pids(&[inode]), [std::process::id()]);
+        assert!(write_locks().contains(&(std::process::id(), inode)));
     }
 }
