@@ -1,4 +1,4 @@
-//! `migrate-probe <chain|long> <db-path> [--wait-for FILE] [--busy-ms N]`
+//! `migrate-probe <chain|long> <db-path> [--wait-for FILE] [--busy-ms N] [--deadline-ms N]`
 //! `migrate-probe hold-lock <db-path> <millis>`
 //! `migrate-probe hold-open <db-path> <millis>`
 //!
@@ -13,7 +13,9 @@
 //! With `--wait-for FILE` it waits until `FILE` exists before opening the
 //! database: a start line, so that many processes open it at once. With
 //! `--busy-ms N` the migrator waits at most `N` milliseconds for another
-//! connection's lock (`Migrator::busy_timeout`) instead of the default 60 s.
+//! connection's lock (`Migrator::busy_timeout`) instead of the default 60 s;
+//! with `--deadline-ms N` the migrations may take at most `N` milliseconds
+//! (`Migrator::deadline`) instead of 120 s.
 //!
 //! Prints `ok` and exits 0 once the database is migrated; otherwise prints
 //! the error to stderr, then a line `error variant: <Variant>` naming the
@@ -46,7 +48,7 @@ mod long {
 }
 
 const USAGE: &str =
-    "usage: migrate-probe <chain|long> <db-path> [--wait-for FILE] [--busy-ms N]\n       \
+    "usage: migrate-probe <chain|long> <db-path> [--wait-for FILE] [--busy-ms N] [--deadline-ms N]\n       \
                      migrate-probe <hold-lock|hold-open> <db-path> <millis>";
 
 enum Command {
@@ -102,6 +104,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
                     .parse()
                     .map_err(|_| format!("--busy-ms: `{millis}` is not a number"))?;
                 migrator = migrator.busy_timeout(Duration::from_millis(millis));
+            }
+            "--deadline-ms" => {
+                let millis = args.next().ok_or("--deadline-ms needs a number")?;
+                let millis: u64 = millis
+                    .parse()
+                    .map_err(|_| format!("--deadline-ms: `{millis}` is not a number"))?;
+                migrator = migrator.deadline(Duration::from_millis(millis));
             }
             other => return Err(format!("unexpected argument `{other}`")),
         }
