@@ -91,21 +91,20 @@ pub(crate) fn record(
     migration: &Migration,
     duration: Duration,
 ) -> Result<(), Error> {
-    // Cached: a run records every migration with the same statement.
-    conn.prepare_cached(&format!(
-        "INSERT INTO {} (version, name, checksum, applied_at, duration_ms, down_sql)
-         VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4, ?5)",
-        quoted(table)
-    ))
-    .and_then(|mut insert| {
-        insert.execute(params![
+    conn.execute(
+        &format!(
+            "INSERT INTO {} (version, name, checksum, applied_at, duration_ms, down_sql)
+             VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4, ?5)",
+            quoted(table)
+        ),
+        params![
             migration.version() as i64,
             migration.name(),
             migration.checksum().to_hex(),
             duration.as_millis() as i64,
             migration.down().map(|down| down.sql()),
-        ])
-    })
+        ],
+    )
     .map(drop)
     .map_err(|source| Error::Database {
         action: "record the migration in the history",
