@@ -18,7 +18,10 @@ pub const DEFAULT_TABLE: &str = "_migrate_history";
 pub(crate) struct Applied {
     pub version: u64,
     pub name: String,
-    pub checksum: String,
+    /// As stored: shown in messages.
+    pub checksum_hex: String,
+    /// Parsed once, for comparing; `None` if what is stored is no checksum.
+    pub checksum: Option<Checksum>,
 }
 
 /// `name` as a quoted SQL identifier.
@@ -56,11 +59,15 @@ pub(crate) fn read(conn: &Connection, table: &str) -> Result<Vec<Applied>, Error
                 // Stored as SQLite's signed 64-bit integer; the cast round-trips every u64.
                 version: row.get::<_, i64>(0)? as u64,
                 name: row.get(1)?,
-                checksum: row.get(2)?,
+                checksum_hex: row.get(2)?,
+                checksum: None,
             })
         })
         .map_err(reading)?;
     let mut applied = rows.collect::<Result<Vec<_>, _>>().map_err(reading)?;
+    for row in &mut applied {
+        row.checksum = Checksum::from_hex(&row.checksum_hex);
+    }
     applied.sort_by_key(|row| row.version);
     Ok(applied)
 }
@@ -114,19 +121,12 @@ pub(crate) fn record(
 
 /// The fingerprint of an applied chain.
 pub(crate) fn fingerprint(applied: &[Applied]) -> Fingerprint {
-    let checksums: Vec<(u64, Checksum)> = applied
-        .iter()
-        .map(|row| {
-            // An unreadable checksum cannot match any binary's chain.
-            let checksum =
-                Checksum::from_hex(&row.checksum).unwrap_or(Checksum::from_bytes([0; 32]));
-            (row.version, checksum)
-        })
-        .collect();
+    // An unreadable checksum cannot match any binary's chain.
+    let unreadable = Checksum::from_bytes([0; 32]);
     Fingerprint::of_applied(
-        checksums
+        applied
             .iter()
-            .map(|(version, checksum)| (*version, checksum)),
+            .map(|row| (row.version, row.checksum.as_ref().unwrap_or(&unreadable))),
     )
 }
 

@@ -571,11 +571,11 @@ impl Migrator {
         for row in applied {
             match self.find(row.version) {
                 None => unknown.push((row.version, row.name.clone())),
-                Some(migration) if migration.checksum().to_hex() != row.checksum => {
+                Some(migration) if Some(migration.checksum()) != row.checksum => {
                     return Err(Error::ChecksumMismatch {
                         version: row.version,
                         name: migration.name().to_string(),
-                        applied: row.checksum.clone(),
+                        applied: row.checksum_hex.clone(),
                         embedded: migration.checksum().to_hex(),
                     });
                 }
