@@ -344,12 +344,19 @@ impl Migrator {
     ) -> Result<(), Error> {
         let tx = self.begin(conn, run)?;
         let still_pending = self.pending_under_lock(&tx, run)?;
+        let to_apply: Vec<&'static Migration> = group
+            .iter()
+            .copied()
+            .filter(|m| still_pending.contains(&m.version()))
+            .collect();
+        if to_apply.is_empty() {
+            return tx
+                .commit()
+                .map_err(|source| self.failure(run, None, source));
+        }
         self.backup_once(&tx, run, false)?;
         history::create(&tx, &self.history_table)?;
-        for migration in group
-            .iter()
-            .filter(|m| still_pending.contains(&m.version()))
-        {
+        for migration in to_apply {
             self.apply_one(&tx, run, migration)?;
             if check_foreign_keys {
                 check_foreign_keys_after(&tx, migration)?;
