@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use migrate_runtime::rusqlite::{self, Connection};
 use migrate_tests::{
-    columns, count, history, integrity_check, journal_mode, object_names, schema, user_version,
-    wait_until, Finished, SchemaEntry,
+    columns, count, history, history_versions, integrity_check, journal_mode, object_names, schema,
+    user_version, wait_until, Finished, SchemaEntry,
 };
 
 mod chain {
@@ -290,5 +290,42 @@ fn expect(problems: &mut Vec<String>, what: &str, actual: impl Display, expected
     let (actual, expected) = (actual.to_string(), expected.to_string());
     if actual != expected {
         problems.push(format!("{what}: expected {expected:?}, found {actual:?}"));
+    }
+}
+
+/// On a database that already has data, every start that finds migrations
+/// pending would back it up first; under the locks only the one that
+/// migrates does, so sixteen starts leave one backup, of the old state.
+#[test]
+fn sixteen_processes_on_a_database_with_data_take_one_backup() {
+    for round in 1..=5 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("app.db");
+        let older = migrate_runtime::Migrator::new(&chain::MIGRATIONS[..3]);
+        older
+            .open(&db)
+            .expect("migrate the first three")
+            .execute(
+                "INSERT INTO users (name, email) VALUES ('Ada', 'ada@example.com')",
+                [],
+            )
+            .expect("a user");
+        let (finished, _) = start_all_at_once(&db, &dir.path().join("start"));
+
+        for process in &finished {
+            assert!(
+                process.success() && process.stdout.trim() == "ok",
+                "round {round}: {process:?}"
+            );
+        }
+        let backups: Vec<_> = fs::read_dir(dir.path().join("backups"))
+            .expect("the backups folder")
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(backups.len(), 1, "round {round}: {backups:?}");
+        assert!(backups[0].ends_with(".v3-to-v7.sqlite"), "{backups:?}");
+        let backup = Connection::open(dir.path().join("backups").join(&backups[0])).unwrap();
+        assert_eq!(history_versions(&backup).unwrap(), [1, 2, 3]);
+        assert_eq!(count(&backup, "users").unwrap(), 1);
     }
 }
