@@ -46,3 +46,12 @@ fn crlf_checkout_has_the_same_checksum_as_lf() {
     let lf = crlf.up().sql().replace("\r\n", "\n");
     assert_eq!(migrate_build_support::checksum(&lf), crlf.checksum());
 }
+
+#[test]
+fn the_migrator_knows_which_sqlite_validated_it() {
+    assert_eq!(
+        migrations::MIGRATOR.validated_sqlite_version(),
+        Some(migrate_runtime::rusqlite::version_number()),
+        "the runtime links the SQLite that validated the chain"
+    );
+}

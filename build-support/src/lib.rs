@@ -37,6 +37,13 @@ pub fn check_folder(base: &Path, dir: &str) -> Result<(Vec<Source>, Validated), 
     Ok((sources, validated))
 }
 
+/// The version of the SQLite that validates migrations, as SQLite numbers
+/// it (`3054001` for 3.54.1): the bundled one, which the runtime links too.
+/// Embedded by the macro so that a binary linking an older SQLite says so.
+pub fn sqlite_version_number() -> i32 {
+    rusqlite::version_number()
+}
+
 /// The `build.rs` helper: makes cargo rebuild the crate, and so re-run
 /// `embed_migrations!`, when a file is added to or removed from `dir`.
 ///

@@ -104,6 +104,7 @@ fn migrations_module(dir: &str, sources: &[Source]) -> TokenStream {
         .iter()
         .flat_map(|source| std::iter::once(&source.up_file).chain(&source.down_file))
         .map(|file| file.path.to_string_lossy().into_owned());
+    let sqlite = migrate_build_support::sqlite_version_number();
     let doc = format!("The migrations of `{dir}`, checked at compile time and embedded.");
     quote! {
         #[doc = #doc]
@@ -115,7 +116,8 @@ fn migrations_module(dir: &str, sources: &[Source]) -> TokenStream {
             #(#constants)*
 
             /// Applies [`MIGRATIONS`] to a database: see [`::migrate_runtime::Migrator`].
-            pub static MIGRATOR: ::migrate_runtime::Migrator = ::migrate_runtime::Migrator::new(MIGRATIONS);
+            pub static MIGRATOR: ::migrate_runtime::Migrator =
+                ::migrate_runtime::Migrator::new(MIGRATIONS).validated_with_sqlite(#sqlite);
 
             #(const _: &[u8] = include_bytes!(#tracked);)*
         }

@@ -172,6 +172,20 @@ pub enum Error {
         pending: Vec<(u64, String)>,
     },
 
+    /// The binary links a SQLite older than the one that validated its migrations.
+    #[error(
+        "this binary links SQLite {linked}, older than SQLite {validated} with which its \
+         migrations were checked at compile time, so SQL that compiled may fail here; build \
+         with rusqlite's `bundled` feature (the default of this crate), or link SQLite \
+         {validated} or newer. Nothing was changed"
+    )]
+    SqliteTooOld {
+        /// The linked SQLite's version.
+        linked: String,
+        /// The version that validated the migrations.
+        validated: String,
+    },
+
     /// An operator switch has a value that is neither on nor off.
     #[error("the environment variable {variable} is `{value}`; set it to 1 (on) or 0 (off)")]
     Environment {

@@ -69,6 +69,7 @@ pub struct Migrator {
     allow_newer_database: bool,
     read_environment: bool,
     hook: Option<Hook>,
+    validated_with_sqlite: Option<i32>,
 }
 
 /// What one [`Migrator::run`] did.
@@ -124,7 +125,22 @@ impl Migrator {
             allow_newer_database: false,
             read_environment: true,
             hook: None,
+            validated_with_sqlite: None,
         }
+    }
+
+    /// Records the SQLite version (as `3054001` for 3.54.1) the migrations
+    /// were validated with at compile time; the macro sets it. A binary that
+    /// links an older SQLite refuses to migrate with
+    /// [`Error::SqliteTooOld`]: SQL that compiled may not run on it.
+    pub const fn validated_with_sqlite(mut self, version_number: i32) -> Self {
+        self.validated_with_sqlite = Some(version_number);
+        self
+    }
+
+    /// The SQLite version the migrations were validated with, if known.
+    pub const fn validated_sqlite_version(&self) -> Option<i32> {
+        self.validated_with_sqlite
     }
 
     /// Every migration, ordered by version.
@@ -196,6 +212,7 @@ impl Migrator {
     /// is compared with the binary's without reading the schema.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<Connection, Error> {
         let path = path.as_ref();
+        self.check_sqlite_version()?;
         let switches = self.switches()?;
         let mut conn = connection::open(path, self.busy_timeout)?;
         let up_to_date = self.is_up_to_date(&conn, Some(path))?;
@@ -225,6 +242,7 @@ impl Migrator {
     /// migrations differ from this binary's, include versions it does not
     /// know, or leave an older migration pending behind a newer one.
     pub fn run(&self, conn: &mut Connection) -> Result<Report, Error> {
+        self.check_sqlite_version()?;
         let switches = self.switches()?;
         if switches.skip {
             tracing::warn!("{SKIP_VARIABLE} is set: migrations not applied");
@@ -250,6 +268,18 @@ impl Migrator {
         let path = path.as_ref();
         let mut conn = connection::open(path, self.busy_timeout)?;
         restore_into(&mut conn, path, backup.as_ref(), self.busy_timeout)
+    }
+
+    /// Users who link a system SQLite instead of the bundled one can end up
+    /// older than what validated the migrations.
+    fn check_sqlite_version(&self) -> Result<(), Error> {
+        match self.validated_with_sqlite {
+            Some(validated) if rusqlite::version_number() < validated => Err(Error::SqliteTooOld {
+                linked: rusqlite::version().to_string(),
+                validated: version_text(validated),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The fast path: the fingerprint in the header equals the binary's.
@@ -705,6 +735,7 @@ impl fmt::Debug for Migrator {
             .field("allow_newer_database", &self.allow_newer_database)
             .field("read_environment", &self.read_environment)
             .field("hook", &self.hook.is_some())
+            .field("validated_with_sqlite", &self.validated_with_sqlite)
             .finish()
     }
 }
@@ -792,6 +823,16 @@ fn migration_failed(migration: &Migration, source: rusqlite::Error, recovery: Re
     }
 }
 
+/// `3054001` as `3.54.1`.
+fn version_text(number: i32) -> String {
+    format!(
+        "{}.{}.{}",
+        number / 1_000_000,
+        number / 1000 % 1000,
+        number % 1000
+    )
+}
+
 fn label(migration: &Migration) -> (u64, String) {
     (migration.version(), migration.name().to_string())
 }
@@ -853,4 +894,29 @@ fn check_foreign_keys_after(conn: &Connection, rebuild: &Migration) -> Result<()
         ),
         recovery: Recovery::RolledBack,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_numbers_read_as_sqlite_writes_them() {
+        assert_eq!(version_text(3_054_001), "3.54.1");
+        assert_eq!(version_text(3_008_011), "3.8.11");
+    }
+
+    #[test]
+    fn an_older_linked_sqlite_is_refused_with_both_versions() {
+        let newer = rusqlite::version_number() + 1;
+        let migrator = Migrator::new(&[]).validated_with_sqlite(newer);
+        let Err(Error::SqliteTooOld { linked, validated }) = migrator.check_sqlite_version() else {
+            panic!("an older SQLite must be refused");
+        };
+        assert_eq!(linked, rusqlite::version());
+        assert_eq!(validated, version_text(newer));
+        let same = Migrator::new(&[]).validated_with_sqlite(rusqlite::version_number());
+        assert!(same.check_sqlite_version().is_ok());
+        assert!(Migrator::new(&[]).check_sqlite_version().is_ok());
+    }
 }
