@@ -15,6 +15,9 @@ mod checksum;
 mod diagnostic;
 mod discover;
 mod naming;
+mod round_trip;
+pub mod schema;
+mod seed;
 mod sql;
 mod validate;
 
@@ -24,16 +27,21 @@ pub use checksum::{checksum, normalize_line_endings};
 pub use diagnostic::{Diagnostic, Location};
 pub use discover::{read_folder, Source};
 pub use naming::{parse_file_name, parse_folder_name, FileKind, ParsedName};
+pub use round_trip::check_round_trips;
+pub use schema::{normalize_sql, Schema};
+pub use seed::seed_empty_tables;
 pub use sql::{line_col, statements, Statement};
 pub use validate::{validate, Validated};
 
-/// Reads and validates a migrations folder: what `embed_migrations!` does.
+/// Reads and validates a migrations folder, and checks that each down script
+/// undoes its up script ([`check_round_trips`]): what `embed_migrations!` does.
 ///
 /// `base` is the crate root (`CARGO_MANIFEST_DIR`); `dir` is the folder as the
 /// user wrote it, relative to `base`, and is how messages name files.
 pub fn check_folder(base: &Path, dir: &str) -> Result<(Vec<Source>, Validated), Vec<Diagnostic>> {
     let sources = read_folder(base, dir)?;
     let validated = validate(&sources).map_err(|diagnostic| vec![diagnostic])?;
+    check_round_trips(&sources)?;
     Ok((sources, validated))
 }
 

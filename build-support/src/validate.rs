@@ -1,10 +1,14 @@
 //! Compile-time validation: the whole chain executed, in order, on an
 //! in-memory SQLite, the way the runtime will execute it.
 
+use std::ops::Range;
+
 use rusqlite::Connection;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
+use crate::schema::Schema;
+use crate::seed::{seed_empty_tables, ROWS};
 use crate::sql::statements;
 
 /// What validation learned about a chain that passed.
@@ -12,6 +16,8 @@ use crate::sql::statements;
 pub struct Validated {
     /// The SQLite version the chain was executed with, e.g. `3.50.4`.
     pub sqlite_version: String,
+    /// The schema the chain leaves.
+    pub schema: Schema,
 }
 
 /// Executes every migration's up script, statement by statement, on a fresh
@@ -19,6 +25,11 @@ pub struct Validated {
 ///
 /// The first failing statement ends validation: later migrations depend on
 /// the schema it would have made.
+///
+/// The chain also runs on a second database whose tables are given generated
+/// rows before each migration (see [`seed_empty_tables`]): a migration that
+/// passes on the empty database but fails there, such as a NOT NULL column
+/// added without a default, is reported as failing when the table has rows.
 pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
     let conn = Connection::open_in_memory().map_err(|error| {
         Diagnostic::file(
@@ -29,48 +40,193 @@ pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(|error| Diagnostic::file("<in-memory database>", error.to_string()))?;
     let sqlite_version = rusqlite::version().to_string();
+    let mut seeded = SeededRun::start();
     for (index, source) in sources.iter().enumerate() {
+        let on = || match &sources[..index] {
+            [] => "an empty in-memory database".to_string(),
+            [only] => format!(
+                "an in-memory database holding migration {}",
+                only.migration.version()
+            ),
+            [first, .., last] => format!(
+                "an in-memory database holding migrations {} to {}",
+                first.migration.version(),
+                last.migration.version()
+            ),
+        };
         apply(&conn, source).map_err(|diagnostic| {
-            let on = match &sources[..index] {
-                [] => "an empty in-memory database".to_string(),
-                [only] => format!("an in-memory database holding migration {}", only.migration.version()),
-                [first, .., last] => format!(
-                    "an in-memory database holding migrations {} to {}",
-                    first.migration.version(),
-                    last.migration.version()
-                ),
-            };
             diagnostic.note(format!(
-                "SQLite {sqlite_version} reported this while running migration {} at compile time, on {on}",
-                source.migration
+                "SQLite {sqlite_version} reported this while running migration {} at compile time, on {}",
+                source.migration,
+                on()
             ))
         })?;
+        seeded.apply(sources, index).map_err(|(diagnostic, help)| {
+            let on = on().replacen("an empty in-memory database", "an in-memory database", 1);
+            let diagnostic = (*diagnostic).note(format!(
+                "SQLite {sqlite_version} reported this while running migration {} at compile time, on {on}, \
+                 after filling each empty table with {ROWS} generated rows; on the empty database the migration passes",
+                source.migration
+            ));
+            match help {
+                Some(help) => diagnostic.help(help),
+                None => diagnostic,
+            }
+        })?;
     }
-    Ok(Validated { sqlite_version })
+    let schema = Schema::read(&conn).map_err(|error| {
+        Diagnostic::file(
+            "<in-memory database>",
+            format!("cannot read the final schema: {error}"),
+        )
+    })?;
+    Ok(Validated {
+        sqlite_version,
+        schema,
+    })
 }
 
-fn apply(conn: &Connection, source: &Source) -> Result<(), Diagnostic> {
+/// How many times the seeded run starts over after a failure it does not
+/// report, before it gives up for the rest of the chain.
+const RESYNCS: usize = 3;
+
+/// The chain on a database whose tables are seeded before each migration.
+struct SeededRun {
+    /// `None` once the run has given up: it never fails validation by itself.
+    conn: Option<Connection>,
+    resyncs: usize,
+}
+
+impl SeededRun {
+    fn start() -> Self {
+        Self {
+            conn: fresh_connection().ok(),
+            resyncs: 0,
+        }
+    }
+
+    /// Seeds the empty tables, then applies `sources[index]`, which passed
+    /// on the empty database.
+    fn apply(&mut self, sources: &[Source], index: usize) -> Result<(), DataProblem> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        let source = &sources[index];
+        // Best effort: a table it cannot fill is left with fewer rows.
+        let _ = seed_empty_tables(conn);
+        let failure = match apply_traced(conn, source) {
+            Ok(()) => return Ok(()),
+            Err(failure) => failure,
+        };
+        match data_problem(source, failure) {
+            Some(diagnostic) => Err(diagnostic),
+            None => {
+                self.resync(sources, index);
+                Ok(())
+            }
+        }
+    }
+
+    /// After a failure that is not reported (the generated rows clash with
+    /// the migration's own, say): a fresh database holding migrations up to
+    /// `index`, whose tables are then all empty and seeded anew.
+    fn resync(&mut self, sources: &[Source], index: usize) {
+        self.conn = None;
+        if self.resyncs == RESYNCS {
+            return;
+        }
+        self.resyncs += 1;
+        let Ok(conn) = fresh_connection() else {
+            return;
+        };
+        if sources[..=index]
+            .iter()
+            .all(|source| apply_traced(&conn, source).is_ok())
+        {
+            self.conn = Some(conn);
+        }
+    }
+}
+
+fn fresh_connection() -> rusqlite::Result<Connection> {
+    let conn = Connection::open_in_memory()?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(conn)
+}
+
+/// A failure of a migration, with what the seeded run needs to judge it.
+struct Failure {
+    /// As the empty run reports it.
+    diagnostic: Box<Diagnostic>,
+    /// SQLite's message.
+    message: String,
+    /// SQLite's extended result code, when SQLite gave one.
+    code: Option<i32>,
+    /// Where it failed.
+    at: FailedAt,
+}
+
+enum FailedAt {
+    /// A statement of the script: its byte range, and the offset the
+    /// diagnostic points at.
+    Statement { range: Range<usize>, offset: usize },
+    /// `COMMIT`, or the foreign key check before it.
+    Commit,
+    /// `BEGIN`, a `PRAGMA` around the migration: nothing to do with its rows.
+    Control,
+}
+
+impl Failure {
+    fn file(path: &str, at: FailedAt, error: &rusqlite::Error, message: String) -> Self {
+        Self {
+            diagnostic: Box::new(Diagnostic::file(path, message.clone())),
+            message,
+            code: extended_code(error),
+            at,
+        }
+    }
+}
+
+fn extended_code(error: &rusqlite::Error) -> Option<i32> {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code),
+        _ => None,
+    }
+}
+
+pub(crate) fn apply(conn: &Connection, source: &Source) -> Result<(), Diagnostic> {
+    apply_traced(conn, source).map_err(|failure| *failure.diagnostic)
+}
+
+fn apply_traced(conn: &Connection, source: &Source) -> Result<(), Failure> {
     let script = source.migration.up();
     let directives = script.directives();
     let path = &source.up_file.display;
     let control = |sql: &str| {
         conn.execute_batch(sql)
-            .map_err(|error| Diagnostic::file(path, sqlite_message(&error)))
+            .map_err(|error| Failure::file(path, FailedAt::Control, &error, sqlite_message(&error)))
     };
     if directives.no_transaction() {
-        return run_statements(conn, path, script.sql());
+        return run_statements_traced(conn, path, script.sql());
     }
     if directives.foreign_keys_off() {
         control("PRAGMA foreign_keys = OFF")?;
     }
     control("BEGIN")?;
-    let result = run_statements(conn, path, script.sql()).and_then(|()| {
+    let result = run_statements_traced(conn, path, script.sql()).and_then(|()| {
         if directives.foreign_keys_off() {
-            check_foreign_keys(conn, path)?;
+            check_foreign_keys(conn, path).map_err(|diagnostic| Failure {
+                message: diagnostic.message.clone(),
+                diagnostic: Box::new(diagnostic),
+                code: None,
+                at: FailedAt::Commit,
+            })?;
         }
         conn.execute_batch("COMMIT").map_err(|error| {
-            Diagnostic::file(
+            Failure::file(
                 path,
+                FailedAt::Commit,
+                &error,
                 format!("{} when committing the migration", sqlite_message(&error)),
             )
         })
@@ -84,16 +240,29 @@ fn apply(conn: &Connection, source: &Source) -> Result<(), Diagnostic> {
     result
 }
 
-fn run_statements(conn: &Connection, path: &str, sql: &str) -> Result<(), Diagnostic> {
+pub(crate) fn run_statements(conn: &Connection, path: &str, sql: &str) -> Result<(), Diagnostic> {
+    run_statements_traced(conn, path, sql).map_err(|failure| *failure.diagnostic)
+}
+
+fn run_statements_traced(conn: &Connection, path: &str, sql: &str) -> Result<(), Failure> {
     for statement in statements(sql) {
         let start = statement.range.start;
         let fail = |error: rusqlite::Error| {
             let text = &sql[statement.range.clone()];
+            let message = sqlite_message(&error);
             let offset = match &error {
                 rusqlite::Error::SqlInputError { offset, .. } => start + (*offset).max(0) as usize,
-                _ => start + offset_of_named_object(text, &sqlite_message(&error)).unwrap_or(0),
+                _ => start + offset_of_named_object(text, &message).unwrap_or(0),
             };
-            Diagnostic::at(path, sql, offset, sqlite_message(&error))
+            Failure {
+                diagnostic: Box::new(Diagnostic::at(path, sql, offset, message.clone())),
+                message,
+                code: extended_code(&error),
+                at: FailedAt::Statement {
+                    range: statement.range.clone(),
+                    offset,
+                },
+            }
         };
         let mut prepared = conn.prepare(&sql[statement.range.clone()]).map_err(fail)?;
         let mut rows = prepared.raw_query();
@@ -155,12 +324,237 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
 }
 
 /// SQLite's own message, without rusqlite's framing.
-fn sqlite_message(error: &rusqlite::Error) -> String {
+pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
     match error {
         rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
         rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
     }
+}
+
+/// A failure on rows, and what to do about it.
+type DataProblem = (Box<Diagnostic>, Option<&'static str>);
+
+/// The seeded run's failure of a migration that passed on the empty database,
+/// as a diagnostic; `None` when the generated rows, not the migration, are
+/// the likely cause: a UNIQUE clash outside `CREATE UNIQUE INDEX` (the
+/// migration inserting a key the seeder chose too, or copying rows into a
+/// table whose new UNIQUE constraint the application's data is known to meet)
+/// or a failure around the migration rather than in it.
+fn data_problem(source: &Source, failure: Failure) -> Option<DataProblem> {
+    let sql = source.migration.up().sql();
+    let path = &source.up_file.display;
+    let unique = matches!(
+        failure.code,
+        Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+    );
+    let foreign_key = failure.message.contains("FOREIGN KEY")
+        || failure.message.starts_with("foreign key violation");
+    let (statement, offset) = match &failure.at {
+        FailedAt::Control => return None,
+        FailedAt::Commit => ("", None),
+        FailedAt::Statement { range, offset } => (&sql[range.clone()], Some(*offset)),
+    };
+    let shape = Shape::of(statement);
+    if unique && !matches!(shape, Shape::CreateIndex { unique: true, .. }) {
+        return None;
+    }
+    let message = match shape.table() {
+        Some(table) if !foreign_key => {
+            format!("fails when `{table}` has rows: {}", failure.message)
+        }
+        _ => format!("fails when the tables have rows: {}", failure.message),
+    };
+    let diagnostic = match offset {
+        Some(offset) => Diagnostic::at(path, sql, offset, message),
+        None => Diagnostic::file(path, message),
+    };
+    Some((
+        Box::new(diagnostic),
+        help(&failure.message, &shape, unique, foreign_key),
+    ))
+}
+
+/// What to do, for the common ways a migration fails on rows.
+fn help(message: &str, shape: &Shape, unique: bool, foreign_key: bool) -> Option<&'static str> {
+    Some(
+        if message.contains("Cannot add a NOT NULL column with default value NULL") {
+            "give the column a DEFAULT, or add it nullable and fill it in"
+        } else if message.contains("Cannot add a column with non-constant default") {
+            "ALTER TABLE ADD COLUMN needs a constant default: add the column, then UPDATE it"
+        } else if unique {
+            "existing rows repeat values: deduplicate them first (in this migration) or make the index non-unique"
+        } else if message.starts_with("CHECK constraint failed")
+            && matches!(shape, Shape::AlterTable(_))
+        {
+            "existing rows get the new column's DEFAULT (NULL without one), which must pass the CHECK: \
+         change the DEFAULT, or add the column without the CHECK and rebuild the table once the rows are filled in"
+        } else if message.starts_with("NOT NULL constraint failed")
+            && matches!(shape, Shape::InsertSelect { .. })
+        {
+            "the copied rows hold NULLs: replace them in the SELECT (`coalesce(column, ...)`) or UPDATE them first"
+        } else if foreign_key {
+            "rows of other tables refer to the rows changed: delete or update them first; \
+         for a 12-step table rebuild, put `-- migrate: foreign-keys-off` at the top of the file"
+        } else {
+            return None;
+        },
+    )
+}
+
+/// The kind of statement and the table whose rows it reads or changes, from
+/// its leading keywords.
+#[derive(Debug, PartialEq, Eq)]
+enum Shape {
+    AlterTable(String),
+    CreateIndex {
+        unique: bool,
+        table: String,
+    },
+    /// `INSERT … SELECT … FROM source`.
+    InsertSelect {
+        source: String,
+    },
+    /// `INSERT … VALUES`, `UPDATE`, `DELETE`, `DROP TABLE`: the table named.
+    Changes(String),
+    Other,
+}
+
+impl Shape {
+    fn of(statement: &str) -> Self {
+        let tokens = tokens(statement);
+        let word = |i: usize| tokens.get(i).map(|t| t.to_ascii_uppercase());
+        let is = |i: usize, kw: &str| word(i).as_deref() == Some(kw);
+        // A name, possibly `schema.name`, at `i`: the name and the next index.
+        let name = |i: usize| -> Option<(String, usize)> {
+            let first = tokens.get(i)?;
+            if tokens.get(i + 1).map(String::as_str) == Some(".") {
+                Some((tokens.get(i + 2)?.clone(), i + 3))
+            } else {
+                Some((first.clone(), i + 1))
+            }
+        };
+        let skip_if_exists = |mut i: usize| {
+            if is(i, "IF") && is(i + 1, "NOT") && is(i + 2, "EXISTS") {
+                i += 3;
+            } else if is(i, "IF") && is(i + 1, "EXISTS") {
+                i += 2;
+            }
+            i
+        };
+        let shape = match word(0).as_deref() {
+            Some("ALTER") if is(1, "TABLE") => name(2).map(|(t, _)| Self::AlterTable(t)),
+            Some("CREATE") => {
+                let unique = is(1, "UNIQUE");
+                let at = 1 + usize::from(unique);
+                if is(at, "INDEX") {
+                    name(skip_if_exists(at + 1))
+                        .filter(|&(_, next)| is(next, "ON"))
+                        .and_then(|(_, next)| name(next + 1))
+                        .map(|(table, _)| Self::CreateIndex { unique, table })
+                } else {
+                    None
+                }
+            }
+            Some("INSERT" | "REPLACE") => {
+                let into = (1..tokens.len()).find(|&i| is(i, "INTO"));
+                let target = into.and_then(|i| name(i + 1)).map(|(t, _)| t);
+                // The first FROM outside parentheses, after a SELECT.
+                let mut depth = 0usize;
+                let mut select = false;
+                let mut source = None;
+                for (i, token) in tokens.iter().enumerate() {
+                    match token.as_str() {
+                        "(" => depth += 1,
+                        ")" => depth = depth.saturating_sub(1),
+                        _ if depth == 0 && is(i, "SELECT") => select = true,
+                        _ if depth == 0 && select && is(i, "FROM") => {
+                            source = name(i + 1).map(|(t, _)| t);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                match source {
+                    Some(source) => Some(Self::InsertSelect { source }),
+                    None => target.map(Self::Changes),
+                }
+            }
+            Some("UPDATE") => {
+                let at = if is(1, "OR") { 3 } else { 1 };
+                name(at).map(|(t, _)| Self::Changes(t))
+            }
+            Some("DELETE") if is(1, "FROM") => name(2).map(|(t, _)| Self::Changes(t)),
+            Some("DROP") if is(1, "TABLE") => {
+                name(skip_if_exists(2)).map(|(t, _)| Self::Changes(t))
+            }
+            _ => None,
+        };
+        shape.unwrap_or(Self::Other)
+    }
+
+    fn table(&self) -> Option<&str> {
+        match self {
+            Self::AlterTable(table)
+            | Self::CreateIndex { table, .. }
+            | Self::InsertSelect { source: table }
+            | Self::Changes(table) => Some(table),
+            Self::Other => None,
+        }
+    }
+}
+
+/// Words, unquoted identifiers and punctuation of `sql`; string literals and
+/// comments are left out.
+fn tokens(sql: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut chars = sql.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            _ if c.is_whitespace() => {}
+            '-' if chars.peek().map(|&(_, n)| n) == Some('-') => {
+                while chars.next_if(|&(_, n)| n != '\n').is_some() {}
+            }
+            '/' if chars.peek().map(|&(_, n)| n) == Some('*') => {
+                chars.next();
+                let mut star = false;
+                for (_, n) in chars.by_ref() {
+                    if star && n == '/' {
+                        break;
+                    }
+                    star = n == '*';
+                }
+            }
+            '\'' | '"' | '`' | '[' => {
+                let close = if c == '[' { ']' } else { c };
+                let mut text = String::new();
+                while let Some((_, n)) = chars.next() {
+                    if n == close {
+                        if close != ']' && chars.next_if(|&(_, m)| m == close).is_some() {
+                            text.push(close);
+                            continue;
+                        }
+                        break;
+                    }
+                    text.push(n);
+                }
+                if c != '\'' {
+                    found.push(text);
+                }
+            }
+            _ if c.is_alphanumeric() || c == '_' => {
+                let mut end = at + c.len_utf8();
+                while let Some((i, n)) =
+                    chars.next_if(|&(_, n)| n.is_alphanumeric() || n == '_' || n == '$')
+                {
+                    end = i + n.len_utf8();
+                }
+                found.push(sql[at..end].to_string());
+            }
+            _ => found.push(c.to_string()),
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -179,5 +573,160 @@ mod tests {
             offset_of_named_object(statement, "UNIQUE constraint failed: t.x"),
             None
         );
+    }
+
+    fn run(files: &[(&str, &str)]) -> Result<(), String> {
+        let base = tempfile::tempdir().unwrap();
+        std::fs::create_dir(base.path().join("m")).unwrap();
+        for (name, sql) in files {
+            std::fs::write(base.path().join("m").join(name), sql).unwrap();
+        }
+        let sources = crate::read_folder(base.path(), "m").unwrap();
+        validate(&sources).map(drop).map_err(|d| d.to_string())
+    }
+
+    const USERS: (&str, &str) = (
+        "0001_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+    );
+
+    #[test]
+    fn a_migration_that_fails_only_on_rows_is_reported() {
+        let error = run(&[
+            USERS,
+            (
+                "0002_email.sql",
+                "ALTER TABLE users ADD COLUMN email TEXT NOT NULL;",
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            error.starts_with("m/0002_email.sql:1:1: fails when `users` has rows: Cannot add a NOT NULL column with default value NULL"),
+            "{error}"
+        );
+        assert!(
+            error.contains("on an in-memory database holding migration 1, after filling"),
+            "{error}"
+        );
+        assert!(
+            error.ends_with("= help: give the column a DEFAULT, or add it nullable and fill it in"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_empty_run_still_reports_first_and_unchanged() {
+        let error = run(&[
+            USERS,
+            (
+                "0002_bad.sql",
+                "ALTER TABLE users ADD COLUMN email TEXT NOT NULL;\nSELECT nope FROM users;",
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            error.starts_with("m/0002_bad.sql:2:8: no such column: nope"),
+            "{error}"
+        );
+        assert!(!error.contains("rows"), "{error}");
+    }
+
+    #[test]
+    fn rows_a_migration_inserts_or_a_new_unique_constraint_are_no_false_alarm() {
+        // The seeder's keys and values must not clash with the migration's
+        // own rows, and a rebuild that makes a column UNIQUE trusts the data.
+        run(&[
+            USERS,
+            ("0002_posts.sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE, body TEXT NOT NULL);\n\
+                                INSERT INTO users (id, name) VALUES (1, 'system');\n\
+                                INSERT INTO posts (user_id, body) VALUES (1, 'welcome');"),
+            ("0003_unique_names.sql", "-- migrate: foreign-keys-off\n\
+                                       CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n\
+                                       INSERT INTO users_new (id, name) SELECT id, name FROM users;\n\
+                                       DROP TABLE users;\n\
+                                       ALTER TABLE users_new RENAME TO users;"),
+            ("0004_email.sql", "ALTER TABLE users ADD COLUMN email TEXT;\nCREATE UNIQUE INDEX users_email ON users (email);"),
+            ("0005_cleanup.sql", "DELETE FROM users WHERE name = 'system';"),
+        ])
+        .unwrap();
+    }
+
+    #[test]
+    fn the_seeded_run_goes_on_after_a_failure_it_does_not_report() {
+        // 0002's UNIQUE clash is not reported; the run starts over with
+        // fresh rows, and 0003's problem is still found.
+        let error = run(&[
+            USERS,
+            (
+                "0002_rebuild.sql",
+                "CREATE TABLE u2 (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n\
+                                  INSERT INTO u2 SELECT id, name FROM users;\n\
+                                  DROP TABLE users;\nALTER TABLE u2 RENAME TO users;",
+            ),
+            (
+                "0003_flag.sql",
+                "ALTER TABLE users ADD COLUMN flag INTEGER NOT NULL;",
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            error.starts_with("m/0003_flag.sql:1:1: fails when `users` has rows"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn deleting_parents_of_seeded_children_is_reported() {
+        let error = run(&[
+            USERS,
+            ("0002_posts.sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id));"),
+            ("0003_purge.sql", "DELETE FROM users;"),
+        ])
+        .unwrap_err();
+        assert!(
+            error.starts_with("m/0003_purge.sql:1:1: fails when the tables have rows: FOREIGN KEY constraint failed"),
+            "{error}"
+        );
+        assert!(
+            error.contains("help: rows of other tables refer"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn shapes_name_the_table_with_rows() {
+        let table = |sql: &str| Shape::of(sql).table().map(str::to_string);
+        assert_eq!(
+            table("ALTER TABLE main.\"user s\" ADD COLUMN x"),
+            Some("user s".into())
+        );
+        assert_eq!(
+            Shape::of("CREATE UNIQUE INDEX IF NOT EXISTS i ON [t] (x)"),
+            Shape::CreateIndex {
+                unique: true,
+                table: "t".into()
+            }
+        );
+        assert_eq!(
+            Shape::of(
+                "INSERT INTO n (a, b) SELECT (SELECT 1 FROM z), 'from x' FROM -- c\n old WHERE 1"
+            ),
+            Shape::InsertSelect {
+                source: "old".into()
+            }
+        );
+        assert_eq!(
+            table("INSERT OR IGNORE INTO t VALUES (1)"),
+            Some("t".into())
+        );
+        assert_eq!(table("UPDATE OR REPLACE `t` SET x = 1"), Some("t".into()));
+        assert_eq!(table("update t set x = 1"), Some("t".into()));
+        assert_eq!(table("DELETE FROM t"), Some("t".into()));
+        assert_eq!(table("DROP TABLE IF EXISTS t"), Some("t".into()));
+        assert_eq!(
+            table("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"),
+            None
+        );
+        assert_eq!(table("VACUUM"), None);
     }
 }

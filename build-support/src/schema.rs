@@ -1,0 +1,998 @@
+//! A normalised model of a database's schema, read from SQLite's pragmas, and
+//! the differences between two of them in words a person can read.
+//!
+//! Two schemas are equal when they behave alike, not when their `CREATE`
+//! statements are spelled alike: tables and indexes are compared through
+//! what SQLite reports about them (`pragma_table_xinfo`, `pragma_index_xinfo`,
+//! `pragma_foreign_key_list`, …), so a column added then dropped again gives
+//! back an equal table even though SQLite rewrote its `CREATE TABLE` text.
+//! Triggers and views, which have no such pragmas, are compared by their SQL
+//! with white space and comments normalised.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use rusqlite::Connection;
+
+/// The schema of a database's `main` schema, without SQLite's own objects
+/// (`sqlite_schema`, `sqlite_sequence`, `sqlite_stat1`, `sqlite_autoindex_…`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Schema {
+    /// Tables (ordinary, virtual and shadow), by name.
+    pub tables: BTreeMap<String, Table>,
+    /// Indexes made by `CREATE INDEX`, by name. The indexes SQLite makes for
+    /// `UNIQUE` constraints are in [`Table::unique`] instead.
+    pub indexes: BTreeMap<String, Index>,
+    /// Triggers, by name, with their normalised SQL (see [`normalize_sql`]).
+    pub triggers: BTreeMap<String, String>,
+    /// Views, by name, with their normalised SQL (see [`normalize_sql`]).
+    pub views: BTreeMap<String, String>,
+}
+
+/// One table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Table {
+    /// Its columns, in order, hidden and generated ones included.
+    pub columns: Vec<Column>,
+    /// The columns of its primary key, in key order; empty for a table keyed
+    /// by its rowid alone.
+    pub primary_key: Vec<String>,
+    /// Declared `WITHOUT ROWID`.
+    pub without_rowid: bool,
+    /// Declared `STRICT`.
+    pub strict: bool,
+    /// A shadow table, kept by a virtual table (FTS5's `docs_data`, …).
+    pub shadow: bool,
+    /// For a virtual table, its normalised `CREATE VIRTUAL TABLE` statement
+    /// (which names the module and its arguments); `None` for other tables.
+    pub virtual_sql: Option<String>,
+    /// Its foreign keys, sorted.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// The column lists of its `UNIQUE` constraints, sorted.
+    pub unique: Vec<Vec<String>>,
+    /// Its `CHECK` constraints, as normalised `CHECK (…)` text read from the
+    /// `CREATE TABLE` statement (best effort), sorted.
+    pub checks: Vec<String>,
+}
+
+/// One column of a table, as `pragma_table_xinfo` describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// Its name.
+    pub name: String,
+    /// Its declared type as written (`TEXT`, `VARCHAR(20)`), empty if none.
+    pub declared_type: String,
+    /// Declared `NOT NULL`.
+    pub not_null: bool,
+    /// Its `DEFAULT`, as written (`0`, `'x'`, `(strftime(…))`).
+    pub default: Option<String>,
+    /// Its 1-based position in the primary key; 0 when not part of it.
+    pub primary_key_position: u32,
+    /// Plain, hidden or generated.
+    pub kind: ColumnKind,
+}
+
+/// Whether a column is a plain one, a hidden one or a generated one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// An ordinary column.
+    Plain,
+    /// A hidden column of a virtual table.
+    Hidden,
+    /// `GENERATED ALWAYS AS (…) VIRTUAL`.
+    GeneratedVirtual,
+    /// `GENERATED ALWAYS AS (…) STORED`.
+    GeneratedStored,
+}
+
+/// A foreign key of a table.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ForeignKey {
+    /// The referring columns of the child table.
+    pub columns: Vec<String>,
+    /// The parent table.
+    pub parent_table: String,
+    /// The referred-to columns of the parent; `None` where the key names no
+    /// column and so refers to the parent's primary key.
+    pub parent_columns: Vec<Option<String>>,
+    /// `ON UPDATE` action (`NO ACTION`, `CASCADE`, …).
+    pub on_update: String,
+    /// `ON DELETE` action.
+    pub on_delete: String,
+}
+
+/// An index made by `CREATE INDEX`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Index {
+    /// The table it indexes.
+    pub table: String,
+    /// Its key columns, in order.
+    pub columns: Vec<IndexColumn>,
+    /// `CREATE UNIQUE INDEX`.
+    pub unique: bool,
+    /// For a partial index, its normalised `WHERE` condition (without the
+    /// keyword), read from its SQL.
+    pub partial: Option<String>,
+}
+
+/// One key column of an index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexColumn {
+    /// The column's name; for an expression, its normalised text as written
+    /// in the `CREATE INDEX` statement.
+    pub name: String,
+    /// Sorted `DESC`.
+    pub descending: bool,
+    /// Its collation (`BINARY` unless another is named).
+    pub collation: String,
+}
+
+impl Schema {
+    /// Reads the schema of `conn`'s `main` database.
+    pub fn read(conn: &Connection) -> rusqlite::Result<Schema> {
+        let mut schema = Schema::default();
+        let mut objects = conn.prepare(
+            "SELECT type, name, sql FROM main.sqlite_schema \
+             WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        )?;
+        let objects = objects
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut table_sql = BTreeMap::new();
+        let mut index_sql = BTreeMap::new();
+        for (kind, name, sql) in objects {
+            match kind.as_str() {
+                "table" => {
+                    table_sql.insert(name, sql);
+                }
+                "index" => {
+                    index_sql.insert(name, sql);
+                }
+                "trigger" => {
+                    schema.triggers.insert(name, normalize_sql(&sql));
+                }
+                "view" => {
+                    schema.views.insert(name, normalize_sql(&sql));
+                }
+                _ => {}
+            }
+        }
+
+        let mut tables = conn.prepare(
+            "SELECT name, type, wr, strict FROM pragma_table_list \
+             WHERE schema = 'main' AND type IN ('table', 'virtual', 'shadow') \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )?;
+        let tables = tables
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, bool>(2)?,
+                    row.get::<_, bool>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (name, kind, without_rowid, strict) in tables {
+            let is_virtual = kind == "virtual";
+            let sql = table_sql.get(&name).map_or("", String::as_str);
+            let mut table = read_table(conn, &name)?;
+            table.without_rowid = without_rowid;
+            table.strict = strict;
+            table.shadow = kind == "shadow";
+            table.virtual_sql = is_virtual.then(|| normalize_sql(sql));
+            table.checks = checks(sql);
+            for (index_name, origin) in index_list(conn, &name)? {
+                let columns = index_columns(conn, &index_name)?;
+                match origin.as_str() {
+                    "u" => table
+                        .unique
+                        .push(columns.into_iter().map(|column| column.name).collect()),
+                    "c" => {
+                        let sql = index_sql.get(&index_name).map_or("", String::as_str);
+                        schema
+                            .indexes
+                            .insert(index_name, read_index(&name, sql, columns));
+                    }
+                    // The primary key's index: already in `primary_key`.
+                    _ => {}
+                }
+            }
+            table.unique.sort();
+            schema.tables.insert(name, table);
+        }
+        Ok(schema)
+    }
+
+    /// What differs from `self` in `after`, one readable line per difference:
+    /// `table users: column email was added`, `index users_email is missing`,
+    /// `trigger t changed`, `table users: column name: NOT NULL → nullable`.
+    ///
+    /// Empty when the two schemas are equal.
+    pub fn diff(&self, after: &Schema) -> Vec<String> {
+        let mut lines = Vec::new();
+        diff_maps(
+            "table",
+            &self.tables,
+            &after.tables,
+            &mut lines,
+            diff_tables,
+        );
+        diff_maps(
+            "index",
+            &self.indexes,
+            &after.indexes,
+            &mut lines,
+            diff_indexes,
+        );
+        for (kind, before, after) in [
+            ("trigger", &self.triggers, &after.triggers),
+            ("view", &self.views, &after.views),
+        ] {
+            diff_maps(kind, before, after, &mut lines, |prefix, _, _, lines| {
+                lines.push(format!("{prefix} changed"));
+            });
+        }
+        lines
+    }
+}
+
+fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {
+    let mut statement = conn.prepare(
+        "SELECT name, type, \"notnull\", dflt_value, pk, hidden \
+         FROM pragma_table_xinfo(?1, 'main') ORDER BY cid",
+    )?;
+    let columns = statement
+        .query_map([name], |row| {
+            Ok(Column {
+                name: row.get(0)?,
+                declared_type: row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                not_null: row.get(2)?,
+                default: row.get(3)?,
+                primary_key_position: row.get(4)?,
+                kind: match row.get::<_, i64>(5)? {
+                    0 => ColumnKind::Plain,
+                    2 => ColumnKind::GeneratedVirtual,
+                    3 => ColumnKind::GeneratedStored,
+                    _ => ColumnKind::Hidden,
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut key: Vec<_> = columns
+        .iter()
+        .filter(|column| column.primary_key_position > 0)
+        .collect();
+    key.sort_by_key(|column| column.primary_key_position);
+    let primary_key = key.iter().map(|column| column.name.clone()).collect();
+
+    let mut statement = conn.prepare(
+        "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete \
+         FROM pragma_foreign_key_list(?1, 'main') ORDER BY id, seq",
+    )?;
+    let mut by_id: BTreeMap<i64, ForeignKey> = BTreeMap::new();
+    let mut rows = statement.query([name])?;
+    while let Some(row) = rows.next()? {
+        let key = by_id.entry(row.get(0)?).or_insert_with(|| ForeignKey {
+            columns: Vec::new(),
+            parent_table: String::new(),
+            parent_columns: Vec::new(),
+            on_update: String::new(),
+            on_delete: String::new(),
+        });
+        key.parent_table = row.get(1)?;
+        key.columns.push(row.get(2)?);
+        key.parent_columns.push(row.get(3)?);
+        key.on_update = row.get(4)?;
+        key.on_delete = row.get(5)?;
+    }
+    let mut foreign_keys: Vec<_> = by_id.into_values().collect();
+    foreign_keys.sort();
+    Ok(Table {
+        columns,
+        primary_key,
+        foreign_keys,
+        ..Table::default()
+    })
+}
+
+/// The indexes of a table, with their origin: `c` (`CREATE INDEX`), `u`
+/// (`UNIQUE` constraint) or `pk`.
+fn index_list(conn: &Connection, table: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut statement =
+        conn.prepare("SELECT name, origin FROM pragma_index_list(?1, 'main') ORDER BY name")?;
+    let list = statement
+        .query_map([table], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect();
+    list
+}
+
+fn index_columns(conn: &Connection, index: &str) -> rusqlite::Result<Vec<IndexColumn>> {
+    let mut statement = conn.prepare(
+        "SELECT cid, name, \"desc\", coll FROM pragma_index_xinfo(?1, 'main') \
+         WHERE key ORDER BY seqno",
+    )?;
+    let columns = statement
+        .query_map([index], |row| {
+            let cid: i64 = row.get(0)?;
+            let name: Option<String> = row.get(1)?;
+            Ok(IndexColumn {
+                name: match (cid, name) {
+                    (_, Some(name)) => name,
+                    (-1, None) => "rowid".to_string(),
+                    (_, None) => String::new(),
+                },
+                descending: row.get(2)?,
+                collation: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            })
+        })?
+        .collect();
+    columns
+}
+
+fn read_index(table: &str, sql: &str, mut columns: Vec<IndexColumn>) -> Index {
+    let mask = code_mask(sql);
+    // Expressions have no name in the pragma: name them by their text.
+    let written = index_column_texts(sql, &mask);
+    for (position, column) in columns.iter_mut().enumerate() {
+        if column.name.is_empty() {
+            column.name = written
+                .get(position)
+                .cloned()
+                .unwrap_or_else(|| "<expression>".to_string());
+        }
+    }
+    let partial = find_word_at_depth_0(sql, &mask, "WHERE")
+        .map(|at| normalize_sql(&sql[at + "WHERE".len()..]));
+    Index {
+        table: table.to_string(),
+        columns,
+        unique: sql_starts_with_unique(sql),
+        partial,
+    }
+}
+
+fn sql_starts_with_unique(sql: &str) -> bool {
+    let mut words = sql.split_whitespace();
+    words
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("CREATE"))
+        && words
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("UNIQUE"))
+}
+
+/// Calls `changed` for each name in both maps whose values differ, and says
+/// which names are only in one of them.
+fn diff_maps<V: PartialEq>(
+    kind: &str,
+    before: &BTreeMap<String, V>,
+    after: &BTreeMap<String, V>,
+    lines: &mut Vec<String>,
+    changed: impl Fn(&str, &V, &V, &mut Vec<String>),
+) {
+    let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for name in names {
+        let prefix = format!("{kind} {name}");
+        match (before.get(name), after.get(name)) {
+            (Some(_), None) => lines.push(format!("{prefix} is missing")),
+            (None, Some(_)) => lines.push(format!("{prefix} was added")),
+            (Some(before), Some(after)) if before != after => {
+                changed(&prefix, before, after, lines);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn diff_tables(prefix: &str, before: &Table, after: &Table, lines: &mut Vec<String>) {
+    let start = lines.len();
+    let find = |table: &Table, name: &str| {
+        table
+            .columns
+            .iter()
+            .find(|column| column.name == name)
+            .cloned()
+    };
+    for column in &before.columns {
+        match find(after, &column.name) {
+            None => lines.push(format!("{prefix}: column {} is missing", column.name)),
+            Some(other) => diff_columns(prefix, column, &other, lines),
+        }
+    }
+    for column in &after.columns {
+        if find(before, &column.name).is_none() {
+            lines.push(format!("{prefix}: column {} was added", column.name));
+        }
+    }
+    let common = |of: &Table, other: &Table| -> Vec<String> {
+        of.columns
+            .iter()
+            .filter(|column| find(other, &column.name).is_some())
+            .map(|column| column.name.clone())
+            .collect()
+    };
+    let (order_before, order_after) = (common(before, after), common(after, before));
+    if order_before != order_after {
+        lines.push(format!(
+            "{prefix}: the columns are in another order: ({}) → ({})",
+            order_before.join(", "),
+            order_after.join(", ")
+        ));
+    }
+    if before.primary_key != after.primary_key {
+        let key = |key: &[String]| match key {
+            [] => "none (rowid)".to_string(),
+            key => format!("({})", key.join(", ")),
+        };
+        lines.push(format!(
+            "{prefix}: primary key {} → {}",
+            key(&before.primary_key),
+            key(&after.primary_key)
+        ));
+    }
+    let flag = |lines: &mut Vec<String>, what: &str, before: bool, after: bool| {
+        if before != after {
+            let say = |on: bool| {
+                if on {
+                    what.to_string()
+                } else {
+                    format!("not {what}")
+                }
+            };
+            lines.push(format!("{prefix}: {} → {}", say(before), say(after)));
+        }
+    };
+    flag(
+        lines,
+        "WITHOUT ROWID",
+        before.without_rowid,
+        after.without_rowid,
+    );
+    flag(lines, "STRICT", before.strict, after.strict);
+    if before.virtual_sql != after.virtual_sql {
+        lines.push(format!("{prefix}: its virtual table definition changed"));
+    }
+    diff_lists(prefix, "", &before.foreign_keys, &after.foreign_keys, lines);
+    let unique = |list: &[Vec<String>]| -> Vec<String> {
+        list.iter()
+            .map(|columns| format!("UNIQUE ({})", columns.join(", ")))
+            .collect()
+    };
+    diff_lists(
+        prefix,
+        "constraint ",
+        &unique(&before.unique),
+        &unique(&after.unique),
+        lines,
+    );
+    diff_lists(prefix, "constraint ", &before.checks, &after.checks, lines);
+    if lines.len() == start {
+        lines.push(format!("{prefix} changed"));
+    }
+}
+
+/// Items of one list missing from the other, as `<prefix>: <what><item> is missing`.
+fn diff_lists<T: PartialEq + fmt::Display>(
+    prefix: &str,
+    what: &str,
+    before: &[T],
+    after: &[T],
+    lines: &mut Vec<String>,
+) {
+    for item in before.iter().filter(|item| !after.contains(item)) {
+        lines.push(format!("{prefix}: {what}{item} is missing"));
+    }
+    for item in after.iter().filter(|item| !before.contains(item)) {
+        lines.push(format!("{prefix}: {what}{item} was added"));
+    }
+}
+
+fn diff_columns(prefix: &str, before: &Column, after: &Column, lines: &mut Vec<String>) {
+    let prefix = format!("{prefix}: column {}", before.name);
+    if before.declared_type != after.declared_type {
+        let show = |declared: &str| match declared {
+            "" => "no type".to_string(),
+            declared => declared.to_string(),
+        };
+        lines.push(format!(
+            "{prefix}: type {} → {}",
+            show(&before.declared_type),
+            show(&after.declared_type)
+        ));
+    }
+    if before.not_null != after.not_null {
+        let show = |not_null: bool| if not_null { "NOT NULL" } else { "nullable" };
+        lines.push(format!(
+            "{prefix}: {} → {}",
+            show(before.not_null),
+            show(after.not_null)
+        ));
+    }
+    if before.default != after.default {
+        let show = |default: &Option<String>| match default {
+            None => "no default".to_string(),
+            Some(default) => format!("DEFAULT {default}"),
+        };
+        lines.push(format!(
+            "{prefix}: {} → {}",
+            show(&before.default),
+            show(&after.default)
+        ));
+    }
+    if before.kind != after.kind {
+        lines.push(format!("{prefix}: {} → {}", before.kind, after.kind));
+    }
+}
+
+fn diff_indexes(prefix: &str, before: &Index, after: &Index, lines: &mut Vec<String>) {
+    if before.table != after.table {
+        lines.push(format!(
+            "{prefix}: on table {} → on table {}",
+            before.table, after.table
+        ));
+    }
+    if before.columns != after.columns {
+        let show = |columns: &[IndexColumn]| {
+            columns
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        lines.push(format!(
+            "{prefix}: columns ({}) → ({})",
+            show(&before.columns),
+            show(&after.columns)
+        ));
+    }
+    if before.unique != after.unique {
+        let show = |unique: bool| if unique { "UNIQUE" } else { "not unique" };
+        lines.push(format!(
+            "{prefix}: {} → {}",
+            show(before.unique),
+            show(after.unique)
+        ));
+    }
+    if before.partial != after.partial {
+        let show = |partial: &Option<String>| match partial {
+            None => "on every row".to_string(),
+            Some(condition) => format!("WHERE {condition}"),
+        };
+        lines.push(format!(
+            "{prefix}: {} → {}",
+            show(&before.partial),
+            show(&after.partial)
+        ));
+    }
+}
+
+impl fmt::Display for ColumnKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ColumnKind::Plain => "a plain column",
+            ColumnKind::Hidden => "hidden",
+            ColumnKind::GeneratedVirtual => "GENERATED VIRTUAL",
+            ColumnKind::GeneratedStored => "GENERATED STORED",
+        })
+    }
+}
+
+impl fmt::Display for ForeignKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "foreign key ({}) REFERENCES {}",
+            self.columns.join(", "),
+            self.parent_table
+        )?;
+        if self.parent_columns.iter().any(Option::is_some) {
+            let parent: Vec<&str> = self
+                .parent_columns
+                .iter()
+                .map(|column| column.as_deref().unwrap_or("?"))
+                .collect();
+            write!(f, " ({})", parent.join(", "))?;
+        }
+        for (action, on) in [("UPDATE", &self.on_update), ("DELETE", &self.on_delete)] {
+            if on != "NO ACTION" {
+                write!(f, " ON {action} {on}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for IndexColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        if !self.collation.eq_ignore_ascii_case("BINARY") && !self.collation.is_empty() {
+            write!(f, " COLLATE {}", self.collation)?;
+        }
+        if self.descending {
+            f.write_str(" DESC")?;
+        }
+        Ok(())
+    }
+}
+
+/// SQL text normalised for comparison: comments dropped, white space
+/// collapsed to one space, none after `(` or before `)`, `,` and `;`, one
+/// after `,`, trimmed, and a trailing `;` removed. Quoted strings and names
+/// are kept as written.
+pub fn normalize_sql(sql: &str) -> String {
+    let regions = regions(sql);
+    let mut out = String::with_capacity(sql.len());
+    let mut space = false;
+    let mut last = None;
+    for (at, c) in sql.char_indices() {
+        let region = regions[at];
+        match region {
+            Region::Comment => {
+                space = true;
+                continue;
+            }
+            Region::Code if c.is_whitespace() => {
+                space = true;
+                continue;
+            }
+            _ => {}
+        }
+        let closing = region == Region::Code && matches!(c, ')' | ',' | ';');
+        let space_before = match last {
+            None => false,
+            Some(',') => !closing,
+            Some('(') => false,
+            Some(_) => space && !closing,
+        };
+        if space_before {
+            out.push(' ');
+        }
+        out.push(c);
+        // Only code punctuation decides spacing: a `(` ending a string does not.
+        last = Some(if region == Region::Code { c } else { 'x' });
+        space = false;
+    }
+    out.trim().trim_end_matches(';').trim_end().to_string()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Region {
+    Code,
+    Quote,
+    Comment,
+}
+
+/// For each byte of `sql`, whether it is code, quoted (a string or a quoted
+/// name, quotes included) or a comment.
+fn regions(sql: &str) -> Vec<Region> {
+    let bytes = sql.as_bytes();
+    let mut regions = vec![Region::Code; bytes.len()];
+    let mut at = 0;
+    while at < bytes.len() {
+        let (end, region) = match bytes[at] {
+            quote @ (b'\'' | b'"' | b'`') => {
+                let mut end = at + 1;
+                loop {
+                    match bytes[end..].iter().position(|&b| b == quote) {
+                        None => break (bytes.len(), Region::Quote),
+                        Some(found) => {
+                            end += found + 1;
+                            // A doubled quote is an escaped one.
+                            if bytes.get(end) == Some(&quote) {
+                                end += 1;
+                            } else {
+                                break (end, Region::Quote);
+                            }
+                        }
+                    }
+                }
+            }
+            b'[' => (
+                bytes[at..]
+                    .iter()
+                    .position(|&b| b == b']')
+                    .map_or(bytes.len(), |found| at + found + 1),
+                Region::Quote,
+            ),
+            b'-' if bytes.get(at + 1) == Some(&b'-') => (
+                bytes[at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |found| at + found),
+                Region::Comment,
+            ),
+            b'/' if bytes.get(at + 1) == Some(&b'*') => (
+                sql[at + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |found| at + 2 + found + 2),
+                Region::Comment,
+            ),
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        regions[at..end].fill(region);
+        at = end;
+    }
+    regions
+}
+
+/// For each byte of `sql`: true when it is SQL code, false inside a quoted
+/// string or name or a comment.
+fn code_mask(sql: &str) -> Vec<bool> {
+    regions(sql)
+        .into_iter()
+        .map(|region| region == Region::Code)
+        .collect()
+}
+
+/// Byte offsets of the code occurrences of the keyword `word` (any case, not
+/// part of a longer name), with the parenthesis depth at each.
+fn keyword_offsets(sql: &str, mask: &[bool], word: &str) -> Vec<(usize, usize)> {
+    let bytes = sql.as_bytes();
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut depth = 0usize;
+    let mut found = Vec::new();
+    for at in 0..bytes.len() {
+        if !mask[at] {
+            continue;
+        }
+        match bytes[at] {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        let end = at + word.len();
+        if end <= bytes.len()
+            && mask[at..end].iter().all(|&code| code)
+            && bytes[at..end].eq_ignore_ascii_case(word.as_bytes())
+            && !(at > 0 && is_name(bytes[at - 1]))
+            && !bytes.get(end).is_some_and(|&b| is_name(b))
+        {
+            found.push((at, depth));
+        }
+    }
+    found
+}
+
+fn find_word_at_depth_0(sql: &str, mask: &[bool], word: &str) -> Option<usize> {
+    keyword_offsets(sql, mask, word)
+        .into_iter()
+        .find(|&(_, depth)| depth == 0)
+        .map(|(at, _)| at)
+}
+
+/// The end (exclusive) of the parenthesised group opening at `open`.
+fn matching_paren(sql: &str, mask: &[bool], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, byte) in sql.bytes().enumerate().skip(open) {
+        if !mask[at] {
+            continue;
+        }
+        match byte {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The `CHECK (…)` constraints of a `CREATE TABLE` statement, normalised and
+/// sorted. Best effort: read from the text, not from SQLite.
+fn checks(sql: &str) -> Vec<String> {
+    let mask = code_mask(sql);
+    let mut found: Vec<String> = keyword_offsets(sql, &mask, "CHECK")
+        .into_iter()
+        .filter_map(|(at, _)| {
+            let after = at + "CHECK".len();
+            let open = after + sql[after..].len() - sql[after..].trim_start().len();
+            if sql.as_bytes().get(open) != Some(&b'(') {
+                return None;
+            }
+            let close = matching_paren(sql, &mask, open)?;
+            Some(format!("CHECK {}", normalize_sql(&sql[open..close])))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The key columns of a `CREATE INDEX` statement as written, normalised.
+fn index_column_texts(sql: &str, mask: &[bool]) -> Vec<String> {
+    let Some(open) = (0..sql.len()).find(|&at| mask[at] && sql.as_bytes()[at] == b'(') else {
+        return Vec::new();
+    };
+    let Some(close) = matching_paren(sql, mask, open) else {
+        return Vec::new();
+    };
+    let mut texts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = open + 1;
+    for at in open + 1..close - 1 {
+        if !mask[at] {
+            continue;
+        }
+        match sql.as_bytes()[at] {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b',' if depth == 0 => {
+                texts.push(normalize_sql(&sql[start..at]));
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    texts.push(normalize_sql(&sql[start..close - 1]));
+    texts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(sql: &str) -> Schema {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(sql).unwrap();
+        Schema::read(&conn).unwrap()
+    }
+
+    const USERS: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);";
+
+    #[test]
+    fn reads_tables_columns_keys_and_constraints() {
+        let schema = schema(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,
+                 age INT DEFAULT 0 CHECK (age >= 0), 'full name' GENERATED ALWAYS AS (name) STORED);
+             CREATE TABLE tags (a TEXT, b TEXT, PRIMARY KEY (b, a),
+                 FOREIGN KEY (a) REFERENCES users (name) ON DELETE CASCADE) STRICT, WITHOUT ROWID;",
+        );
+        assert_eq!(schema.tables.keys().collect::<Vec<_>>(), ["tags", "users"]);
+        assert!(schema.indexes.is_empty(), "{:?}", schema.indexes);
+        let users = &schema.tables["users"];
+        assert_eq!(users.primary_key, ["id"]);
+        assert_eq!(users.unique, [vec!["name".to_string()]]);
+        assert_eq!(users.checks, ["CHECK (age >= 0)"]);
+        let age = &users.columns[2];
+        assert_eq!(
+            (
+                age.declared_type.as_str(),
+                age.not_null,
+                age.default.as_deref()
+            ),
+            ("INT", false, Some("0"))
+        );
+        assert_eq!(users.columns[3].kind, ColumnKind::GeneratedStored);
+        let tags = &schema.tables["tags"];
+        assert_eq!(tags.primary_key, ["b", "a"]);
+        assert!(tags.strict && tags.without_rowid);
+        assert_eq!(
+            tags.foreign_keys[0].to_string(),
+            "foreign key (a) REFERENCES users (name) ON DELETE CASCADE"
+        );
+    }
+
+    #[test]
+    fn reads_indexes_with_expressions_and_conditions() {
+        let schema = schema(&format!(
+            "{USERS} CREATE UNIQUE INDEX by_name ON users (lower(name), id DESC) WHERE name <> 'a b';
+             CREATE INDEX \"by(id)\" ON users (name COLLATE NOCASE);"
+        ));
+        let index = &schema.indexes["by_name"];
+        assert!(index.unique);
+        assert_eq!(index.partial.as_deref(), Some("name <> 'a b'"));
+        let columns: Vec<_> = index.columns.iter().map(ToString::to_string).collect();
+        assert_eq!(columns, ["lower(name)", "id DESC"]);
+        assert_eq!(
+            schema.indexes["by(id)"].columns[0].to_string(),
+            "name COLLATE NOCASE"
+        );
+    }
+
+    #[test]
+    fn equal_schemas_have_no_differences() {
+        let a = schema(&format!(
+            "{USERS} CREATE VIEW v AS SELECT id,\n   name FROM users -- names\n;"
+        ));
+        let b = schema(&format!(
+            "{USERS} CREATE VIEW v AS SELECT id , name /* x */ FROM users;"
+        ));
+        assert_eq!(a.diff(&b), Vec::<String>::new());
+        // A column added then dropped: SQLite rewrites the CREATE TABLE text,
+        // the schema is the same.
+        let c = schema(&format!(
+            "{USERS} ALTER TABLE users ADD COLUMN email TEXT; ALTER TABLE users DROP COLUMN email;
+             CREATE VIEW v AS SELECT id, name FROM users;"
+        ));
+        assert_eq!(a.diff(&c), Vec::<String>::new());
+    }
+
+    #[test]
+    fn says_what_differs() {
+        let before = schema(&format!(
+            "{USERS} CREATE INDEX users_name ON users (name);
+             CREATE TRIGGER t AFTER INSERT ON users BEGIN SELECT 1; END;
+             CREATE TABLE gone (x);"
+        ));
+        let after = schema(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT DEFAULT 'x');
+             CREATE TRIGGER t AFTER INSERT ON users BEGIN SELECT 2; END;
+             CREATE VIEW v AS SELECT 1;",
+        );
+        assert_eq!(
+            before.diff(&after),
+            [
+                "table gone is missing",
+                "table users: column name: NOT NULL → nullable",
+                "table users: column email was added",
+                "index users_name is missing",
+                "trigger t changed",
+                "view v was added",
+            ]
+        );
+    }
+
+    #[test]
+    fn says_how_indexes_and_constraints_differ() {
+        let before = schema(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE t (a INT UNIQUE, b INT REFERENCES p, CHECK (a > 0));
+             CREATE INDEX i ON t (a);",
+        );
+        let after = schema(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE t (b INT, a TEXT, CHECK (a > 1)) STRICT;
+             CREATE UNIQUE INDEX i ON t (a, b) WHERE a IS NOT NULL;",
+        );
+        assert_eq!(
+            before.diff(&after),
+            [
+                "table t: column a: type INT → TEXT",
+                "table t: the columns are in another order: (a, b) → (b, a)",
+                "table t: not STRICT → STRICT",
+                "table t: foreign key (b) REFERENCES p is missing",
+                "table t: constraint UNIQUE (a) is missing",
+                "table t: constraint CHECK (a > 0) is missing",
+                "table t: constraint CHECK (a > 1) was added",
+                "index i: columns (a) → (a, b)",
+                "index i: not unique → UNIQUE",
+                "index i: on every row → WHERE a IS NOT NULL",
+            ]
+        );
+    }
+
+    #[test]
+    fn leaves_out_sqlites_own_objects() {
+        let schema =
+            schema("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, x UNIQUE); ANALYZE;");
+        assert_eq!(schema.tables.keys().collect::<Vec<_>>(), ["t"]);
+        assert!(schema.indexes.is_empty());
+    }
+
+    #[test]
+    fn normalizes_sql_but_not_quotes() {
+        assert_eq!(
+            normalize_sql("  SELECT  a ,\n\tb -- c\nFROM [x  y] WHERE s = 'a  -- b' /* z */;  "),
+            "SELECT a, b FROM [x  y] WHERE s = 'a  -- b'"
+        );
+        assert_eq!(
+            checks(
+                "CREATE TABLE t (a CHECK(a IN ( 1,2 )), \"check\" INT, b TEXT CHECK (b <> ')'))"
+            ),
+            ["CHECK (a IN (1, 2))", "CHECK (b <> ')')"]
+        );
+    }
+}

@@ -1,0 +1,826 @@
+//! Generated rows for the tables a migration finds, so that the chain is also
+//! executed on a database that looks used: a migration that only fails when a
+//! table has rows (a NOT NULL column added without a default, a UNIQUE index
+//! over repeated values, a rebuild copying NULLs into a NOT NULL column) fails
+//! at compile time too.
+//!
+//! The rows are chosen to expose those problems while satisfying the table's
+//! own constraints:
+//!
+//! - columns under a PRIMARY KEY or UNIQUE index get a different value in
+//!   each row; every other column holds the *same* value in every row, the
+//!   way real data repeats itself;
+//! - a nullable column is NULL in one row;
+//! - foreign keys point at rows of the parent table (parents are seeded
+//!   first), a self-reference is NULL or the row itself;
+//! - generated columns are left to SQLite;
+//! - CHECK constraints are met by trying other candidate values, including
+//!   the literals of the table's own `CREATE TABLE`, when an insert fails.
+//!
+//! Seeding is best effort: a row that cannot be made is left out, and a table
+//! may end up with fewer rows or none. It never makes validation fail.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rusqlite::types::Value;
+use rusqlite::Connection;
+
+/// Rows generated per table.
+pub const ROWS: usize = 3;
+
+/// Inserts tried per row before the row is left out.
+const ATTEMPTS: usize = 24;
+
+/// The row, counting from 0, whose nullable columns are NULL.
+const NULL_ROW: usize = ROWS - 1;
+
+/// Inserts three generated rows into every ordinary table of `main` that has
+/// none. Views, virtual tables, their shadow tables and SQLite's own tables are
+/// left alone.
+///
+/// Errors are only those of reading the schema; a row that breaks a
+/// constraint is retried with other values and, failing that, left out.
+pub fn seed_empty_tables(conn: &Connection) -> rusqlite::Result<()> {
+    let mut tables = Vec::new();
+    for (name, sql) in ordinary_tables(conn)? {
+        if is_empty(conn, &name)? {
+            tables.push(Table::read(conn, name, &sql)?);
+        }
+    }
+    conn.execute_batch("SAVEPOINT migrate_seed")?;
+    let result = parents_first(tables)
+        .into_iter()
+        .try_for_each(|table| table.seed(conn));
+    match result {
+        Ok(()) => conn.execute_batch("RELEASE migrate_seed"),
+        Err(error) => {
+            let _ = conn.execute_batch("ROLLBACK TO migrate_seed; RELEASE migrate_seed");
+            Err(error)
+        }
+    }
+}
+
+/// Name and `CREATE TABLE` text of each ordinary table of `main`.
+fn ordinary_tables(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut statement = conn.prepare(
+        "SELECT list.name, coalesce(schema.sql, '')
+           FROM pragma_table_list AS list
+           JOIN sqlite_schema AS schema ON schema.name = list.name AND schema.type = 'table'
+          WHERE list.schema = 'main' AND list.type = 'table'
+            AND list.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+          ORDER BY schema.rowid",
+    )?;
+    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
+fn is_empty(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    let sql = format!("SELECT NOT EXISTS (SELECT 1 FROM {})", quote(table));
+    conn.query_row(&sql, [], |row| row.get(0))
+}
+
+/// `name` as a quoted SQL identifier.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Type affinity, by SQLite's rules (section 3.1 of datatype3.html).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Affinity {
+    Integer,
+    Text,
+    Blob,
+    Real,
+    Numeric,
+}
+
+impl Affinity {
+    fn of(declared: &str) -> Self {
+        let declared = declared.to_ascii_uppercase();
+        if declared.contains("INT") {
+            Self::Integer
+        } else if ["CHAR", "CLOB", "TEXT"]
+            .iter()
+            .any(|t| declared.contains(t))
+        {
+            Self::Text
+        } else if declared.is_empty() || declared.contains("BLOB") {
+            Self::Blob
+        } else if ["REAL", "FLOA", "DOUB"]
+            .iter()
+            .any(|t| declared.contains(t))
+        {
+            Self::Real
+        } else {
+            Self::Numeric
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Column {
+    name: String,
+    affinity: Affinity,
+    /// The declared type names a date or time.
+    temporal: bool,
+    nullable: bool,
+    /// Part of the primary key or of a UNIQUE index: a different value per row.
+    distinct: bool,
+}
+
+#[derive(Debug)]
+struct ForeignKey {
+    parent: String,
+    /// Child column indexes (into `Table::columns`) and parent column names
+    /// (`None`: the parent's primary key).
+    from: Vec<usize>,
+    to: Vec<Option<String>>,
+}
+
+#[derive(Debug)]
+struct Table {
+    name: String,
+    columns: Vec<Column>,
+    foreign_keys: Vec<ForeignKey>,
+    /// String and number literals of the `CREATE TABLE`, as candidate values
+    /// for CHECK constraints such as `status IN ('open', 'closed')`.
+    literals: Vec<Value>,
+}
+
+impl Table {
+    fn read(conn: &Connection, name: String, sql: &str) -> rusqlite::Result<Self> {
+        let mut columns = Vec::new();
+        {
+            let mut statement = conn.prepare(
+                "SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid",
+            )?;
+            let mut rows = statement.query([&name])?;
+            while let Some(row) = rows.next()? {
+                let declared: String = row.get(1)?;
+                let upper = declared.to_ascii_uppercase();
+                let primary_key = row.get::<_, i64>(3)? > 0;
+                columns.push(Column {
+                    name: row.get(0)?,
+                    affinity: Affinity::of(&declared),
+                    temporal: upper.contains("DATE") || upper.contains("TIME"),
+                    nullable: !row.get::<_, bool>(2)? && !primary_key,
+                    distinct: primary_key,
+                });
+            }
+        }
+        let unique_indexes: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1")?
+            .query_map([&name], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for index in unique_indexes {
+            let indexed: Vec<Option<String>> = conn
+                .prepare("SELECT name FROM pragma_index_info(?1)")?
+                .query_map([&index], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for column in indexed.into_iter().flatten() {
+                if let Some(column) = columns
+                    .iter_mut()
+                    .find(|c| c.name.eq_ignore_ascii_case(&column))
+                {
+                    column.distinct = true;
+                }
+            }
+        }
+        let mut foreign_keys: Vec<(i64, ForeignKey)> = Vec::new();
+        {
+            let mut statement = conn.prepare(
+                "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+            )?;
+            let mut rows = statement.query([&name])?;
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let parent: String = row.get(1)?;
+                let from: String = row.get(2)?;
+                let to: Option<String> = row.get(3)?;
+                let Some(from) = columns
+                    .iter()
+                    .position(|c| c.name.eq_ignore_ascii_case(&from))
+                else {
+                    continue;
+                };
+                match foreign_keys.last_mut() {
+                    Some((last, key)) if *last == id => {
+                        key.from.push(from);
+                        key.to.push(to);
+                    }
+                    _ => foreign_keys.push((
+                        id,
+                        ForeignKey {
+                            parent,
+                            from: vec![from],
+                            to: vec![to],
+                        },
+                    )),
+                }
+            }
+        }
+        Ok(Self {
+            name,
+            columns,
+            foreign_keys: foreign_keys.into_iter().map(|(_, key)| key).collect(),
+            literals: literals(sql),
+        })
+    }
+
+    fn parents(&self) -> impl Iterator<Item = &str> {
+        self.foreign_keys
+            .iter()
+            .map(|key| key.parent.as_str())
+            .filter(|parent| !parent.eq_ignore_ascii_case(&self.name))
+    }
+
+    fn is_self_reference(&self, key: &ForeignKey) -> bool {
+        key.parent.eq_ignore_ascii_case(&self.name)
+    }
+
+    /// Inserts up to [`ROWS`] rows. Only reading the schema can fail.
+    fn seed(self, conn: &Connection) -> rusqlite::Result<()> {
+        // A trigger on a table seeded before may have filled this one.
+        if !is_empty(conn, &self.name)? {
+            return Ok(());
+        }
+        let parent_rows = self.parent_rows(conn)?;
+        let insert = if self.columns.is_empty() {
+            format!("INSERT INTO {} DEFAULT VALUES", quote(&self.name))
+        } else {
+            let names: Vec<String> = self.columns.iter().map(|c| quote(&c.name)).collect();
+            let slots = vec!["?"; names.len()].join(", ");
+            format!(
+                "INSERT INTO {} ({}) VALUES ({slots})",
+                quote(&self.name),
+                names.join(", ")
+            )
+        };
+        let mut statement = match conn.prepare(&insert) {
+            Ok(statement) => statement,
+            Err(_) => return Ok(()),
+        };
+        let mut choice = vec![0usize; self.columns.len()];
+        let mut allow_null: Vec<bool> = self.columns.iter().map(|c| c.nullable).collect();
+        for row in 0..ROWS {
+            for _ in 0..ATTEMPTS {
+                let Some(values) = self.row(row, &choice, &allow_null, &parent_rows) else {
+                    break;
+                };
+                let error = match statement.execute(rusqlite::params_from_iter(values.iter())) {
+                    Ok(_) => break,
+                    Err(error) => error,
+                };
+                if !self.adjust(&error, &values, &mut choice, &mut allow_null) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows of each foreign key's parent, as the values of the referenced
+    /// columns; `None` for a self-reference or a key that cannot be read.
+    fn parent_rows(&self, conn: &Connection) -> rusqlite::Result<Vec<Option<Vec<Vec<Value>>>>> {
+        let mut found = Vec::new();
+        for key in &self.foreign_keys {
+            if self.is_self_reference(key) {
+                found.push(None);
+                continue;
+            }
+            let to: Vec<String> = if key.to.iter().all(Option::is_some) {
+                key.to.iter().flatten().cloned().collect()
+            } else {
+                primary_key(conn, &key.parent)?
+            };
+            if to.len() != key.from.len() {
+                found.push(None);
+                continue;
+            }
+            let columns: Vec<String> = to.iter().map(|c| quote(c)).collect();
+            let not_null: Vec<String> =
+                columns.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {} LIMIT {ROWS}",
+                columns.join(", "),
+                quote(&key.parent),
+                not_null.join(" AND ")
+            );
+            let rows = conn.prepare(&sql).and_then(|mut statement| {
+                statement
+                    .query_map([], |row| {
+                        (0..columns.len()).map(|i| row.get::<_, Value>(i)).collect()
+                    })?
+                    .collect::<rusqlite::Result<Vec<Vec<Value>>>>()
+            });
+            // A key SQLite cannot resolve (a missing parent) is left to SQLite.
+            found.push(rows.ok());
+        }
+        Ok(found)
+    }
+
+    /// The values of row `row`, or `None` when the choices ran out.
+    fn row(
+        &self,
+        row: usize,
+        choice: &[usize],
+        allow_null: &[bool],
+        parent_rows: &[Option<Vec<Vec<Value>>>],
+    ) -> Option<Vec<Value>> {
+        let mut values = Vec::with_capacity(self.columns.len());
+        for (index, column) in self.columns.iter().enumerate() {
+            if allow_null[index] && row == NULL_ROW {
+                values.push(Value::Null);
+            } else {
+                values.push(candidate(column, row, choice[index], &self.literals)?);
+            }
+        }
+        for (key, parents) in self.foreign_keys.iter().zip(parent_rows) {
+            let distinct = key.from.iter().any(|&i| self.columns[i].distinct);
+            let nullable = key.from.iter().all(|&i| self.columns[i].nullable);
+            let null_here = key.from.iter().any(|&i| values[i] == Value::Null);
+            if null_here {
+                continue;
+            }
+            if self.is_self_reference(key) {
+                // NULL when allowed, else the row itself.
+                for (&from, to) in key.from.iter().zip(&key.to) {
+                    let target = to
+                        .as_ref()
+                        .and_then(|to| {
+                            self.columns
+                                .iter()
+                                .position(|c| c.name.eq_ignore_ascii_case(to))
+                        })
+                        .or_else(|| self.columns.iter().position(|c| c.distinct));
+                    values[from] = match target {
+                        _ if nullable => Value::Null,
+                        Some(target) => values[target].clone(),
+                        None => Value::Null,
+                    };
+                }
+                continue;
+            }
+            let parent = match parents {
+                Some(rows) if !rows.is_empty() => {
+                    let pick = if distinct { row % rows.len() } else { 0 };
+                    Some(&rows[pick])
+                }
+                _ => None,
+            };
+            for (k, &from) in key.from.iter().enumerate() {
+                values[from] = parent.map_or(Value::Null, |parent| parent[k].clone());
+            }
+        }
+        Some(values)
+    }
+
+    /// After a failed insert: changes the choices the message points at.
+    /// `false` when nothing can be changed.
+    fn adjust(
+        &self,
+        error: &rusqlite::Error,
+        values: &[Value],
+        choice: &mut [usize],
+        allow_null: &mut [bool],
+    ) -> bool {
+        let rusqlite::Error::SqliteFailure(failure, message) = error else {
+            return false;
+        };
+        if failure.code != rusqlite::ErrorCode::ConstraintViolation {
+            return false;
+        }
+        let message = message.as_deref().unwrap_or("");
+        let named = |text: &str| -> Vec<usize> {
+            (0..self.columns.len())
+                .filter(|&i| mentions(text, &self.columns[i].name))
+                .collect()
+        };
+        if let Some(rest) = message.strip_prefix("NOT NULL constraint failed: ") {
+            let columns = named(rest);
+            columns.iter().for_each(|&i| allow_null[i] = false);
+            return !columns.is_empty();
+        }
+        if let Some(rest) = message.strip_prefix("CHECK constraint failed: ") {
+            let mut columns = named(rest);
+            if columns.is_empty() {
+                // A named constraint: its text is not in the message.
+                columns = (0..self.columns.len()).collect();
+            }
+            for i in columns {
+                if values[i] == Value::Null && allow_null[i] {
+                    allow_null[i] = false;
+                } else {
+                    choice[i] += 1;
+                }
+            }
+            return true;
+        }
+        if message.starts_with("UNIQUE constraint failed: ") {
+            // An index over expressions, or a value a migration inserted:
+            // try the next set of distinct values.
+            for (i, column) in self.columns.iter().enumerate() {
+                if column.distinct {
+                    choice[i] += 1;
+                }
+            }
+            return true;
+        }
+        false
+    }
+}
+
+/// The primary key columns of `table`, in key order.
+fn primary_key(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    conn.prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")?
+        .query_map([table], |row| row.get(0))?
+        .collect()
+}
+
+/// Whether `name` occurs in `text` as a whole identifier.
+fn mentions(text: &str, name: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let lower = text.to_ascii_lowercase();
+    let name = name.to_ascii_lowercase();
+    lower.match_indices(&name).any(|(at, _)| {
+        !lower[..at].chars().next_back().is_some_and(is_ident)
+            && !lower[at + name.len()..]
+                .chars()
+                .next()
+                .is_some_and(is_ident)
+    })
+}
+
+/// The `choice`-th candidate value of `column` for row `row`, or `None` when
+/// there are no more.
+fn candidate(column: &Column, row: usize, choice: usize, literals: &[Value]) -> Option<Value> {
+    let n = row as i64;
+    let date = |day: usize| Value::Text(format!("2025-01-{:02}", day));
+    let mut fixed: Vec<Value> = match (column.affinity, column.distinct) {
+        (Affinity::Integer, true) => vec![
+            Value::Integer(100_001 + n),
+            Value::Integer(n + 1),
+            Value::Integer(n),
+            Value::Integer(-(n + 1)),
+        ],
+        (Affinity::Integer, false) => vec![
+            Value::Integer(1),
+            Value::Integer(0),
+            Value::Integer(2),
+            Value::Integer(-1),
+        ],
+        (Affinity::Real, true) => vec![
+            Value::Real(1.5 + n as f64),
+            Value::Real(n as f64),
+            Value::Real(-(n as f64) - 1.0),
+        ],
+        (Affinity::Real, false) => vec![
+            Value::Real(1.5),
+            Value::Real(0.0),
+            Value::Real(1.0),
+            Value::Real(-1.0),
+        ],
+        (Affinity::Text, true) => vec![
+            Value::Text(format!("seed-{}", row + 1)),
+            Value::Text(((b'a' + row as u8) as char).to_string()),
+            date(row + 1),
+            Value::Text((row + 1).to_string()),
+            Value::Text(format!("seed{}@example.com", row + 1)),
+        ],
+        (Affinity::Text, false) => vec![
+            Value::Text("a".into()),
+            date(1),
+            Value::Text("1".into()),
+            Value::Text("0".into()),
+            Value::Text("a@example.com".into()),
+        ],
+        (Affinity::Numeric, true) => vec![
+            Value::Integer(100_001 + n),
+            date(row + 1),
+            Value::Integer(n + 1),
+            Value::Text(format!("seed-{}", row + 1)),
+        ],
+        (Affinity::Numeric, false) => vec![
+            Value::Integer(1),
+            date(1),
+            Value::Integer(0),
+            Value::Text("a".into()),
+        ],
+        (Affinity::Blob, true) => vec![
+            Value::Blob(vec![row as u8 + 1]),
+            Value::Text(format!("seed-{}", row + 1)),
+            Value::Integer(n + 1),
+        ],
+        (Affinity::Blob, false) => vec![
+            Value::Blob(vec![0]),
+            Value::Text("a".into()),
+            Value::Integer(1),
+            Value::Integer(0),
+        ],
+    };
+    if column.temporal && column.affinity != Affinity::Integer {
+        // A DATE or DATETIME column: a date first.
+        let first = if column.distinct {
+            date(row + 1)
+        } else {
+            date(1)
+        };
+        fixed.retain(|value| *value != first);
+        fixed.insert(0, first);
+    }
+    if choice < fixed.len() {
+        return Some(fixed.swap_remove(choice));
+    }
+    let choice = choice - fixed.len();
+    if choice >= literals.len() {
+        return None;
+    }
+    // The table's own literals; a distinct column takes them in turn.
+    let pick = if column.distinct {
+        (choice + row) % literals.len()
+    } else {
+        choice
+    };
+    Some(literals[pick].clone())
+}
+
+/// String and number literals of `sql`, at most 16, without repeats.
+fn literals(sql: &str) -> Vec<Value> {
+    let mut found: Vec<Value> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    let mut push = |value: Value, key: String| {
+        if found.len() < 16 && seen.insert(key) {
+            found.push(value);
+        }
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => {
+                let mut text = String::new();
+                let mut j = i + 1;
+                let mut start = j;
+                while j < bytes.len() {
+                    if bytes[j] == b'\'' {
+                        text.push_str(&sql[start..j]);
+                        if bytes.get(j + 1) == Some(&b'\'') {
+                            text.push('\'');
+                            j += 2;
+                            start = j;
+                            continue;
+                        }
+                        break;
+                    }
+                    j += 1;
+                }
+                push(Value::Text(text.clone()), format!("t{text}"));
+                i = j + 1;
+            }
+            b'"' | b'`' | b'[' => {
+                let close = if bytes[i] == b'[' { b']' } else { bytes[i] };
+                i += 1;
+                while i < bytes.len() && bytes[i] != close {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            c if c.is_ascii_digit() => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                    i += 1;
+                }
+                let text = &sql[start..i];
+                if let Ok(integer) = text.parse::<i64>() {
+                    push(Value::Integer(integer), format!("i{integer}"));
+                } else if let Ok(real) = text.parse::<f64>() {
+                    push(Value::Real(real), format!("r{text}"));
+                }
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => {
+                // An identifier, which may hold digits (`t2`).
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80)
+                {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    found
+}
+
+/// `tables` ordered so that a table comes after the tables it references,
+/// as far as the references allow (a cycle is broken in schema order).
+fn parents_first(tables: Vec<Table>) -> Vec<Table> {
+    let names: HashMap<String, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.to_ascii_lowercase(), i))
+        .collect();
+    let waits_for: Vec<BTreeSet<usize>> = tables
+        .iter()
+        .map(|t| {
+            t.parents()
+                .filter_map(|p| names.get(&p.to_ascii_lowercase()).copied())
+                .collect()
+        })
+        .collect();
+    let mut done = vec![false; tables.len()];
+    let mut order = Vec::with_capacity(tables.len());
+    while order.len() < tables.len() {
+        let ready = (0..tables.len())
+            .find(|&i| !done[i] && waits_for[i].iter().all(|&p| done[p]))
+            .or_else(|| (0..tables.len()).find(|&i| !done[i]))
+            .expect("a table is left");
+        done[ready] = true;
+        order.push(ready);
+    }
+    let mut slots: Vec<Option<Table>> = tables.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .map(|i| slots[i].take().expect("taken once"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db(sql: &str) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        conn.execute_batch(sql).unwrap();
+        conn
+    }
+
+    fn count(conn: &Connection, table: &str) -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn distinct(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn fills_empty_tables_with_repeated_values_and_one_null() {
+        let conn = db("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, bio TEXT, score REAL, born DATE, data);");
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!(count(&conn, "users"), 3);
+        assert_eq!(distinct(&conn, "SELECT count(DISTINCT id) FROM users"), 3);
+        assert_eq!(distinct(&conn, "SELECT count(DISTINCT name) FROM users"), 1);
+        // Unique and nullable: two values and a NULL.
+        assert_eq!(
+            distinct(&conn, "SELECT count(DISTINCT email) FROM users"),
+            2
+        );
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM users WHERE email IS NULL"),
+            1
+        );
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM users WHERE bio IS NULL"),
+            1
+        );
+        assert_eq!(distinct(&conn, "SELECT count(DISTINCT bio) FROM users"), 1);
+        assert_eq!(
+            distinct(
+                &conn,
+                "SELECT count(*) FROM users WHERE typeof(score) = 'real' AND typeof(data) = 'blob'"
+            ),
+            2
+        );
+        assert_eq!(
+            distinct(
+                &conn,
+                "SELECT count(*) FROM users WHERE born = '2025-01-01'"
+            ),
+            2
+        );
+        // A creating migration's CREATE UNIQUE INDEX on `name` now fails.
+        assert!(conn
+            .execute_batch("CREATE UNIQUE INDEX users_name ON users (name)")
+            .is_err());
+    }
+
+    #[test]
+    fn leaves_tables_with_rows_views_and_virtual_tables_alone() {
+        let conn = db("CREATE TABLE a (x TEXT NOT NULL);
+                       INSERT INTO a VALUES ('kept');
+                       CREATE VIEW v AS SELECT x FROM a;
+                       CREATE VIRTUAL TABLE search USING fts5(body);
+                       CREATE TABLE b (id INTEGER PRIMARY KEY AUTOINCREMENT, y INT);");
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!(count(&conn, "a"), 1);
+        assert_eq!(count(&conn, "search"), 0);
+        assert_eq!(count(&conn, "b"), 3);
+        // A second call does nothing: no table is empty any more.
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!(count(&conn, "b"), 3);
+    }
+
+    #[test]
+    fn foreign_keys_point_at_parent_rows_whatever_the_order() {
+        let conn = db("CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), body TEXT NOT NULL);
+                       CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                       CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);
+                       CREATE TABLE post_tags (post_id INTEGER NOT NULL REFERENCES posts, tag_id INTEGER NOT NULL REFERENCES tags (id),
+                                               PRIMARY KEY (post_id, tag_id)) WITHOUT ROWID;
+                       CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES nodes (id), root_id INTEGER NOT NULL REFERENCES nodes (id));");
+        seed_empty_tables(&conn).unwrap();
+        for table in ["users", "posts", "tags", "post_tags", "nodes"] {
+            assert_eq!(count(&conn, table), 3, "{table}");
+        }
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+            0
+        );
+        assert_eq!(
+            distinct(&conn, "SELECT count(DISTINCT post_id) FROM post_tags"),
+            3
+        );
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM nodes WHERE parent_id IS NULL"),
+            3
+        );
+    }
+
+    #[test]
+    fn meets_check_constraints_with_other_candidates() {
+        let conn = db("CREATE TABLE t (
+                           id INTEGER PRIMARY KEY,
+                           status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                           done INTEGER NOT NULL CHECK (done IN (0, 1)),
+                           at TEXT CHECK (at IS NULL OR date(at) IS NOT NULL),
+                           n INTEGER NOT NULL CHECK (n > 10),
+                           note TEXT CHECK (note IS NOT NULL),
+                           code TEXT UNIQUE CHECK (length(code) = 1),
+                           twice INTEGER GENERATED ALWAYS AS (n * 2) STORED
+                       );");
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!(count(&conn, "t"), 3);
+        assert_eq!(distinct(&conn, "SELECT count(DISTINCT status) FROM t"), 1);
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM t WHERE note IS NULL"),
+            0
+        );
+        assert_eq!(distinct(&conn, "SELECT count(DISTINCT code) FROM t"), 2);
+    }
+
+    #[test]
+    fn an_impossible_table_gets_fewer_rows_not_an_error() {
+        let conn = db("CREATE TABLE never (x INTEGER CHECK (0));
+                       CREATE TABLE one (x INTEGER NOT NULL UNIQUE CHECK (x = 7));
+                       CREATE TABLE orphan (p INTEGER NOT NULL REFERENCES missing (id));");
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!(count(&conn, "never"), 0);
+        assert_eq!(count(&conn, "one"), 1);
+        assert_eq!(count(&conn, "orphan"), 0);
+    }
+
+    #[test]
+    fn rows_expose_not_null_rebuilds_and_constraint_checks() {
+        let conn = db("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT);");
+        seed_empty_tables(&conn).unwrap();
+        let rebuild = "CREATE TABLE new_notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL);
+                       INSERT INTO new_notes SELECT id, title FROM notes;";
+        assert!(conn.execute_batch(rebuild).is_err());
+        assert!(conn
+            .execute_batch("ALTER TABLE notes ADD COLUMN x TEXT NOT NULL")
+            .is_err());
+        assert!(conn
+            .execute_batch("ALTER TABLE notes ADD COLUMN y TEXT DEFAULT (datetime('now'))")
+            .is_err());
+    }
+
+    #[test]
+    fn literals_of_the_create_statement() {
+        let found = literals("CREATE TABLE t2 (s TEXT CHECK (s IN ('it''s', \"x1\", 'b')), n INT DEFAULT 42 CHECK (n < 2.5)) -- 'no'");
+        assert_eq!(
+            found,
+            [
+                Value::Text("it's".into()),
+                Value::Text("b".into()),
+                Value::Integer(42),
+                Value::Real(2.5)
+            ]
+        );
+    }
+
+    #[test]
+    fn affinity_rules() {
+        assert_eq!(Affinity::of("BIGINT"), Affinity::Integer);
+        assert_eq!(Affinity::of("VARCHAR(20)"), Affinity::Text);
+        assert_eq!(Affinity::of(""), Affinity::Blob);
+        assert_eq!(Affinity::of("DOUBLE PRECISION"), Affinity::Real);
+        assert_eq!(Affinity::of("DECIMAL(10,5)"), Affinity::Numeric);
+        assert_eq!(Affinity::of("FLOATING POINT"), Affinity::Integer);
+    }
+}

@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/data_not_null_column");
+
+fn main() {}
