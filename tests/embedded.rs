@@ -55,3 +55,28 @@ fn the_migrator_knows_which_sqlite_validated_it() {
         "the runtime links the SQLite that validated the chain"
     );
 }
+
+#[test]
+fn schema_describes_the_tables_the_chain_leaves() {
+    use migrations::schema;
+
+    assert_eq!(schema::USERS.name, "users");
+    let columns: Vec<&str> = schema::USERS.columns.iter().map(|c| c.name).collect();
+    assert_eq!(columns, ["id", "name", "email"]);
+    assert!(schema::users::ID.primary_key && !schema::users::ID.nullable);
+    assert_eq!(schema::users::NAME.declared_type, "TEXT");
+    assert!(!schema::users::NAME.nullable);
+    assert!(
+        schema::users::EMAIL.nullable,
+        "added without NOT NULL by migration 2"
+    );
+    assert_eq!(schema::USERS.column("email"), Some(schema::users::EMAIL));
+    assert_eq!(
+        schema::POSTS.column("user_id").map(|c| c.nullable),
+        Some(false)
+    );
+    assert_eq!(
+        format!("SELECT {} FROM {}", schema::users::EMAIL, schema::USERS),
+        "SELECT email FROM users"
+    );
+}

@@ -13,8 +13,10 @@ mod checksum;
 mod directive;
 mod fingerprint;
 mod migration;
+mod table;
 
 pub use checksum::Checksum;
 pub use directive::{Directive, DirectiveError, Directives, Lint, DIRECTIVE_PREFIX};
 pub use fingerprint::Fingerprint;
 pub use migration::{Migration, Script};
+pub use table::{Column, Table};

@@ -6,9 +6,12 @@
 
 #![warn(missing_docs)]
 
+mod schema;
+
 use std::path::PathBuf;
 
-use migrate_build_support::{check_folder, Diagnostic, Source};
+use migrate_build_support::schema::{ColumnKind, Schema};
+use migrate_build_support::{check_folder, Diagnostic, Source, Validated};
 use migrate_core::Migration;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -37,7 +40,7 @@ fn expand(input: TokenStream) -> TokenStream {
         );
     };
     match check_folder(&base, &dir) {
-        Ok((sources, _validated)) => migrations_module(&dir, &sources),
+        Ok((sources, validated)) => migrations_module(&dir, &sources, &validated),
         Err(diagnostics) => compile_errors(&diagnostics, span),
     }
 }
@@ -84,7 +87,7 @@ fn compile_errors(diagnostics: &[Diagnostic], span: Span) -> TokenStream {
     }
 }
 
-fn migrations_module(dir: &str, sources: &[Source]) -> TokenStream {
+fn migrations_module(dir: &str, sources: &[Source], validated: &Validated) -> TokenStream {
     let migrations = sources
         .iter()
         .map(|source| migration_tokens(&source.migration));
@@ -105,6 +108,7 @@ fn migrations_module(dir: &str, sources: &[Source]) -> TokenStream {
         .flat_map(|source| std::iter::once(&source.up_file).chain(&source.down_file))
         .map(|file| file.path.to_string_lossy().into_owned());
     let sqlite = migrate_build_support::sqlite_version_number();
+    let schema = schema::schema_module(&table_shapes(&validated.schema));
     let doc = format!("The migrations of `{dir}`, checked at compile time and embedded.");
     quote! {
         #[doc = #doc]
@@ -119,9 +123,35 @@ fn migrations_module(dir: &str, sources: &[Source]) -> TokenStream {
             pub static MIGRATOR: ::migrate_runtime::Migrator =
                 ::migrate_runtime::Migrator::new(MIGRATIONS).validated_with_sqlite(#sqlite);
 
+            #schema
+
             #(const _: &[u8] = include_bytes!(#tracked);)*
         }
     }
+}
+
+/// The tables the application sees: shadow tables of virtual tables and
+/// hidden columns are SQLite's business.
+fn table_shapes(schema: &Schema) -> Vec<schema::TableShape> {
+    schema
+        .tables
+        .iter()
+        .filter(|(_, table)| !table.shadow)
+        .map(|(name, table)| schema::TableShape {
+            name: name.clone(),
+            columns: table
+                .columns
+                .iter()
+                .filter(|column| column.kind != ColumnKind::Hidden)
+                .map(|column| schema::ColumnShape {
+                    name: column.name.clone(),
+                    declared_type: column.declared_type.clone(),
+                    nullable: !column.not_null && column.primary_key_position == 0,
+                    primary_key: column.primary_key_position > 0,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn migration_tokens(migration: &Migration) -> TokenStream {

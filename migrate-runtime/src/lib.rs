@@ -40,7 +40,9 @@ pub use error::{Error, Recovery};
 pub use event::Event;
 pub use history::DEFAULT_TABLE as DEFAULT_HISTORY_TABLE;
 pub use lock::{Holder, LockReport};
-pub use migrate_core::{Checksum, Directive, Directives, Fingerprint, Lint, Migration, Script};
+pub use migrate_core::{
+    Checksum, Column, Directive, Directives, Fingerprint, Lint, Migration, Script, Table,
+};
 pub use migrator::{
     Applied, Migrator, Report, TransactionMode, CHECK_ONLY_VARIABLE, SKIP_VARIABLE,
 };

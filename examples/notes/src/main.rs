@@ -24,6 +24,8 @@ use tracing_subscriber::EnvFilter;
 
 migrate_runtime::embed_migrations!("migrations");
 
+use migrations::schema::{self, notes};
+
 /// What the commands return; an error is shown to the user as one sentence.
 type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
 
@@ -146,11 +148,15 @@ fn add(conn: &mut Connection, text: &str, tags: &[String]) -> Result<()> {
         .map(|tag| tag_name(tag))
         .collect::<Result<Vec<_>>>()?;
     let tx = conn.transaction()?;
-    let id: i64 = tx.query_row(
-        "INSERT INTO notes (title) VALUES (?1) RETURNING id",
-        [title],
-        |row| row.get(0),
-    )?;
+    // Named through the typed schema: a migration renaming `title` would
+    // make this stop compiling instead of failing at run time.
+    let insert = format!(
+        "INSERT INTO {} ({}) VALUES (?1) RETURNING {}",
+        schema::NOTES,
+        notes::TITLE,
+        notes::ID
+    );
+    let id: i64 = tx.query_row(&insert, [title], |row| row.get(0))?;
     for tag in &tags {
         link_tag(&tx, id, tag)?;
     }
@@ -260,11 +266,15 @@ fn stats(conn: &Connection) -> Result<()> {
 
 /// The title of note `id`, or an error saying that there is no such note.
 fn note_title(conn: &Connection, id: i64) -> Result<String> {
-    conn.query_row("SELECT title FROM notes WHERE id = ?1", [id], |row| {
-        row.get(0)
-    })
-    .optional()?
-    .ok_or_else(|| format!("there is no note {id}; `notes list --all` shows them all").into())
+    let select = format!(
+        "SELECT {} FROM {} WHERE {} = ?1",
+        notes::TITLE,
+        schema::NOTES,
+        notes::ID
+    );
+    conn.query_row(&select, [id], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| format!("there is no note {id}; `notes list --all` shows them all").into())
 }
 
 /// Gives note `id` the tag `name`, creating the tag when it is new.
