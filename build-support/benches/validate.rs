@@ -44,11 +44,11 @@ fn bench_validate(c: &mut Criterion) {
         write_folder(base.path(), &files);
 
         // Both sides must do the whole work, not stop at an error.
-        let (sources, _) = migrate_build_support::check_folder(base.path(), "migrations")
+        let checked = migrate_build_support::check_folder(base.path(), "migrations")
             .unwrap_or_else(|diagnostics| {
                 panic!("generated chain does not validate: {diagnostics:?}")
             });
-        assert_eq!(sources.len(), count);
+        assert_eq!(checked.sources.len(), count);
         raw_rusqlite(&sqls);
 
         let mut group = c.benchmark_group(format!("validate/{count}"));

@@ -14,6 +14,7 @@
 mod checksum;
 mod diagnostic;
 mod discover;
+pub mod lint;
 mod naming;
 mod round_trip;
 pub mod schema;
@@ -26,6 +27,7 @@ use std::path::Path;
 pub use checksum::{checksum, normalize_line_endings};
 pub use diagnostic::{Diagnostic, Location};
 pub use discover::{read_folder, Source};
+pub use lint::{lint, Finding, Severity};
 pub use naming::{parse_file_name, parse_folder_name, FileKind, ParsedName};
 pub use round_trip::check_round_trips;
 pub use schema::{normalize_sql, Schema};
@@ -33,16 +35,62 @@ pub use seed::seed_empty_tables;
 pub use sql::{line_col, statements, Statement};
 pub use validate::{validate, Validated};
 
-/// Reads and validates a migrations folder, and checks that each down script
-/// undoes its up script ([`check_round_trips`]): what `embed_migrations!` does.
+/// What [`check_folder`] returns for a folder that passes.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// The migrations, ordered by version.
+    pub sources: Vec<Source>,
+    /// What validation learned.
+    pub validated: Validated,
+    /// Findings of warning lints (see [`lint()`]), not allowed by their file.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads, lints and validates a migrations folder, and checks that each down
+/// script undoes its up script ([`check_round_trips`]): what
+/// `embed_migrations!` does.
+///
+/// Error lints fail the check. Lints run before the result of validation is
+/// reported: where validation fails on a statement a lint already names (a
+/// `VACUUM` without `no-transaction` fails with SQLite's "cannot VACUUM from
+/// within a transaction"), only the lint's message, which names the fix, is
+/// kept.
 ///
 /// `base` is the crate root (`CARGO_MANIFEST_DIR`); `dir` is the folder as the
 /// user wrote it, relative to `base`, and is how messages name files.
-pub fn check_folder(base: &Path, dir: &str) -> Result<(Vec<Source>, Validated), Vec<Diagnostic>> {
+pub fn check_folder(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> {
     let sources = read_folder(base, dir)?;
-    let validated = validate(&sources).map_err(|diagnostic| vec![diagnostic])?;
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for finding in lint(&sources) {
+        match finding.severity {
+            Severity::Error => errors.push(finding.diagnostic),
+            Severity::Warning => warnings.push(finding.diagnostic),
+        }
+    }
+    let validated = match validate(&sources) {
+        Ok(validated) => validated,
+        Err(diagnostic) => {
+            let line = |d: &Diagnostic| d.location.as_ref().map(|at| at.line);
+            let named = errors.iter().any(|e| {
+                e.path == diagnostic.path
+                    && (line(&diagnostic).is_none() || line(e) == line(&diagnostic))
+            });
+            if !named {
+                errors.push(diagnostic);
+            }
+            return Err(errors);
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     check_round_trips(&sources)?;
-    Ok((sources, validated))
+    Ok(Checked {
+        sources,
+        validated,
+        warnings,
+    })
 }
 
 /// The version of the SQLite that validates migrations, as SQLite numbers

@@ -130,13 +130,36 @@ pub struct IndexColumn {
 impl Schema {
     /// Reads the schema of `conn`'s `main` database.
     pub fn read(conn: &Connection) -> rusqlite::Result<Schema> {
+        Self::read_filtered(conn, None)
+    }
+
+    /// Reads only the tables named in `tables` (those that exist) and their
+    /// indexes, without triggers and views: what the lints re-read after a
+    /// migration that changed those tables.
+    pub(crate) fn read_tables(
+        conn: &Connection,
+        tables: &BTreeSet<String>,
+    ) -> rusqlite::Result<Schema> {
+        Self::read_filtered(conn, Some(tables))
+    }
+
+    fn read_filtered(
+        conn: &Connection,
+        only: Option<&BTreeSet<String>>,
+    ) -> rusqlite::Result<Schema> {
         let mut schema = Schema::default();
+        // The tables wanted, as a JSON array for `json_each`; NULL for all.
+        let only_json = only.map(|names| {
+            let quoted: Vec<String> = names.iter().map(|name| json_string(name)).collect();
+            format!("[{}]", quoted.join(","))
+        });
         let mut objects = conn.prepare(
             "SELECT type, name, sql FROM main.sqlite_schema \
-             WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+             WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+             AND (?1 IS NULL OR tbl_name IN (SELECT value FROM json_each(?1))) ORDER BY name",
         )?;
         let objects = objects
-            .query_map([], |row| {
+            .query_map([&only_json], |row| {
                 Ok((
                     row.get::<_, String>(0)?,
                     row.get::<_, String>(1)?,
@@ -154,6 +177,7 @@ impl Schema {
                 "index" => {
                     index_sql.insert(name, sql);
                 }
+                "trigger" | "view" if only.is_some() => {}
                 "trigger" => {
                     schema.triggers.insert(name, normalize_sql(&sql));
                 }
@@ -164,21 +188,35 @@ impl Schema {
             }
         }
 
-        let mut tables = conn.prepare(
-            "SELECT name, type, wr, strict FROM pragma_table_list \
+        let row = |row: &rusqlite::Row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, bool>(2)?,
+                row.get::<_, bool>(3)?,
+            ))
+        };
+        const TABLES: &str = "SELECT name, type, wr, strict FROM pragma_table_list \
              WHERE schema = 'main' AND type IN ('table', 'virtual', 'shadow') \
-             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-        )?;
-        let tables = tables
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, bool>(2)?,
-                    row.get::<_, bool>(3)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+        let tables = match only {
+            None => conn
+                .prepare(TABLES)?
+                .query_map([], row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+            Some(names) => {
+                // One table at a time: the pragma lists only the one named.
+                let mut statement =
+                    conn.prepare(&TABLES.replace("pragma_table_list", "pragma_table_list(?1)"))?;
+                let mut found = Vec::new();
+                for name in names {
+                    for table in statement.query_map([name], row)? {
+                        found.push(table?);
+                    }
+                }
+                found
+            }
+        };
         for (name, kind, without_rowid, strict) in tables {
             let is_virtual = kind == "virtual";
             let sql = table_sql.get(&name).map_or("", String::as_str);
@@ -241,6 +279,21 @@ impl Schema {
         }
         lines
     }
+}
+
+/// `name` as a JSON string.
+fn json_string(name: &str) -> String {
+    let mut quoted = String::from("\"");
+    for c in name.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c if (c as u32) < 0x20 => quoted.push_str(&format!("\\u{:04x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {

@@ -38,7 +38,14 @@ fn main() -> ExitCode {
 
 fn check(root: &std::path::Path, dir: &str) -> ExitCode {
     match migrate_build_support::check_folder(root, dir) {
-        Ok((sources, validated)) => {
+        Ok(migrate_build_support::Checked {
+            sources,
+            validated,
+            warnings,
+        }) => {
+            for warning in &warnings {
+                eprintln!("warning: {warning}\n");
+            }
             println!(
                 "{dir}: {} migrations ok, executed in order on SQLite {}",
                 sources.len(),

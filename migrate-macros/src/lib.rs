@@ -11,7 +11,7 @@ mod schema;
 use std::path::PathBuf;
 
 use migrate_build_support::schema::{ColumnKind, Schema};
-use migrate_build_support::{check_folder, Diagnostic, Source, Validated};
+use migrate_build_support::{check_folder, Checked, Diagnostic, Source, Validated};
 use migrate_core::Migration;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -40,7 +40,11 @@ fn expand(input: TokenStream) -> TokenStream {
         );
     };
     match check_folder(&base, &dir) {
-        Ok((sources, validated)) => migrations_module(&dir, &sources, &validated),
+        Ok(Checked {
+            sources,
+            validated,
+            warnings,
+        }) => migrations_module(&dir, &sources, &validated, &warnings, span),
         Err(diagnostics) => compile_errors(&diagnostics, span),
     }
 }
@@ -87,7 +91,14 @@ fn compile_errors(diagnostics: &[Diagnostic], span: Span) -> TokenStream {
     }
 }
 
-fn migrations_module(dir: &str, sources: &[Source], validated: &Validated) -> TokenStream {
+fn migrations_module(
+    dir: &str,
+    sources: &[Source],
+    validated: &Validated,
+    warnings: &[Diagnostic],
+    span: Span,
+) -> TokenStream {
+    let warnings = warnings.iter().map(|warning| warning_tokens(warning, span));
     let migrations = sources
         .iter()
         .map(|source| migration_tokens(&source.migration));
@@ -126,8 +137,43 @@ fn migrations_module(dir: &str, sources: &[Source], validated: &Validated) -> To
             #schema
 
             #(const _: &[u8] = include_bytes!(#tracked);)*
+
+            #(#warnings)*
         }
     }
+}
+
+/// A warning in `cargo build` on stable Rust, where proc macros cannot emit
+/// one: the use of a deprecated item whose note is the warning, spanned at
+/// the macro's argument. Rustc prints one line,
+/// `warning: use of deprecated unit struct `…::migration_lint`: <message>`,
+/// and `#[allow(deprecated)]` around the invocation silences it.
+fn warning_tokens(warning: &Diagnostic, span: Span) -> TokenStream {
+    let note = one_line(warning);
+    let name = syn::Ident::new("migration_lint", span);
+    quote::quote_spanned! {span=>
+        const _: () = {
+            #[deprecated(note = #note)]
+            #[allow(non_camel_case_types)]
+            struct #name;
+            let _ = #name;
+        };
+    }
+}
+
+/// A diagnostic on one line: `path:line:col: message (help: …)`.
+fn one_line(diagnostic: &Diagnostic) -> String {
+    let mut line = match &diagnostic.location {
+        Some(at) => format!(
+            "{}:{}:{}: {}",
+            diagnostic.path, at.line, at.column, diagnostic.message
+        ),
+        None => format!("{}: {}", diagnostic.path, diagnostic.message),
+    };
+    for note in &diagnostic.notes {
+        line.push_str(&format!(" ({note})"));
+    }
+    line
 }
 
 /// The tables the application sees: shadow tables of virtual tables and

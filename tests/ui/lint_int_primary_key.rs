@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/lint_int_primary_key");
+
+fn main() {}
