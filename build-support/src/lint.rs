@@ -17,7 +17,7 @@ use rusqlite::Connection;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
-use crate::schema::{Index, Schema, Table};
+use crate::schema::{ForeignKey, Index, Schema, Table};
 use crate::sql::statements;
 use crate::validate::sqlite_message;
 
@@ -634,6 +634,7 @@ fn schema_lints(files: &[File], findings: &mut Vec<Finding>) {
         schema.indexes.extend(after.indexes);
     }
     if complete {
+        foreign_key_targets(files, &schema, &fk_origin, findings);
         unindexed_foreign_keys(files, &schema, &fk_origin, findings);
     }
 }
@@ -1174,6 +1175,89 @@ fn unindexed_foreign_keys(
     }
 }
 
+/// Foreign keys whose parent the final schema cannot serve: a missing
+/// table, or columns that are not its primary key or a UNIQUE key. SQLite
+/// accepts them when the table is created and fails every later write to
+/// the child ("foreign key mismatch", or "no such table").
+fn foreign_key_targets(
+    files: &[File],
+    schema: &Schema,
+    origin: &BTreeMap<(String, Vec<String>, String), usize>,
+    findings: &mut Vec<Finding>,
+) {
+    for (name, table) in &schema.tables {
+        for key in &table.foreign_keys {
+            let Some(&file_index) =
+                origin.get(&(name.clone(), key.columns.clone(), key.parent_table.clone()))
+            else {
+                continue;
+            };
+            let Some(problem) = parent_problem(schema, key) else {
+                continue;
+            };
+            let file = &files[file_index];
+            let offset = references_offset(file, &key.columns[0], &key.parent_table)
+                .unwrap_or_else(|| file.column_offset(name, &key.columns[0], None));
+            let columns = list(&key.columns);
+            file.push(findings, file.finding(
+                Lint::ForeignKeyTarget,
+                offset,
+                format!(
+                    "foreign key `{name}` ({columns}) → `{}`: {problem}, so every insert or update of `{name}` will fail",
+                    key.parent_table
+                ),
+                "refer to the parent's primary key, or to columns with a UNIQUE constraint or a unique index",
+            ));
+        }
+    }
+}
+
+/// Why `key`'s parent cannot serve it, if it cannot.
+fn parent_problem(schema: &Schema, key: &ForeignKey) -> Option<String> {
+    let parent_name = &key.parent_table;
+    let Some((_, parent)) = schema
+        .tables
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(parent_name))
+    else {
+        return Some(format!(
+            "there is no table `{parent_name}` once the migrations have run"
+        ));
+    };
+    let lower = |columns: &[String]| -> BTreeSet<String> {
+        columns.iter().map(|c| c.to_ascii_lowercase()).collect()
+    };
+    let named: Vec<String> = key.parent_columns.iter().flatten().cloned().collect();
+    if named.is_empty() {
+        // No column named: the key refers to the parent's declared primary key.
+        return parent.primary_key.is_empty().then(|| {
+            format!("it names no parent column and `{parent_name}` declares no PRIMARY KEY")
+        });
+    }
+    let wanted = lower(&named);
+    let unique_index = schema.indexes.values().any(|index| {
+        index.unique
+            && index.partial.is_none()
+            && index.table.eq_ignore_ascii_case(parent_name)
+            && lower(
+                &index
+                    .columns
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>(),
+            ) == wanted
+    });
+    let served = lower(&parent.primary_key) == wanted
+        || parent.unique.iter().any(|columns| lower(columns) == wanted)
+        || unique_index;
+    (!served).then(|| {
+        format!(
+            "`{parent_name}` ({}) is neither its primary key nor UNIQUE",
+            list(&named)
+        )
+    })
+}
+
 /// The `REFERENCES parent` of the column `column` in `file`.
 fn references_offset(file: &File, column: &str, parent: &str) -> Option<usize> {
     for statement in &file.statements {
@@ -1518,6 +1602,64 @@ mod tests {
             ),
         ]);
         assert_eq!(names(&indexed), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn foreign_keys_to_what_cannot_serve_them_are_errors() {
+        let findings = lint_files(&[
+            (
+                "1_users.sql",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT);\n\
+                             CREATE TABLE logs (line TEXT);",
+            ),
+            (
+                "2_posts.sql",
+                "CREATE TABLE posts (\n\
+                               id INTEGER PRIMARY KEY,\n\
+                               by_id INTEGER REFERENCES users (id),\n\
+                               by_email TEXT REFERENCES users (email),\n\
+                               by_name TEXT REFERENCES users (name),\n\
+                               in_log TEXT REFERENCES logs,\n\
+                               gone INTEGER REFERENCES user (id)\n\
+                             );\n\
+                             CREATE INDEX posts_by_id ON posts (by_id);\n\
+                             CREATE INDEX posts_by_email ON posts (by_email);\n\
+                             CREATE INDEX posts_by_name ON posts (by_name);\n\
+                             CREATE INDEX posts_in_log ON posts (in_log);\n\
+                             CREATE INDEX posts_gone ON posts (gone);",
+            ),
+        ]);
+        let targets: Vec<String> = findings
+            .iter()
+            .filter(|f| f.lint == Lint::ForeignKeyTarget)
+            .map(|f| f.diagnostic.to_string())
+            .collect();
+        assert_eq!(targets.len(), 3, "{targets:#?}");
+        assert!(
+            targets
+                .iter()
+                .any(|t| t.contains("`users` (name) is neither its primary key nor UNIQUE")),
+            "{targets:#?}"
+        );
+        assert!(
+            targets
+                .iter()
+                .any(|t| t.contains("`logs` declares no PRIMARY KEY")),
+            "{targets:#?}"
+        );
+        assert!(
+            targets
+                .iter()
+                .any(|t| t.contains("there is no table `user`")),
+            "{targets:#?}"
+        );
+        assert!(
+            targets.iter().all(|t| t.contains("[foreign-key-target]")),
+            "{targets:#?}"
+        );
+        assert!(findings
+            .iter()
+            .all(|f| severity(f.lint) == Severity::Error || f.lint == Lint::UnindexedForeignKey));
     }
 
     #[test]
