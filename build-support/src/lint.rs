@@ -103,7 +103,7 @@ impl Token<'_> {
     }
 
     /// A name's value: the word, or the quoted text without its quotes.
-    fn name(&self) -> Option<String> {
+    pub(crate) fn name(&self) -> Option<String> {
         match self.kind {
             Kind::Word => Some(self.text.to_string()),
             Kind::Quoted => {

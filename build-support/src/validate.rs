@@ -7,6 +7,7 @@ use rusqlite::Connection;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
+use crate::lint::{tokenize, Kind};
 use crate::schema::Schema;
 use crate::seed::{seed_empty_tables, ROWS};
 use crate::sql::statements;
@@ -504,57 +505,14 @@ impl Shape {
     }
 }
 
-/// Words, unquoted identifiers and punctuation of `sql`; string literals and
-/// comments are left out.
+/// Words, names (without their quotes) and punctuation of `sql`, through
+/// the lints' tokenizer; string literals and comments are left out.
 fn tokens(sql: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut chars = sql.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        match c {
-            _ if c.is_whitespace() => {}
-            '-' if chars.peek().map(|&(_, n)| n) == Some('-') => {
-                while chars.next_if(|&(_, n)| n != '\n').is_some() {}
-            }
-            '/' if chars.peek().map(|&(_, n)| n) == Some('*') => {
-                chars.next();
-                let mut star = false;
-                for (_, n) in chars.by_ref() {
-                    if star && n == '/' {
-                        break;
-                    }
-                    star = n == '*';
-                }
-            }
-            '\'' | '"' | '`' | '[' => {
-                let close = if c == '[' { ']' } else { c };
-                let mut text = String::new();
-                while let Some((_, n)) = chars.next() {
-                    if n == close {
-                        if close != ']' && chars.next_if(|&(_, m)| m == close).is_some() {
-                            text.push(close);
-                            continue;
-                        }
-                        break;
-                    }
-                    text.push(n);
-                }
-                if c != '\'' {
-                    found.push(text);
-                }
-            }
-            _ if c.is_alphanumeric() || c == '_' => {
-                let mut end = at + c.len_utf8();
-                while let Some((i, n)) =
-                    chars.next_if(|&(_, n)| n.is_alphanumeric() || n == '_' || n == '$')
-                {
-                    end = i + n.len_utf8();
-                }
-                found.push(sql[at..end].to_string());
-            }
-            _ => found.push(c.to_string()),
-        }
-    }
-    found
+    tokenize(sql)
+        .into_iter()
+        .filter(|token| token.kind != Kind::String)
+        .map(|token| token.name().unwrap_or_else(|| token.text.to_string()))
+        .collect()
 }
 
 #[cfg(test)]
