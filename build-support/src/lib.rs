@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod checksum;
+mod data_failure;
 mod diagnostic;
 mod discover;
 pub mod lint;

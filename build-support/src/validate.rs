@@ -5,9 +5,9 @@ use std::ops::Range;
 
 use rusqlite::Connection;
 
+use crate::data_failure::{data_problem, DataProblem};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
-use crate::lint::{tokenize, Kind};
 use crate::schema::Schema;
 use crate::seed::{seed_empty_tables, ROWS};
 use crate::sql::statements;
@@ -156,18 +156,18 @@ fn fresh_connection() -> rusqlite::Result<Connection> {
 }
 
 /// A failure of a migration, with what the seeded run needs to judge it.
-struct Failure {
+pub(crate) struct Failure {
     /// As the empty run reports it.
-    diagnostic: Box<Diagnostic>,
+    pub diagnostic: Box<Diagnostic>,
     /// SQLite's message.
-    message: String,
+    pub message: String,
     /// SQLite's extended result code, when SQLite gave one.
-    code: Option<i32>,
+    pub code: Option<i32>,
     /// Where it failed.
-    at: FailedAt,
+    pub at: FailedAt,
 }
 
-enum FailedAt {
+pub(crate) enum FailedAt {
     /// A statement of the script: its byte range, and the offset the
     /// diagnostic points at.
     Statement { range: Range<usize>, offset: usize },
@@ -333,188 +333,6 @@ pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
     }
 }
 
-/// A failure on rows, and what to do about it.
-type DataProblem = (Box<Diagnostic>, Option<&'static str>);
-
-/// The seeded run's failure of a migration that passed on the empty database,
-/// as a diagnostic; `None` when the generated rows, not the migration, are
-/// the likely cause: a UNIQUE clash outside `CREATE UNIQUE INDEX` (the
-/// migration inserting a key the seeder chose too, or copying rows into a
-/// table whose new UNIQUE constraint the application's data is known to meet)
-/// or a failure around the migration rather than in it.
-fn data_problem(source: &Source, failure: Failure) -> Option<DataProblem> {
-    let sql = source.migration.up().sql();
-    let path = &source.up_file.display;
-    let unique = matches!(
-        failure.code,
-        Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
-    );
-    let foreign_key = failure.message.contains("FOREIGN KEY")
-        || failure.message.starts_with("foreign key violation");
-    let (statement, offset) = match &failure.at {
-        FailedAt::Control => return None,
-        FailedAt::Commit => ("", None),
-        FailedAt::Statement { range, offset } => (&sql[range.clone()], Some(*offset)),
-    };
-    let shape = Shape::of(statement);
-    if unique && !matches!(shape, Shape::CreateIndex { unique: true, .. }) {
-        return None;
-    }
-    let message = match shape.table() {
-        Some(table) if !foreign_key => {
-            format!("fails when `{table}` has rows: {}", failure.message)
-        }
-        _ => format!("fails when the tables have rows: {}", failure.message),
-    };
-    let diagnostic = match offset {
-        Some(offset) => Diagnostic::at(path, sql, offset, message),
-        None => Diagnostic::file(path, message),
-    };
-    Some((
-        Box::new(diagnostic),
-        help(&failure.message, &shape, unique, foreign_key),
-    ))
-}
-
-/// What to do, for the common ways a migration fails on rows.
-fn help(message: &str, shape: &Shape, unique: bool, foreign_key: bool) -> Option<&'static str> {
-    Some(
-        if message.contains("Cannot add a NOT NULL column with default value NULL") {
-            "give the column a DEFAULT, or add it nullable and fill it in"
-        } else if message.contains("Cannot add a column with non-constant default") {
-            "ALTER TABLE ADD COLUMN needs a constant default: add the column, then UPDATE it"
-        } else if unique {
-            "existing rows repeat values: deduplicate them first (in this migration) or make the index non-unique"
-        } else if message.starts_with("CHECK constraint failed")
-            && matches!(shape, Shape::AlterTable(_))
-        {
-            "existing rows get the new column's DEFAULT (NULL without one), which must pass the CHECK: \
-         change the DEFAULT, or add the column without the CHECK and rebuild the table once the rows are filled in"
-        } else if message.starts_with("NOT NULL constraint failed")
-            && matches!(shape, Shape::InsertSelect { .. })
-        {
-            "the copied rows hold NULLs: replace them in the SELECT (`coalesce(column, ...)`) or UPDATE them first"
-        } else if foreign_key {
-            "rows of other tables refer to the rows changed: delete or update them first; \
-         for a 12-step table rebuild, put `-- migrate: foreign-keys-off` at the top of the file"
-        } else {
-            return None;
-        },
-    )
-}
-
-/// The kind of statement and the table whose rows it reads or changes, from
-/// its leading keywords.
-#[derive(Debug, PartialEq, Eq)]
-enum Shape {
-    AlterTable(String),
-    CreateIndex {
-        unique: bool,
-        table: String,
-    },
-    /// `INSERT … SELECT … FROM source`.
-    InsertSelect {
-        source: String,
-    },
-    /// `INSERT … VALUES`, `UPDATE`, `DELETE`, `DROP TABLE`: the table named.
-    Changes(String),
-    Other,
-}
-
-impl Shape {
-    fn of(statement: &str) -> Self {
-        let tokens = tokens(statement);
-        let word = |i: usize| tokens.get(i).map(|t| t.to_ascii_uppercase());
-        let is = |i: usize, kw: &str| word(i).as_deref() == Some(kw);
-        // A name, possibly `schema.name`, at `i`: the name and the next index.
-        let name = |i: usize| -> Option<(String, usize)> {
-            let first = tokens.get(i)?;
-            if tokens.get(i + 1).map(String::as_str) == Some(".") {
-                Some((tokens.get(i + 2)?.clone(), i + 3))
-            } else {
-                Some((first.clone(), i + 1))
-            }
-        };
-        let skip_if_exists = |mut i: usize| {
-            if is(i, "IF") && is(i + 1, "NOT") && is(i + 2, "EXISTS") {
-                i += 3;
-            } else if is(i, "IF") && is(i + 1, "EXISTS") {
-                i += 2;
-            }
-            i
-        };
-        let shape = match word(0).as_deref() {
-            Some("ALTER") if is(1, "TABLE") => name(2).map(|(t, _)| Self::AlterTable(t)),
-            Some("CREATE") => {
-                let unique = is(1, "UNIQUE");
-                let at = 1 + usize::from(unique);
-                if is(at, "INDEX") {
-                    name(skip_if_exists(at + 1))
-                        .filter(|&(_, next)| is(next, "ON"))
-                        .and_then(|(_, next)| name(next + 1))
-                        .map(|(table, _)| Self::CreateIndex { unique, table })
-                } else {
-                    None
-                }
-            }
-            Some("INSERT" | "REPLACE") => {
-                let into = (1..tokens.len()).find(|&i| is(i, "INTO"));
-                let target = into.and_then(|i| name(i + 1)).map(|(t, _)| t);
-                // The first FROM outside parentheses, after a SELECT.
-                let mut depth = 0usize;
-                let mut select = false;
-                let mut source = None;
-                for (i, token) in tokens.iter().enumerate() {
-                    match token.as_str() {
-                        "(" => depth += 1,
-                        ")" => depth = depth.saturating_sub(1),
-                        _ if depth == 0 && is(i, "SELECT") => select = true,
-                        _ if depth == 0 && select && is(i, "FROM") => {
-                            source = name(i + 1).map(|(t, _)| t);
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-                match source {
-                    Some(source) => Some(Self::InsertSelect { source }),
-                    None => target.map(Self::Changes),
-                }
-            }
-            Some("UPDATE") => {
-                let at = if is(1, "OR") { 3 } else { 1 };
-                name(at).map(|(t, _)| Self::Changes(t))
-            }
-            Some("DELETE") if is(1, "FROM") => name(2).map(|(t, _)| Self::Changes(t)),
-            Some("DROP") if is(1, "TABLE") => {
-                name(skip_if_exists(2)).map(|(t, _)| Self::Changes(t))
-            }
-            _ => None,
-        };
-        shape.unwrap_or(Self::Other)
-    }
-
-    fn table(&self) -> Option<&str> {
-        match self {
-            Self::AlterTable(table)
-            | Self::CreateIndex { table, .. }
-            | Self::InsertSelect { source: table }
-            | Self::Changes(table) => Some(table),
-            Self::Other => None,
-        }
-    }
-}
-
-/// Words, names (without their quotes) and punctuation of `sql`, through
-/// the lints' tokenizer; string literals and comments are left out.
-fn tokens(sql: &str) -> Vec<String> {
-    tokenize(sql)
-        .into_iter()
-        .filter(|token| token.kind != Kind::String)
-        .map(|token| token.name().unwrap_or_else(|| token.text.to_string()))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -649,42 +467,5 @@ mod tests {
             error.contains("help: rows of other tables refer"),
             "{error}"
         );
-    }
-
-    #[test]
-    fn shapes_name_the_table_with_rows() {
-        let table = |sql: &str| Shape::of(sql).table().map(str::to_string);
-        assert_eq!(
-            table("ALTER TABLE main.\"user s\" ADD COLUMN x"),
-            Some("user s".into())
-        );
-        assert_eq!(
-            Shape::of("CREATE UNIQUE INDEX IF NOT EXISTS i ON [t] (x)"),
-            Shape::CreateIndex {
-                unique: true,
-                table: "t".into()
-            }
-        );
-        assert_eq!(
-            Shape::of(
-                "INSERT INTO n (a, b) SELECT (SELECT 1 FROM z), 'from x' FROM -- c\n old WHERE 1"
-            ),
-            Shape::InsertSelect {
-                source: "old".into()
-            }
-        );
-        assert_eq!(
-            table("INSERT OR IGNORE INTO t VALUES (1)"),
-            Some("t".into())
-        );
-        assert_eq!(table("UPDATE OR REPLACE `t` SET x = 1"), Some("t".into()));
-        assert_eq!(table("update t set x = 1"), Some("t".into()));
-        assert_eq!(table("DELETE FROM t"), Some("t".into()));
-        assert_eq!(table("DROP TABLE IF EXISTS t"), Some("t".into()));
-        assert_eq!(
-            table("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"),
-            None
-        );
-        assert_eq!(table("VACUUM"), None);
     }
 }
