@@ -1,0 +1,184 @@
+//! Lints: migrations SQLite accepts but production regrets.
+//!
+//! Each lint has a stable name ([`Lint`]) and a [`Severity`]; a file silences
+//! one with `-- migrate: allow <name>` at its top. Statement-shaped lints read
+//! the up scripts through a small tokenizer; the others replay the chain once
+//! on an in-memory SQLite (and once more with double-quoted strings off) and
+//! compare the normalised [`Schema`] before and after each migration.
+//!
+//! Only up scripts are linted: a down script exists to drop things.
+
+mod columns;
+mod foreign_keys;
+mod indexes;
+mod replay;
+mod text;
+mod tokens;
+
+use std::ops::Range;
+
+use migrate_core::{Directives, Lint};
+
+use crate::diagnostic::Diagnostic;
+use crate::discover::Source;
+use crate::sql::statements;
+
+use tokens::{qualified_name, skip_words, Token};
+pub(crate) use tokens::{tokenize, Kind};
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// Fails the build.
+    Error,
+    /// Reported, the build goes on.
+    Warning,
+}
+
+/// One lint's finding, at a place in a migration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Which lint.
+    pub lint: Lint,
+    /// Its severity.
+    pub severity: Severity,
+    /// Where, what and why (the message ends in `[<lint name>]`), and a
+    /// `help:` that says how to fix it and names `-- migrate: allow <name>`.
+    pub diagnostic: Diagnostic,
+}
+
+/// The severity of each lint.
+pub fn severity(lint: Lint) -> Severity {
+    match lint {
+        Lint::UnindexedForeignKey => Severity::Warning,
+        _ => Severity::Error,
+    }
+}
+
+/// Every finding of the lints implemented so far on a chain's up scripts,
+/// without those a file allows. In file order, text lints before schema ones.
+pub fn lint(sources: &[Source]) -> Vec<Finding> {
+    let files: Vec<File> = sources.iter().map(File::new).collect();
+    let mut findings = Vec::new();
+    for file in &files {
+        text::text_lints(file, &mut findings);
+    }
+    replay::schema_lints(&files, &mut findings);
+    findings
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+struct File<'a> {
+    path: &'a str,
+    sql: &'a str,
+    directives: Directives,
+    statements: Vec<Stmt<'a>>,
+}
+
+struct Stmt<'a> {
+    range: Range<usize>,
+    /// Tokens with offsets into the whole file.
+    tokens: Vec<Token<'a>>,
+}
+
+impl<'a> File<'a> {
+    fn new(source: &'a Source) -> Self {
+        let script = source.migration.up();
+        let sql = script.sql();
+        let statements = statements(sql)
+            .into_iter()
+            .map(|statement| {
+                let offset = statement.range.start;
+                let tokens = tokenize(&sql[statement.range.clone()])
+                    .into_iter()
+                    .map(|token| Token {
+                        start: token.start + offset,
+                        ..token
+                    })
+                    .collect();
+                Stmt {
+                    range: statement.range,
+                    tokens,
+                }
+            })
+            .collect();
+        File {
+            path: &source.up_file.display,
+            sql,
+            directives: script.directives(),
+            statements,
+        }
+    }
+
+    fn finding(&self, lint: Lint, offset: usize, what: String, fix: &str) -> Finding {
+        let name = lint.name();
+        Finding {
+            lint,
+            severity: severity(lint),
+            diagnostic: Diagnostic::at(self.path, self.sql, offset, format!("{what} [{name}]"))
+                .help(format!(
+                    "{fix}; or, if this is intended, add `-- migrate: allow {name}` at the top of the file"
+                )),
+        }
+    }
+
+    fn push(&self, findings: &mut Vec<Finding>, finding: Finding) {
+        if !self.directives.allows(finding.lint) {
+            findings.push(finding);
+        }
+    }
+
+    /// The offset of `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name` in this file.
+    fn index_statement(&self, name: &str) -> Option<(usize, usize)> {
+        self.statements
+            .iter()
+            .enumerate()
+            .find_map(|(position, statement)| {
+                let t = &statement.tokens;
+                if !t.first()?.is("CREATE") {
+                    return None;
+                }
+                let at = skip_words(t, 1, &["UNIQUE"]);
+                if !t.get(at)?.is("INDEX") {
+                    return None;
+                }
+                let at = skip_words(t, at + 1, &["IF", "NOT", "EXISTS"]);
+                let (found, _) = qualified_name(t, at)?;
+                found
+                    .eq_ignore_ascii_case(name)
+                    .then_some((position, statement.range.start))
+            })
+    }
+
+    /// Where the column `column` of type `first_type_word` is defined in this
+    /// file, else where the table is named, else the top of the file.
+    fn column_offset(&self, table: &str, column: &str, first_type_word: Option<&str>) -> usize {
+        let mut fallback = None;
+        for statement in &self.statements {
+            let t = &statement.tokens;
+            for (k, token) in t.iter().enumerate() {
+                if token.name().is_some_and(|n| n.eq_ignore_ascii_case(column)) {
+                    let typed = match first_type_word {
+                        Some(word) => t.get(k + 1).is_some_and(|next| {
+                            next.name().is_some_and(|n| n.eq_ignore_ascii_case(word))
+                        }),
+                        None => true,
+                    };
+                    if typed {
+                        return token.start;
+                    }
+                }
+                if fallback.is_none() && token.name().is_some_and(|n| n.eq_ignore_ascii_case(table))
+                {
+                    fallback = Some(statement.range.start);
+                }
+            }
+        }
+        fallback.unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,304 @@
+use super::*;
+
+fn lint_files(files: &[(&str, &str)]) -> Vec<Finding> {
+    let base = tempfile::tempdir().unwrap();
+    std::fs::create_dir(base.path().join("m")).unwrap();
+    for (name, sql) in files {
+        std::fs::write(base.path().join("m").join(name), sql).unwrap();
+    }
+    let sources = crate::read_folder(base.path(), "m").unwrap();
+    lint(&sources)
+}
+
+fn names(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|f| f.lint.name()).collect()
+}
+
+const USERS: (&str, &str) = (
+    "0001_users.sql",
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);",
+);
+
+#[test]
+fn destructive_statements_are_found_with_their_place() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_drop.sql",
+            "-- cleanup\nDELETE FROM users;\nUPDATE users SET name = 'x';\nALTER TABLE users DROP COLUMN email;\nDROP TABLE users;\n\
+             DELETE FROM users WHERE id = 1;",
+        ),
+    ]);
+    assert_eq!(names(&findings), ["destructive"; 4]);
+    let first = findings[0].diagnostic.to_string();
+    assert!(
+        first.starts_with("m/0002_drop.sql:2:1: DELETE FROM `users` without WHERE"),
+        "{first}"
+    );
+    assert!(first.contains("[destructive]"), "{first}");
+    assert!(
+        first.contains("help: ") && first.contains("`-- migrate: allow destructive`"),
+        "{first}"
+    );
+    assert_eq!(findings[3].diagnostic.location.as_ref().unwrap().line, 5);
+}
+
+#[test]
+fn rebuilds_backfills_and_tables_of_the_same_file_are_not_destructive() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_rebuild.sql",
+            "-- migrate: foreign-keys-off\nCREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+             INSERT INTO users_new SELECT id, name FROM users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;",
+        ),
+        (
+            "0003_scratch.sql",
+            "CREATE TABLE tmp (x);\nDELETE FROM tmp;\nUPDATE tmp SET x = 1;\nALTER TABLE tmp DROP COLUMN x;\nDROP TABLE tmp;\n\
+             ALTER TABLE users ADD COLUMN n INTEGER NOT NULL DEFAULT 0;\nUPDATE users SET n = length(name);\n\
+             CREATE TRIGGER tr AFTER INSERT ON users BEGIN DELETE FROM users; SELECT RAISE(ROLLBACK, 'no'); END;",
+        ),
+    ]);
+    assert_eq!(names(&findings), Vec::<&str>::new());
+}
+
+#[test]
+fn transactions_and_pragmas() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_tx.sql",
+            "BEGIN;\nCOMMIT;\nPRAGMA foreign_keys = OFF;\nPRAGMA main.journal_mode = WAL;\nPRAGMA synchronous(1);\nPRAGMA journal_mode;\nVACUUM;",
+        ),
+        (
+            "0003_no_tx.sql",
+            "-- migrate: no-transaction\nPRAGMA journal_mode = WAL;\nVACUUM;",
+        ),
+    ]);
+    assert_eq!(
+        names(&findings),
+        [
+            "explicit-transaction",
+            "explicit-transaction",
+            "pragma-in-transaction",
+            "needs-no-transaction",
+            "needs-no-transaction",
+            "needs-no-transaction"
+        ]
+    );
+    assert!(findings[2]
+        .diagnostic
+        .to_string()
+        .contains("foreign-keys-off"));
+}
+
+#[test]
+fn redundant_indexes_name_what_they_repeat() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_indexes.sql",
+            "CREATE INDEX users_name_id ON users (name, id);\nCREATE INDEX users_name ON users (name);\n\
+             CREATE INDEX users_email ON users (email);\nCREATE INDEX users_id ON users (id);\n\
+             CREATE UNIQUE INDEX users_name_unique ON users (name);\nCREATE INDEX users_name_partial ON users (name) WHERE email IS NULL;",
+        ),
+    ]);
+    let messages: Vec<String> = findings
+        .iter()
+        .map(|f| f.diagnostic.message.clone())
+        .collect();
+    assert_eq!(names(&findings), ["redundant-index"; 3], "{messages:#?}");
+    assert!(
+        messages[0].contains("`users_email`") && messages[0].contains("UNIQUE constraint (email)"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[1].contains("`users_id`") && messages[1].contains("PRIMARY KEY (id)"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[2].contains("`users_name`") && messages[2].contains("index `users_name_id`"),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn column_lints_find_int_keys_and_misspelt_constraints_once() {
+    let findings = lint_files(&[
+        (
+            "0001_t.sql",
+            "CREATE TABLE a (id INT PRIMARY KEY);\nCREATE TABLE b (id BIGINT, PRIMARY KEY (id));\n\
+             CREATE TABLE c (id INTEGER PRIMARY KEY, ip TEXT NOL NULL);\nCREATE TABLE d (id INT PRIMARY KEY) WITHOUT ROWID;\n\
+             CREATE TABLE e (code TEXT PRIMARY KEY);",
+        ),
+        ("0002_more.sql", "ALTER TABLE a ADD COLUMN x TEXT;"),
+    ]);
+    assert_eq!(
+        names(&findings),
+        ["int-primary-key", "int-primary-key", "unknown-type-word"]
+    );
+    let last = findings[2].diagnostic.to_string();
+    assert!(last.starts_with("m/0001_t.sql:3:41:"), "{last}");
+    assert!(last.contains("`TEXT NOL`"), "{last}");
+}
+
+#[test]
+fn double_quoted_strings_are_found() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_dq.sql",
+            "INSERT INTO users (name) VALUES (\"alice\");\nSELECT \"name\" FROM users;",
+        ),
+        (
+            "0003_after.sql",
+            "CREATE INDEX users_name ON users (\"name\");",
+        ),
+    ]);
+    assert_eq!(names(&findings), ["double-quoted-string"]);
+    let text = findings[0].diagnostic.to_string();
+    assert!(
+        text.starts_with("m/0002_dq.sql:1:34: \"alice\" is a double-quoted string literal"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unindexed_foreign_keys_are_warnings_until_indexed() {
+    let posts = (
+        "0002_posts.sql",
+        "CREATE TABLE posts (\n  id INTEGER PRIMARY KEY,\n  user_id INTEGER REFERENCES users (id),\n  editor_id INTEGER REFERENCES users (id)\n);\nCREATE INDEX posts_editor ON posts (editor_id, id);",
+    );
+    let findings = lint_files(&[USERS, posts]);
+    assert_eq!(names(&findings), ["unindexed-foreign-key"]);
+    assert_eq!(findings[0].severity, Severity::Warning);
+    let text = findings[0].diagnostic.to_string();
+    assert!(
+        text.starts_with("m/0002_posts.sql:3:19: foreign key `posts` (user_id) → `users`"),
+        "{text}"
+    );
+    let indexed = lint_files(&[
+        USERS,
+        posts,
+        (
+            "0003_index.sql",
+            "CREATE INDEX posts_user ON posts (user_id);",
+        ),
+    ]);
+    assert_eq!(names(&indexed), Vec::<&str>::new());
+}
+
+#[test]
+fn foreign_keys_to_what_cannot_serve_them_are_errors() {
+    let findings = lint_files(&[
+        (
+            "1_users.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT);\n\
+                         CREATE TABLE logs (line TEXT);",
+        ),
+        (
+            "2_posts.sql",
+            "CREATE TABLE posts (\n\
+                           id INTEGER PRIMARY KEY,\n\
+                           by_id INTEGER REFERENCES users (id),\n\
+                           by_email TEXT REFERENCES users (email),\n\
+                           by_name TEXT REFERENCES users (name),\n\
+                           in_log TEXT REFERENCES logs,\n\
+                           gone INTEGER REFERENCES user (id)\n\
+                         );\n\
+                         CREATE INDEX posts_by_id ON posts (by_id);\n\
+                         CREATE INDEX posts_by_email ON posts (by_email);\n\
+                         CREATE INDEX posts_by_name ON posts (by_name);\n\
+                         CREATE INDEX posts_in_log ON posts (in_log);\n\
+                         CREATE INDEX posts_gone ON posts (gone);",
+        ),
+    ]);
+    let targets: Vec<String> = findings
+        .iter()
+        .filter(|f| f.lint == Lint::ForeignKeyTarget)
+        .map(|f| f.diagnostic.to_string())
+        .collect();
+    assert_eq!(targets.len(), 3, "{targets:#?}");
+    assert!(
+        targets
+            .iter()
+            .any(|t| t.contains("`users` (name) is neither its primary key nor UNIQUE")),
+        "{targets:#?}"
+    );
+    assert!(
+        targets
+            .iter()
+            .any(|t| t.contains("`logs` declares no PRIMARY KEY")),
+        "{targets:#?}"
+    );
+    assert!(
+        targets
+            .iter()
+            .any(|t| t.contains("there is no table `user`")),
+        "{targets:#?}"
+    );
+    assert!(
+        targets.iter().all(|t| t.contains("[foreign-key-target]")),
+        "{targets:#?}"
+    );
+    assert!(findings
+        .iter()
+        .all(|f| severity(f.lint) == Severity::Error || f.lint == Lint::UnindexedForeignKey));
+}
+
+#[test]
+fn allow_silences_exactly_that_lint() {
+    let sql = "DELETE FROM users;\nCREATE INDEX users_email ON users (email);";
+    let both = lint_files(&[USERS, ("0002_x.sql", sql)]);
+    assert_eq!(names(&both), ["destructive", "redundant-index"]);
+    let allowed = format!("-- migrate: allow destructive\n{sql}");
+    let one = lint_files(&[USERS, ("0002_x.sql", &allowed)]);
+    assert_eq!(names(&one), ["redundant-index"]);
+    let allowed = format!("-- migrate: allow redundant-index\n{sql}");
+    let other = lint_files(&[USERS, ("0002_x.sql", &allowed)]);
+    assert_eq!(names(&other), ["destructive"]);
+}
+
+fn check(files: &[(&str, &str)]) -> Result<crate::Checked, Vec<Diagnostic>> {
+    let base = tempfile::tempdir().unwrap();
+    std::fs::create_dir(base.path().join("m")).unwrap();
+    for (name, sql) in files {
+        std::fs::write(base.path().join("m").join(name), sql).unwrap();
+    }
+    crate::check_folder(base.path(), "m")
+}
+
+#[test]
+fn check_folder_fails_on_errors_and_returns_warnings() {
+    // SQLite's own "cannot VACUUM from within a transaction" is left out:
+    // the lint's message names the directive.
+    let errors = check(&[USERS, ("0002_vacuum.sql", "VACUUM;")]).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].message.ends_with("[needs-no-transaction]"),
+        "{errors:#?}"
+    );
+    // A lint error and an unrelated SQL error are both reported.
+    let errors = check(&[
+        USERS,
+        ("0002_x.sql", "DELETE FROM users;\nSELECT nope FROM users;"),
+    ])
+    .unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[1].message.contains("no such column: nope"),
+        "{errors:#?}"
+    );
+    let checked = check(&[
+        USERS,
+        (
+            "0002_posts.sql",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));",
+        ),
+    ])
+    .unwrap();
+    assert_eq!(checked.warnings.len(), 1);
+    assert!(checked.warnings[0]
+        .message
+        .ends_with("[unindexed-foreign-key]"));
+}

@@ -1,0 +1,220 @@
+//! Lints on the text of statements.
+
+use std::collections::BTreeSet;
+
+use migrate_core::Lint;
+
+use super::tokens::{has_top_level, qualified_name, skip_words, Token};
+use super::{File, Finding};
+
+pub(super) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
+    let transactional = !file.directives.no_transaction();
+    let renamed_to: BTreeSet<String> = file
+        .statements
+        .iter()
+        .filter_map(|s| rename_target(&s.tokens))
+        .map(|name| name.to_ascii_lowercase())
+        .collect();
+    let mut created: BTreeSet<String> = BTreeSet::new();
+    let mut added: BTreeSet<(String, String)> = BTreeSet::new();
+    for statement in &file.statements {
+        let t = &statement.tokens;
+        let Some(first) = t.first() else { continue };
+        let at = first.start;
+        let word = first.text.to_ascii_uppercase();
+        match word.as_str() {
+            "BEGIN" | "COMMIT" | "END" | "ROLLBACK" if transactional => file.push(
+                findings,
+                file.finding(
+                    Lint::ExplicitTransaction,
+                    at,
+                    format!(
+                        "`{}` in a migration the runner already runs in a transaction: {}",
+                        first.text,
+                        if word == "BEGIN" {
+                            "SQLite refuses a transaction inside a transaction"
+                        } else if word == "ROLLBACK" {
+                            "it would undo the migration's work and end the runner's transaction"
+                        } else {
+                            "it would commit part of the migration and leave the rest outside any transaction"
+                        }
+                    ),
+                    "remove it: the whole file is one transaction; for statements that cannot run in one, use `-- migrate: no-transaction`",
+                ),
+            ),
+            "VACUUM" if transactional => file.push(
+                findings,
+                file.finding(
+                    Lint::NeedsNoTransaction,
+                    at,
+                    "VACUUM cannot run inside a transaction, and the runner runs each migration in one".to_string(),
+                    "put `-- migrate: no-transaction` at the top of the file, alone with the VACUUM",
+                ),
+            ),
+            "PRAGMA" => pragma_lints(file, t, transactional, findings),
+            "CREATE" => {
+                let k = skip_words(t, 1, &["TEMP"]);
+                let k = skip_words(t, k, &["TEMPORARY"]);
+                if t.get(k).is_some_and(|t| t.is("TABLE")) {
+                    let k = skip_words(t, k + 1, &["IF", "NOT", "EXISTS"]);
+                    if let Some((name, _)) = qualified_name(t, k) {
+                        created.insert(name.to_ascii_lowercase());
+                    }
+                }
+            }
+            "DROP" if t.get(1).is_some_and(|t| t.is("TABLE")) => {
+                let k = skip_words(t, 2, &["IF", "EXISTS"]);
+                if let Some((name, _)) = qualified_name(t, k) {
+                    let lower = name.to_ascii_lowercase();
+                    if !created.contains(&lower) && !renamed_to.contains(&lower) {
+                        file.push(findings, file.finding(
+                            Lint::Destructive,
+                            at,
+                            format!("DROP TABLE `{name}` deletes the table and every row in it, in every database this migration reaches"),
+                            "if the table is being rebuilt, copy its rows into a new table and `ALTER TABLE <new> RENAME TO` it in the same file",
+                        ));
+                    }
+                }
+            }
+            "ALTER" if t.get(1).is_some_and(|t| t.is("TABLE")) => {
+                let Some((table, k)) = qualified_name(t, 2) else { continue };
+                let lower = table.to_ascii_lowercase();
+                if t.get(k).is_some_and(|t| t.is("DROP")) {
+                    let c = skip_words(t, k + 1, &["COLUMN"]);
+                    let column = t.get(c).and_then(Token::name).unwrap_or_default();
+                    if !created.contains(&lower) {
+                        file.push(findings, file.finding(
+                            Lint::Destructive,
+                            at,
+                            format!("ALTER TABLE `{table}` DROP COLUMN `{column}` deletes the column's data in every row"),
+                            "keep the column until no released version reads it, and drop it in a later migration once its data is no longer needed",
+                        ));
+                    }
+                } else if t.get(k).is_some_and(|t| t.is("ADD")) {
+                    let c = skip_words(t, k + 1, &["COLUMN"]);
+                    if let Some(column) = t.get(c).and_then(Token::name) {
+                        added.insert((lower, column.to_ascii_lowercase()));
+                    }
+                }
+            }
+            "DELETE" => {
+                let k = skip_words(t, 1, &["FROM"]);
+                let Some((table, _)) = qualified_name(t, k) else { continue };
+                let lower = table.to_ascii_lowercase();
+                if !has_top_level(t, "WHERE") && !created.contains(&lower) {
+                    file.push(findings, file.finding(
+                        Lint::Destructive,
+                        at,
+                        format!("DELETE FROM `{table}` without WHERE deletes every row of the table"),
+                        "add a WHERE clause that selects the rows to delete",
+                    ));
+                }
+            }
+            "UPDATE" => {
+                let mut k = 1;
+                if t.get(1).is_some_and(|t| t.is("OR")) {
+                    k = 3;
+                }
+                let Some((table, k)) = qualified_name(t, k) else { continue };
+                let lower = table.to_ascii_lowercase();
+                let targets = set_targets(&t[k..]);
+                let backfill = !targets.is_empty()
+                    && targets
+                        .iter()
+                        .all(|c| added.contains(&(lower.clone(), c.to_ascii_lowercase())));
+                if !has_top_level(t, "WHERE") && !created.contains(&lower) && !backfill {
+                    file.push(findings, file.finding(
+                        Lint::Destructive,
+                        at,
+                        format!("UPDATE `{table}` without WHERE overwrites the column(s) in every row of the table"),
+                        "add a WHERE clause that selects the rows to change (filling a column added earlier in the same file is not flagged)",
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn pragma_lints(file: &File, t: &[Token], transactional: bool, findings: &mut Vec<Finding>) {
+    let Some((name, k)) = qualified_name(t, 1) else {
+        return;
+    };
+    let assigns = t.get(k).is_some_and(|t| t.is_punct("=") || t.is_punct("("));
+    if !assigns || !transactional {
+        return;
+    }
+    let at = t[0].start;
+    match name.to_ascii_lowercase().as_str() {
+        "journal_mode" | "synchronous" => file.push(
+            findings,
+            file.finding(
+                Lint::NeedsNoTransaction,
+                at,
+                format!("PRAGMA {name} cannot be changed inside a transaction, and the runner runs each migration in one"),
+                "put `-- migrate: no-transaction` at the top of the file",
+            ),
+        ),
+        "foreign_keys" => file.push(
+            findings,
+            file.finding(
+                Lint::PragmaInTransaction,
+                at,
+                "PRAGMA foreign_keys inside a transaction silently does nothing, and the runner runs each migration in one".to_string(),
+                "use `-- migrate: foreign-keys-off` at the top of the file: the runner turns foreign keys off around the transaction and checks them before commit",
+            ),
+        ),
+        _ => {}
+    }
+}
+
+/// `ALTER TABLE x RENAME TO <name>`.
+fn rename_target(t: &[Token]) -> Option<String> {
+    if !(t.first()?.is("ALTER") && t.get(1)?.is("TABLE")) {
+        return None;
+    }
+    let (_, k) = qualified_name(t, 2)?;
+    if t.get(k)?.is("RENAME") && t.get(k + 1)?.is("TO") {
+        return qualified_name(t, k + 2).map(|(name, _)| name);
+    }
+    None
+}
+
+/// The columns an UPDATE assigns, from the tokens after its table name.
+fn set_targets(t: &[Token]) -> Vec<String> {
+    let Some(set) = t
+        .iter()
+        .position(|token| token.depth == 0 && token.is("SET"))
+    else {
+        return Vec::new();
+    };
+    let mut targets = Vec::new();
+    let mut expect_target = true;
+    for token in &t[set + 1..] {
+        if token.depth == 0 && (token.is("FROM") || token.is("WHERE") || token.is("RETURNING")) {
+            break;
+        }
+        if token.depth == 0 && token.is_punct(",") {
+            expect_target = true;
+        } else if token.depth == 0 && token.is_punct("=") {
+            expect_target = false;
+        } else if expect_target {
+            if let Some(name) = token.name() {
+                targets.push(name);
+            }
+        }
+    }
+    targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::tokens::tokenize;
+
+    #[test]
+    fn update_targets() {
+        let t = tokenize("SET a = (SELECT b FROM c WHERE d = 1), \"e\" = 2 WHERE f = 3");
+        assert_eq!(set_targets(&t), ["a", "e"]);
+    }
+}
