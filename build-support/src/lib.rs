@@ -63,12 +63,15 @@ pub fn check_folder(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> 
     let sources = read_folder(base, dir)?;
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    for finding in lint(&sources) {
-        match finding.severity {
-            Severity::Error => errors.push(finding.diagnostic),
-            Severity::Warning => warnings.push(finding.diagnostic),
+    let mut sort = |findings: Vec<Finding>| {
+        for finding in findings {
+            match finding.severity {
+                Severity::Error => errors.push(finding.diagnostic),
+                Severity::Warning => warnings.push(finding.diagnostic),
+            }
         }
-    }
+    };
+    sort(lint(&sources));
     let validated = match validate(&sources) {
         Ok(validated) => validated,
         Err(diagnostic) => {
@@ -83,6 +86,7 @@ pub fn check_folder(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> 
             return Err(errors);
         }
     };
+    sort(validated.findings.clone());
     if !errors.is_empty() {
         return Err(errors);
     }

@@ -1,6 +1,7 @@
 //! Compile-time validation: the whole chain executed, in order, on an
 //! in-memory SQLite, the way the runtime will execute it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use rusqlite::Connection;
@@ -8,6 +9,7 @@ use rusqlite::Connection;
 use crate::data_failure::{data_problem, DataProblem};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
+use crate::lint::{foreign_key_violation, Finding};
 use crate::schema::Schema;
 use crate::seed::{seed_empty_tables, ROWS};
 use crate::sql::statements;
@@ -19,6 +21,9 @@ pub struct Validated {
     pub sqlite_version: String,
     /// The schema the chain leaves.
     pub schema: Schema,
+    /// Findings of the lints that need rows to see (`foreign-key-violation`),
+    /// without those a file allows.
+    pub findings: Vec<Finding>,
 }
 
 /// Executes every migration's up script, statement by statement, on a fresh
@@ -84,6 +89,7 @@ pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
     Ok(Validated {
         sqlite_version,
         schema,
+        findings: seeded.findings,
     })
 }
 
@@ -96,6 +102,10 @@ struct SeededRun {
     /// `None` once the run has given up: it never fails validation by itself.
     conn: Option<Connection>,
     resyncs: usize,
+    /// Child and parent tables with broken references after the last
+    /// migration: each pair is reported once, where it first appears.
+    broken_references: BTreeSet<(String, String)>,
+    findings: Vec<Finding>,
 }
 
 impl SeededRun {
@@ -103,6 +113,8 @@ impl SeededRun {
         Self {
             conn: fresh_connection().ok(),
             resyncs: 0,
+            broken_references: BTreeSet::new(),
+            findings: Vec::new(),
         }
     }
 
@@ -116,7 +128,10 @@ impl SeededRun {
         // Best effort: a table it cannot fill is left with fewer rows.
         let _ = seed_empty_tables(conn);
         let failure = match apply_traced(conn, source) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                self.check_references(source);
+                return Ok(());
+            }
             Err(failure) => failure,
         };
         match data_problem(source, failure) {
@@ -126,6 +141,24 @@ impl SeededRun {
                 Ok(())
             }
         }
+    }
+
+    /// Runs `foreign_key_check` after `source`: rows whose parent row is
+    /// missing, which foreign keys off (a `no-transaction` migration's own
+    /// `PRAGMA foreign_keys = OFF`) let through.
+    fn check_references(&mut self, source: &Source) {
+        let Some(conn) = &self.conn else { return };
+        let Ok(now) = broken_references(conn) else {
+            return;
+        };
+        for ((child, parent), rows) in &now {
+            let pair = (child.clone(), parent.clone());
+            if !self.broken_references.contains(&pair) {
+                self.findings
+                    .extend(foreign_key_violation(source, child, parent, *rows));
+            }
+        }
+        self.broken_references = now.into_keys().collect();
     }
 
     /// After a failure that is not reported (the generated rows clash with
@@ -147,6 +180,18 @@ impl SeededRun {
             self.conn = Some(conn);
         }
     }
+}
+
+/// (child table, parent table) → how many rows of the child refer to a
+/// missing parent row.
+fn broken_references(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, String), usize>> {
+    let mut statement = conn.prepare("PRAGMA foreign_key_check")?;
+    let mut rows = statement.query([])?;
+    let mut found = BTreeMap::new();
+    while let Some(row) = rows.next()? {
+        *found.entry((row.get(0)?, row.get(2)?)).or_insert(0) += 1;
+    }
+    Ok(found)
 }
 
 fn fresh_connection() -> rusqlite::Result<Connection> {
@@ -255,8 +300,12 @@ fn run_statements_traced(conn: &Connection, path: &str, sql: &str) -> Result<(),
                 rusqlite::Error::SqlInputError { offset, .. } => start + (*offset).max(0) as usize,
                 _ => start + offset_of_named_object(text, &message).unwrap_or(0),
             };
+            let mut diagnostic = Diagnostic::at(path, sql, offset, message.clone());
+            if let Some(help) = schema_error_help(&message) {
+                diagnostic = diagnostic.help(help);
+            }
             Failure {
-                diagnostic: Box::new(Diagnostic::at(path, sql, offset, message.clone())),
+                diagnostic: Box::new(diagnostic),
                 message,
                 code: extended_code(&error),
                 at: FailedAt::Statement {
@@ -270,6 +319,18 @@ fn run_statements_traced(conn: &Connection, path: &str, sql: &str) -> Result<(),
         while rows.next().map_err(fail)?.is_some() {}
     }
     Ok(())
+}
+
+/// What to do about SQLite's check of the whole schema that an `ALTER TABLE`
+/// makes: a view or trigger naming a table or column that is gone.
+fn schema_error_help(message: &str) -> Option<&'static str> {
+    if message.starts_with("error in view ") {
+        Some("SQLite checks every view when a table is altered: drop the views that read what is removed or renamed, and create them again afterwards (in a rebuild, drop them before the old table and create them after the new one is renamed into place)")
+    } else if message.starts_with("error in trigger ") {
+        Some("SQLite checks every trigger when a table is altered: drop the triggers that name what is removed or renamed, and create them again afterwards (in a rebuild, drop them before the old table and create them after the new one is renamed into place)")
+    } else {
+        None
+    }
 }
 
 /// The 12-step rebuild's last check: rows that break a foreign key.
@@ -351,14 +412,18 @@ mod tests {
         );
     }
 
-    fn run(files: &[(&str, &str)]) -> Result<(), String> {
+    fn validated(files: &[(&str, &str)]) -> Result<Validated, String> {
         let base = tempfile::tempdir().unwrap();
         std::fs::create_dir(base.path().join("m")).unwrap();
         for (name, sql) in files {
             std::fs::write(base.path().join("m").join(name), sql).unwrap();
         }
         let sources = crate::read_folder(base.path(), "m").unwrap();
-        validate(&sources).map(drop).map_err(|d| d.to_string())
+        validate(&sources).map_err(|d| d.to_string())
+    }
+
+    fn run(files: &[(&str, &str)]) -> Result<(), String> {
+        validated(files).map(drop)
     }
 
     const USERS: (&str, &str) = (
@@ -465,6 +530,68 @@ mod tests {
         );
         assert!(
             error.contains("help: rows of other tables refer"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn references_left_broken_with_foreign_keys_off_are_found_once() {
+        let posts = (
+            "0002_posts.sql",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));",
+        );
+        let purge = "-- migrate: no-transaction\nPRAGMA foreign_keys = OFF;\n\
+                     DELETE FROM users WHERE id > 0;\nPRAGMA foreign_keys = ON;";
+        let later = ("0004_more.sql", "CREATE TABLE tags (name TEXT);");
+        let result = validated(&[USERS, posts, ("0003_purge.sql", purge), later]).unwrap();
+        let messages: Vec<String> = result
+            .findings
+            .iter()
+            .map(|f| f.diagnostic.to_string())
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:#?}");
+        assert!(
+            messages[0].starts_with("m/0003_purge.sql:3:1: after this migration 2 row(s) of `posts` refer to rows of `users` that do not exist"),
+            "{messages:#?}"
+        );
+        assert!(
+            messages[0].ends_with("the top of the file"),
+            "{messages:#?}"
+        );
+
+        let allowed = format!("-- migrate: allow foreign-key-violation\n{purge}");
+        let result = validated(&[USERS, posts, ("0003_purge.sql", &allowed)]).unwrap();
+        assert_eq!(result.findings, []);
+
+        let kept = purge.replace(
+            "DELETE FROM users WHERE id > 0;",
+            "DELETE FROM posts;\nDELETE FROM users WHERE id > 0;",
+        );
+        let result = validated(&[USERS, posts, ("0003_purge.sql", &kept)]).unwrap();
+        assert_eq!(result.findings, []);
+    }
+
+    #[test]
+    fn a_rebuild_that_leaves_a_view_on_the_old_table_is_told_what_to_do() {
+        let view = (
+            "0002_view.sql",
+            "CREATE VIEW names AS SELECT name FROM users;",
+        );
+        let rebuild = (
+            "0003_rebuild.sql",
+            "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+             INSERT INTO users_new SELECT id, name FROM users;\nDROP TABLE users;\n\
+             ALTER TABLE users_new RENAME TO users;",
+        );
+        let error = run(&[USERS, view, rebuild]).unwrap_err();
+        assert!(
+            error.starts_with(
+                "m/0003_rebuild.sql:4:33: error in view names: no such table: main.users"
+            ),
+            "{error}"
+        );
+        assert!(
+            error.contains("help: SQLite checks every view when a table is altered"),
             "{error}"
         );
     }

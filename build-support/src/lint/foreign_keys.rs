@@ -7,6 +7,7 @@ use migrate_core::Lint;
 use super::indexes::list;
 use super::tokens::Token;
 use super::{File, Finding};
+use crate::discover::Source;
 use crate::schema::{ForeignKey, Schema};
 
 pub(super) fn unindexed_foreign_keys(
@@ -174,4 +175,35 @@ fn references_offset(file: &File, column: &str, parent: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The `foreign-key-violation` finding of a migration after which `rows` rows
+/// of `child` refer to rows of `parent` that do not exist, unless the file
+/// allows it. Found by `foreign_key_check` on the database with generated
+/// rows, after each migration.
+pub(crate) fn foreign_key_violation(
+    source: &Source,
+    child: &str,
+    parent: &str,
+    rows: usize,
+) -> Option<Finding> {
+    let file = File::new(source);
+    let names = |t: &Token| {
+        t.name()
+            .is_some_and(|n| n.eq_ignore_ascii_case(child) || n.eq_ignore_ascii_case(parent))
+    };
+    let at = file
+        .statements
+        .iter()
+        .find(|s| s.tokens.iter().any(names))
+        .map_or(0, |s| s.range.start);
+    let finding = file.finding(
+        Lint::ForeignKeyViolation,
+        at,
+        format!(
+            "after this migration {rows} row(s) of `{child}` refer to rows of `{parent}` that do not exist (foreign_key_check on the database with generated rows): each later write to those rows fails with \"FOREIGN KEY constraint failed\", and so does the check before commit of every later rebuild"
+        ),
+        &format!("keep references whole in this migration: delete or update the rows of `{child}` whose parent goes, or declare the key ON DELETE CASCADE or SET NULL"),
+    );
+    (!file.directives.allows(finding.lint)).then_some(finding)
 }

@@ -10,7 +10,9 @@ use rusqlite::Connection;
 use super::columns::column_lints;
 use super::foreign_keys::{foreign_key_targets, unindexed_foreign_keys};
 use super::indexes::redundant_indexes;
+use super::rebuild::rebuild_lints;
 use super::tokens::Token;
+use super::views::broken_views;
 use super::{File, Finding};
 use crate::schema::Schema;
 use crate::validate::sqlite_message;
@@ -25,6 +27,8 @@ pub(super) fn schema_lints(files: &[File], findings: &mut Vec<Finding>) {
     let mut objects = Objects::new();
     // Where each foreign key appeared: (table, columns, parent) → file.
     let mut fk_origin: BTreeMap<(String, Vec<String>, String), usize> = BTreeMap::new();
+    // Views that did not compile after the previous migration.
+    let mut broken = BTreeSet::new();
     let mut complete = true;
     for (index, file) in files.iter().enumerate() {
         if replay(&conn, file).is_err() {
@@ -39,6 +43,17 @@ pub(super) fn schema_lints(files: &[File], findings: &mut Vec<Finding>) {
             complete = false;
             break;
         };
+        rebuild_lints(
+            file,
+            &schema,
+            &triggers(&objects),
+            &triggers(&now),
+            findings,
+        );
+        if now != objects {
+            let views: Vec<&str> = of_type(&now, "view").map(|(name, _)| name).collect();
+            broken_views(&conn, file, &views, &mut broken, findings);
+        }
         let changed = changed_tables(&objects, &now);
         objects = now;
         if changed.is_empty() {
@@ -83,29 +98,52 @@ pub(super) fn schema_lints(files: &[File], findings: &mut Vec<Finding>) {
     }
 }
 
-/// The rows of `sqlite_schema` for tables and indexes: name → (type, table, sql).
+/// The rows of `sqlite_schema`: name → (type, table, sql).
 type Objects = BTreeMap<String, (String, String, Option<String>)>;
 
 fn read_objects(conn: &Connection) -> rusqlite::Result<Objects> {
-    let mut statement = conn.prepare_cached(
-        "SELECT name, type, tbl_name, sql FROM main.sqlite_schema WHERE type IN ('table', 'index')",
-    )?;
+    let mut statement =
+        conn.prepare_cached("SELECT name, type, tbl_name, sql FROM main.sqlite_schema")?;
     let rows = statement.query_map([], |row| {
         Ok((row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?)))
     })?;
     rows.collect()
 }
 
+/// The objects of one type: name → (table, sql).
+fn of_type<'o>(
+    objects: &'o Objects,
+    kind: &'o str,
+) -> impl Iterator<Item = (&'o str, (&'o str, &'o str))> {
+    objects
+        .iter()
+        .filter(move |(_, (k, _, _))| k == kind)
+        .map(|(name, (_, table, sql))| {
+            (
+                name.as_str(),
+                (table.as_str(), sql.as_deref().unwrap_or_default()),
+            )
+        })
+}
+
+/// The triggers: name → (table, SQL).
+fn triggers(objects: &Objects) -> BTreeMap<String, (String, String)> {
+    of_type(objects, "trigger")
+        .map(|(name, (table, sql))| (name.to_string(), (table.to_string(), sql.to_string())))
+        .collect()
+}
+
 /// The tables whose own row, or an index's, was added, removed or changed.
 fn changed_tables(before: &Objects, after: &Objects) -> BTreeSet<String> {
     let mut changed = BTreeSet::new();
+    let table_or_index = |kind: &str| kind == "table" || kind == "index";
     for (name, row) in before {
-        if after.get(name) != Some(row) {
+        if table_or_index(&row.0) && after.get(name) != Some(row) {
             changed.insert(row.1.clone());
         }
     }
     for (name, row) in after {
-        if before.get(name) != Some(row) {
+        if table_or_index(&row.0) && before.get(name) != Some(row) {
             changed.insert(row.1.clone());
         }
     }

@@ -49,8 +49,8 @@ fn rebuilds_backfills_and_tables_of_the_same_file_are_not_destructive() {
         USERS,
         (
             "0002_rebuild.sql",
-            "-- migrate: foreign-keys-off\nCREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
-             INSERT INTO users_new SELECT id, name FROM users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;",
+            "-- migrate: foreign-keys-off\nCREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);\n\
+             INSERT INTO users_new SELECT id, name, email FROM users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;",
         ),
         (
             "0003_scratch.sql",
@@ -60,6 +60,173 @@ fn rebuilds_backfills_and_tables_of_the_same_file_are_not_destructive() {
         ),
     ]);
     assert_eq!(names(&findings), Vec::<&str>::new());
+}
+
+const POSTS: (&str, &str) = (
+    "0002_posts.sql",
+    "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id) ON DELETE CASCADE);\n\
+     CREATE INDEX posts_user_id ON posts (user_id);",
+);
+
+/// A rebuild of `users` that keeps every column, with `header` on top.
+fn users_rebuild(header: &str) -> String {
+    format!(
+        "{header}CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, age INTEGER);\n\
+         INSERT INTO users_new (id, name, email) SELECT id, name, email FROM users;\n\
+         DROP TABLE users;\nALTER TABLE users_new RENAME TO users;"
+    )
+}
+
+fn lint_chain(files: &[(&str, &str)]) -> (Vec<&'static str>, Vec<String>) {
+    let findings = lint_files(files);
+    let messages = findings.iter().map(|f| f.diagnostic.to_string()).collect();
+    (names(&findings), messages)
+}
+
+#[test]
+fn rebuilds_with_foreign_keys_on_are_found_and_cascades_named() {
+    let plain = users_rebuild("");
+    let (found, messages) = lint_chain(&[USERS, ("0002_rebuild.sql", &plain)]);
+    assert_eq!(found, ["rebuild-foreign-keys"], "{messages:#?}");
+    assert!(
+        messages[0].starts_with(
+            "m/0002_rebuild.sql:3:1: this rebuild of `users` runs with foreign keys on"
+        ),
+        "{messages:#?}"
+    );
+
+    let (found, messages) = lint_chain(&[USERS, POSTS, ("0003_rebuild.sql", &plain)]);
+    assert_eq!(found, ["rebuild-cascade"], "{messages:#?}");
+    assert!(
+        messages[0]
+            .contains("the rows of `posts` that refer to it are deleted (ON DELETE CASCADE)"),
+        "{messages:#?}"
+    );
+
+    let set_null = ("0002_posts.sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id) ON DELETE SET NULL);\nCREATE INDEX posts_user_id ON posts (user_id);");
+    let (found, messages) = lint_chain(&[USERS, set_null, ("0003_rebuild.sql", &plain)]);
+    assert_eq!(found, ["rebuild-cascade"], "{messages:#?}");
+    assert!(
+        messages[0].contains("have `user_id` set to NULL"),
+        "{messages:#?}"
+    );
+
+    let restrict = ("0002_posts.sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\nCREATE INDEX posts_user_id ON posts (user_id);");
+    let (found, messages) = lint_chain(&[USERS, restrict, ("0003_rebuild.sql", &plain)]);
+    assert_eq!(found, ["rebuild-foreign-keys"], "{messages:#?}");
+    assert!(
+        messages[0].contains("fails with \"FOREIGN KEY constraint failed\" once `posts` has rows"),
+        "{messages:#?}"
+    );
+
+    let directive = users_rebuild("-- migrate: foreign-keys-off\n");
+    assert_eq!(
+        lint_chain(&[USERS, POSTS, ("0003_rebuild.sql", &directive)]).0,
+        Vec::<&str>::new()
+    );
+    let by_hand = users_rebuild("-- migrate: no-transaction\nPRAGMA foreign_keys = OFF;\n");
+    assert_eq!(
+        lint_chain(&[USERS, POSTS, ("0003_rebuild.sql", &by_hand)]).0,
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn triggers_a_rebuild_drops_are_lost_unless_created_again() {
+    let trigger = (
+        "0002_audit.sql",
+        "CREATE TABLE audit (user_id INTEGER);\n\
+         CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;",
+    );
+    let rebuild = users_rebuild("-- migrate: foreign-keys-off\n");
+    let (found, messages) = lint_chain(&[USERS, trigger, ("0003_rebuild.sql", &rebuild)]);
+    assert_eq!(found, ["rebuild-lost-trigger"], "{messages:#?}");
+    assert!(
+        messages[0].contains("drops its trigger `users_audit`"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[0].contains("CREATE TRIGGER users_audit AFTER INSERT ON users"),
+        "{messages:#?}"
+    );
+
+    let again = format!("{rebuild}\nCREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;");
+    assert_eq!(
+        lint_chain(&[USERS, trigger, ("0003_rebuild.sql", &again)]).0,
+        Vec::<&str>::new()
+    );
+    let dropped = format!("DROP TRIGGER users_audit;\n{rebuild}");
+    let dropped = dropped.replacen(
+        "DROP TRIGGER users_audit;\n-- migrate: foreign-keys-off\n",
+        "-- migrate: foreign-keys-off\nDROP TRIGGER users_audit;\n",
+        1,
+    );
+    assert_eq!(
+        lint_chain(&[USERS, trigger, ("0003_rebuild.sql", &dropped)]).0,
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn a_rebuild_that_leaves_a_column_behind_is_destructive() {
+    let header = "-- migrate: foreign-keys-off\nCREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n";
+    let tail = "DROP TABLE users;\nALTER TABLE users_new RENAME TO users;";
+    let left_out = format!(
+        "{header}INSERT INTO users_new (id, name) SELECT id, upper(name) FROM users;\n{tail}"
+    );
+    let (found, messages) = lint_chain(&[USERS, ("0002_rebuild.sql", &left_out)]);
+    assert_eq!(found, ["destructive"], "{messages:#?}");
+    assert!(
+        messages[0].starts_with(
+            "m/0002_rebuild.sql:3:1: this rebuild of `users` does not copy column(s) `email`"
+        ),
+        "{messages:#?}"
+    );
+
+    let no_copy = format!("{header}{tail}");
+    let (found, messages) = lint_chain(&[USERS, ("0002_rebuild.sql", &no_copy)]);
+    assert_eq!(found, ["destructive"], "{messages:#?}");
+    assert!(
+        messages[0].contains("copies no rows from the old table"),
+        "{messages:#?}"
+    );
+
+    let star = "-- migrate: foreign-keys-off\nCREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);\n\
+                INSERT INTO users_new SELECT * FROM users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;";
+    assert_eq!(
+        lint_chain(&[USERS, ("0002_rebuild.sql", star)]).0,
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn renaming_the_old_table_away_breaks_views_and_is_still_a_rebuild() {
+    let view = (
+        "0002_view.sql",
+        "CREATE VIEW named AS SELECT id, name FROM users;",
+    );
+    let away = "-- migrate: foreign-keys-off\nALTER TABLE users RENAME TO users_old;\n\
+                CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);\n\
+                INSERT INTO users SELECT id, name, email FROM users_old;\nDROP TABLE users_old;";
+    let (found, messages) = lint_chain(&[USERS, view, ("0003_rebuild.sql", away)]);
+    assert_eq!(found, ["broken-view"], "{messages:#?}");
+    assert!(messages[0].starts_with("m/0003_rebuild.sql:2:1: after this migration the view `named` no longer works (no such table: main.users_old)"), "{messages:#?}");
+
+    // Renamed away and dropped, with no new table: a plain drop.
+    let gone = "ALTER TABLE users RENAME TO users_old;\nDROP TABLE users_old;";
+    assert_eq!(
+        lint_chain(&[USERS, ("0002_gone.sql", gone)]).0,
+        ["destructive"]
+    );
+
+    // A view that was broken already is reported once, where it broke.
+    let (found, _) = lint_chain(&[
+        USERS,
+        view,
+        ("0003_rebuild.sql", away),
+        ("0004_more.sql", "CREATE TABLE t (x);"),
+    ]);
+    assert_eq!(found, ["broken-view"]);
 }
 
 #[test]

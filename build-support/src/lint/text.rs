@@ -4,17 +4,13 @@ use std::collections::BTreeSet;
 
 use migrate_core::Lint;
 
+use super::rebuild::{created_table, dropped_table, rebuilds};
 use super::tokens::{has_top_level, qualified_name, skip_words, Token};
 use super::{File, Finding};
 
 pub(super) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
     let transactional = !file.directives.no_transaction();
-    let renamed_to: BTreeSet<String> = file
-        .statements
-        .iter()
-        .filter_map(|s| rename_target(&s.tokens))
-        .map(|name| name.to_ascii_lowercase())
-        .collect();
+    let rebuilt: Vec<usize> = rebuilds(file).iter().map(|r| r.drop_at).collect();
     let mut created: BTreeSet<String> = BTreeSet::new();
     let mut added: BTreeSet<(String, String)> = BTreeSet::new();
     for statement in &file.statements {
@@ -53,20 +49,14 @@ pub(super) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
             ),
             "PRAGMA" => pragma_lints(file, t, transactional, findings),
             "CREATE" => {
-                let k = skip_words(t, 1, &["TEMP"]);
-                let k = skip_words(t, k, &["TEMPORARY"]);
-                if t.get(k).is_some_and(|t| t.is("TABLE")) {
-                    let k = skip_words(t, k + 1, &["IF", "NOT", "EXISTS"]);
-                    if let Some((name, _)) = qualified_name(t, k) {
-                        created.insert(name.to_ascii_lowercase());
-                    }
+                if let Some(name) = created_table(t) {
+                    created.insert(name.to_ascii_lowercase());
                 }
             }
-            "DROP" if t.get(1).is_some_and(|t| t.is("TABLE")) => {
-                let k = skip_words(t, 2, &["IF", "EXISTS"]);
-                if let Some((name, _)) = qualified_name(t, k) {
+            "DROP" => {
+                if let Some(name) = dropped_table(t) {
                     let lower = name.to_ascii_lowercase();
-                    if !created.contains(&lower) && !renamed_to.contains(&lower) {
+                    if !created.contains(&lower) && !rebuilt.contains(&at) {
                         file.push(findings, file.finding(
                             Lint::Destructive,
                             at,
@@ -166,18 +156,6 @@ fn pragma_lints(file: &File, t: &[Token], transactional: bool, findings: &mut Ve
         ),
         _ => {}
     }
-}
-
-/// `ALTER TABLE x RENAME TO <name>`.
-fn rename_target(t: &[Token]) -> Option<String> {
-    if !(t.first()?.is("ALTER") && t.get(1)?.is("TABLE")) {
-        return None;
-    }
-    let (_, k) = qualified_name(t, 2)?;
-    if t.get(k)?.is("RENAME") && t.get(k + 1)?.is("TO") {
-        return qualified_name(t, k + 2).map(|(name, _)| name);
-    }
-    None
 }
 
 /// The columns an UPDATE assigns, from the tokens after its table name.

@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/lint_broken_view");
+
+fn main() {}

@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/lint_foreign_key_violation");
+
+fn main() {}

@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/lint_rebuild_lost_trigger");
+
+fn main() {}
