@@ -1,6 +1,7 @@
 //! A realistic migrations folder (STRICT and WITHOUT ROWID tables, generated
 //! columns, partial and expression-backed indexes, FTS5 kept in step by
-//! triggers, views, a soft-delete trigger) passes every compile-time check
+//! triggers, views, a soft-delete trigger, a 12-step rebuild of a parent
+//! table with its view and trigger made again) passes every compile-time check
 //! without a false alarm, and works at run time.
 
 use migrate_runtime::rusqlite::params;
@@ -109,5 +110,6 @@ fn typed_schema_leaves_out_what_sqlite_keeps_for_itself() {
     // Generated columns are, with their declared type.
     assert_eq!(schema::documents::WORDS.declared_type, "INTEGER");
     assert_eq!(schema::accounts::TIMEZONE.name, "timezone");
+    assert_eq!(schema::accounts::UPDATED_AT.declared_type, "TEXT");
     assert!(schema::sessions::TOKEN.primary_key);
 }
