@@ -1,9 +1,11 @@
 //! Compile-time validation against its floor.
 //!
-//! For N generated migrations, `check_folder` (read the folder, then execute
-//! the chain on an in-memory SQLite: what `embed_migrations!` does) is set
-//! next to raw rusqlite executing the same SQL texts, each migration inside
-//! BEGIN/COMMIT, on a fresh in-memory connection. The chain is
+//! For N generated migrations, `check_folder` (read the folder, lint it, and
+//! execute the chain on an empty and on a seeded in-memory SQLite: what
+//! `embed_migrations!` does) is set next to raw rusqlite executing the same
+//! SQL texts, each migration inside BEGIN/COMMIT, on a fresh in-memory
+//! connection. Its two largest parts, `lint` (which replays the chain) and
+//! `validate` (both runs), are measured alone on the parsed folder. The chain is
 //! `migrate_tests::workload::migrations`, shared with the runtime's benchmarks.
 //!
 //! Run with `cargo bench -p migrate-build-support --bench validate`.
@@ -59,6 +61,12 @@ fn bench_validate(c: &mut Criterion) {
             b.iter(|| {
                 migrate_build_support::check_folder(black_box(base.path()), black_box("migrations"))
             })
+        });
+        group.bench_function("lint", |b| {
+            b.iter(|| migrate_build_support::lint(black_box(&checked.sources)))
+        });
+        group.bench_function("validate", |b| {
+            b.iter(|| migrate_build_support::validate(black_box(&checked.sources)))
         });
         group.bench_function("raw_rusqlite", |b| {
             b.iter(|| raw_rusqlite(black_box(&sqls)))

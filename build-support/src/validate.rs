@@ -10,7 +10,7 @@ use crate::data_failure::{data_problem, DataProblem};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
 use crate::lint::{foreign_key_violation, Finding};
-use crate::schema::Schema;
+use crate::schema::{read_objects, Schema, SchemaObject};
 use crate::seed::{seed_empty_tables, ROWS};
 use crate::sql::statements;
 
@@ -21,6 +21,8 @@ pub struct Validated {
     pub sqlite_version: String,
     /// The schema the chain leaves.
     pub schema: Schema,
+    /// The final schema's `CREATE` statements, in the order they were made.
+    pub objects: Vec<SchemaObject>,
     /// Findings of the lints that need rows to see (`foreign-key-violation`),
     /// without those a file allows.
     pub findings: Vec<Finding>,
@@ -86,9 +88,16 @@ pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
             format!("cannot read the final schema: {error}"),
         )
     })?;
+    let objects = read_objects(&conn).map_err(|error| {
+        Diagnostic::file(
+            "<in-memory database>",
+            format!("cannot read the final schema: {error}"),
+        )
+    })?;
     Ok(Validated {
         sqlite_version,
         schema,
+        objects,
         findings: seeded.findings,
     })
 }
@@ -146,8 +155,17 @@ impl SeededRun {
     /// Runs `foreign_key_check` after `source`: rows whose parent row is
     /// missing, which foreign keys off (a `no-transaction` migration's own
     /// `PRAGMA foreign_keys = OFF`) let through.
+    ///
+    /// Only a `no-transaction` migration can leave such rows: the others run
+    /// with foreign keys on, where a broken reference fails its statement or
+    /// the commit, or under `foreign-keys-off`, whose check before commit is
+    /// the runner's. Checking after those too would scan every table after
+    /// every migration and find nothing.
     fn check_references(&mut self, source: &Source) {
         let Some(conn) = &self.conn else { return };
+        if !source.migration.up().directives().no_transaction() {
+            return;
+        }
         let Ok(now) = broken_references(conn) else {
             return;
         };
