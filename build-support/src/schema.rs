@@ -675,6 +675,37 @@ impl fmt::Display for IndexColumn {
     }
 }
 
+/// One `CREATE` statement of a schema, as SQLite keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaObject {
+    /// `table`, `index`, `trigger` or `view`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// The statement, as `sqlite_schema` holds it.
+    pub sql: String,
+}
+
+/// The `CREATE` statements of `conn`'s `main` database in the order they were
+/// made, without SQLite's own objects and the shadow tables a virtual table
+/// makes for itself: run in order, they make the same schema.
+pub fn read_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
+    let mut statement = conn.prepare(
+        "SELECT type, name, sql FROM main.sqlite_schema
+         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+           AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow')
+         ORDER BY rowid",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok(SchemaObject {
+            kind: row.get(0)?,
+            name: row.get(1)?,
+            sql: row.get(2)?,
+        })
+    })?;
+    rows.collect()
+}
+
 /// SQL text normalised for comparison: comments dropped, white space
 /// collapsed to one space, none after `(` or before `)`, `,` and `;`, one
 /// after `,`, trimmed, and a trailing `;` removed. Quoted strings and names

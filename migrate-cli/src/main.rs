@@ -1,12 +1,17 @@
 //! `migrate`: the developer CLI over a migrations folder.
 //!
-//! `migrate check [DIR]` validates the folder exactly as `embed_migrations!`
-//! does at compile time, with the same messages, without building the app.
+//! Its checks are `embed_migrations!`'s own, through `migrate-build-support`,
+//! so a message here is the message the compiler gives.
+//!
+//! Exit codes: 0 when all is well, 1 when the folder has a problem (or, for
+//! `lint --deny-warnings`, a warning), 2 for a mistake on the command line.
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use migrate_build_support::{check_folder, lint, read_folder, scaffold, Diagnostic, Severity};
 
 /// Work with a folder of SQLite migrations.
 #[derive(Parser)]
@@ -18,47 +23,182 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check the folder as the compiler would: names, directives, and every
-    /// migration executed in order on an in-memory SQLite.
-    Check {
-        /// The migrations folder, relative to --root.
-        #[arg(default_value = "migrations")]
-        dir: String,
-        /// The folder paths are relative to (the crate root).
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+    /// Create the next migration's file(s), named and numbered as the folder
+    /// already is (sequence or timestamp; plain, up/down, refinery or diesel).
+    New {
+        /// What the migration does: `add tags` gives `0006_add_tags.sql`.
+        description: String,
+        /// Also create a down script.
+        #[arg(long)]
+        reversible: bool,
+        #[command(flatten)]
+        folder: Folder,
     },
+    /// Check the folder as the compiler would: names, directives, lints, and
+    /// every migration executed in order on an in-memory SQLite, empty and
+    /// with rows.
+    Check {
+        #[command(flatten)]
+        folder: Folder,
+    },
+    /// Only the lints: legal SQL that production regrets, warnings included.
+    Lint {
+        #[command(flatten)]
+        folder: Folder,
+        /// Fail on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Print the schema the migrations leave, as SQL that makes it.
+    Schema {
+        #[command(flatten)]
+        folder: Folder,
+    },
+}
+
+/// Where the migrations are.
+#[derive(Args)]
+struct Folder {
+    /// The migrations folder, relative to --root.
+    #[arg(default_value = "migrations")]
+    dir: String,
+    /// The folder paths are relative to (the crate root).
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Check { dir, root } => check(&root, &dir),
+        Command::New {
+            description,
+            reversible,
+            folder,
+        } => new(&folder, &description, reversible),
+        Command::Check { folder } => check(&folder),
+        Command::Lint {
+            folder,
+            deny_warnings,
+        } => lint_folder(&folder, deny_warnings),
+        Command::Schema { folder } => schema(&folder),
     }
 }
 
-fn check(root: &std::path::Path, dir: &str) -> ExitCode {
-    match migrate_build_support::check_folder(root, dir) {
-        Ok(migrate_build_support::Checked {
-            sources,
-            validated,
-            warnings,
-        }) => {
-            for warning in &warnings {
-                eprintln!("warning: {warning}\n");
-            }
+fn new(folder: &Folder, description: &str, reversible: bool) -> ExitCode {
+    let path = folder.root.join(&folder.dir);
+    let entries: Vec<String> = match fs::read_dir(&path) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return fail(format!("cannot read {}: {error}", path.display())),
+    };
+    let files =
+        match scaffold::new_migration(&entries, description, reversible, scaffold::utc_timestamp())
+        {
+            Ok(files) => files,
+            Err(message) => return fail(message),
+        };
+    for file in &files {
+        let target = path.join(&file.path);
+        if let Err(error) = create(&target, &file.text) {
+            return fail(format!("cannot create {}: {error}", target.display()));
+        }
+        println!(
+            "created {}",
+            Path::new(&folder.dir).join(&file.path).display()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// Creates `path` (and its folder), never overwriting a file.
+fn create(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    use std::io::Write;
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?
+        .write_all(text.as_bytes())
+}
+
+fn check(folder: &Folder) -> ExitCode {
+    match check_folder(&folder.root, &folder.dir) {
+        Ok(checked) => {
+            print_all("warning", &checked.warnings);
             println!(
-                "{dir}: {} migrations ok, executed in order on SQLite {}",
-                sources.len(),
-                validated.sqlite_version
+                "{}: {} migrations ok, executed in order on SQLite {}",
+                folder.dir,
+                checked.sources.len(),
+                checked.validated.sqlite_version
             );
             ExitCode::SUCCESS
         }
-        Err(diagnostics) => {
-            for diagnostic in &diagnostics {
-                eprintln!("error: {diagnostic}\n");
-            }
-            eprintln!("{dir}: {} problem(s) found", diagnostics.len());
-            ExitCode::FAILURE
-        }
+        Err(diagnostics) => problems(folder, &diagnostics),
     }
+}
+
+fn lint_folder(folder: &Folder, deny_warnings: bool) -> ExitCode {
+    let sources = match read_folder(&folder.root, &folder.dir) {
+        Ok(sources) => sources,
+        Err(diagnostics) => return problems(folder, &diagnostics),
+    };
+    let findings = lint(&sources);
+    let (errors, warnings): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .partition(|f| f.severity == Severity::Error);
+    let errors: Vec<Diagnostic> = errors.into_iter().map(|f| f.diagnostic).collect();
+    let warnings: Vec<Diagnostic> = warnings.into_iter().map(|f| f.diagnostic).collect();
+    print_all("error", &errors);
+    print_all("warning", &warnings);
+    println!(
+        "{}: {} lint error(s), {} warning(s) in {} migrations",
+        folder.dir,
+        errors.len(),
+        warnings.len(),
+        sources.len()
+    );
+    let failed = !errors.is_empty() || (deny_warnings && !warnings.is_empty());
+    if !failed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn schema(folder: &Folder) -> ExitCode {
+    match check_folder(&folder.root, &folder.dir) {
+        Ok(checked) => {
+            let last = checked.sources.last().map(|s| s.migration.version());
+            println!(
+                "-- The schema {} leaves, at version {}.",
+                folder.dir,
+                last.unwrap_or(0)
+            );
+            for object in &checked.validated.objects {
+                println!("\n{};", object.sql);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => problems(folder, &diagnostics),
+    }
+}
+
+fn print_all(level: &str, diagnostics: &[Diagnostic]) {
+    for diagnostic in diagnostics {
+        eprintln!("{level}: {diagnostic}\n");
+    }
+}
+
+fn problems(folder: &Folder, diagnostics: &[Diagnostic]) -> ExitCode {
+    print_all("error", diagnostics);
+    eprintln!("{}: {} problem(s) found", folder.dir, diagnostics.len());
+    ExitCode::FAILURE
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
 }

@@ -1,0 +1,249 @@
+//! New migration files, named in the style the folder already uses: its
+//! layout (plain `.sql`, `.up.sql`/`.down.sql`, refinery's `V<n>__`, diesel's
+//! folders) and its numbering (a zero-padded sequence or a UTC timestamp).
+
+use crate::naming::{parse_file_name, parse_folder_name};
+
+/// How a folder names its migrations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `<version>_<description>.sql`, with `.up.sql`/`.down.sql` when reversible.
+    Files,
+    /// refinery's `V<version>__<description>.sql`: no down scripts.
+    Refinery,
+    /// diesel's `<version>_<description>/up.sql` and `down.sql`.
+    Folders,
+}
+
+/// How a folder numbers its migrations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Numbering {
+    /// 1, 2, 3 … padded with zeros to `width` digits.
+    Sequence {
+        /// Digits, zeros included: 4 for `0001`.
+        width: usize,
+    },
+    /// `YYYYMMDDHHMMSS` in UTC.
+    Timestamp,
+}
+
+/// A file to create: its path inside the migrations folder and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewFile {
+    /// Relative to the migrations folder: `0006_add_tags.sql`,
+    /// `20250919140443_add_tags/up.sql`.
+    pub path: String,
+    /// A comment that says what goes there: an empty script fails the check.
+    pub text: String,
+}
+
+/// Versions at or above this are taken for timestamps (`YYYYMMDD…`).
+const TIMESTAMP_FLOOR: u64 = 10_000_000_000;
+
+/// The files of a new migration described by `description`, after the
+/// entries (file and folder names) already in the folder. `now` is the UTC
+/// time as `YYYYMMDDHHMMSS` (see [`utc_timestamp`]). An empty folder gets
+/// `0001_<description>`.
+pub fn new_migration(
+    entries: &[String],
+    description: &str,
+    reversible: bool,
+    now: u64,
+) -> Result<Vec<NewFile>, String> {
+    let description = description_of(description)?;
+    let (layout, numbering, latest) = style(entries);
+    let version = match (numbering, layout) {
+        (Numbering::Timestamp, Layout::Folders) => diesel_timestamp(now.max(latest + 1)),
+        (Numbering::Timestamp, _) => now.max(latest + 1).to_string(),
+        (Numbering::Sequence { width }, _) => format!("{:0width$}", latest + 1),
+    };
+    let up = format!("-- {description}: the change, in SQL.\n");
+    let down = format!("-- Undo {version}_{description}: bring the schema back to what it was.\n");
+    let file = |path: String, text: &str| NewFile {
+        path,
+        text: text.to_string(),
+    };
+    Ok(match layout {
+        Layout::Refinery if reversible => {
+            return Err("this folder uses refinery's `V<n>__<description>.sql` names, which have no down scripts; a reversible migration is named `<version>_<description>.up.sql` and `.down.sql`".into())
+        }
+        Layout::Refinery => vec![file(format!("V{version}__{description}.sql"), &up)],
+        Layout::Folders => vec![
+            file(format!("{version}_{description}/up.sql"), &up),
+            file(format!("{version}_{description}/down.sql"), &down),
+        ],
+        Layout::Files if reversible => vec![
+            file(format!("{version}_{description}.up.sql"), &up),
+            file(format!("{version}_{description}.down.sql"), &down),
+        ],
+        Layout::Files => vec![file(format!("{version}_{description}.sql"), &up)],
+    })
+}
+
+/// The layout, numbering and latest version of a folder's entries.
+pub fn style(entries: &[String]) -> (Layout, Numbering, u64) {
+    let mut layout = Layout::Files;
+    let mut widths = Vec::new();
+    let mut latest = 0;
+    for entry in entries {
+        let parsed = match entry.strip_suffix(".sql") {
+            Some(_) => parse_file_name(entry).ok().map(|p| (p.version, false)),
+            None => parse_folder_name(entry).ok().map(|(v, _)| (v, true)),
+        };
+        let Some((version, folder)) = parsed else {
+            continue;
+        };
+        layout = if folder {
+            Layout::Folders
+        } else if entry.starts_with('V') {
+            Layout::Refinery
+        } else {
+            Layout::Files
+        };
+        let digits = entry
+            .trim_start_matches('V')
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '-')
+            .filter(char::is_ascii_digit)
+            .count();
+        widths.push(digits);
+        latest = latest.max(version);
+    }
+    let numbering = if latest >= TIMESTAMP_FLOOR {
+        Numbering::Timestamp
+    } else {
+        Numbering::Sequence {
+            width: widths.into_iter().max().unwrap_or(4),
+        }
+    };
+    (layout, numbering, latest)
+}
+
+/// `20250919140443` → diesel's `2025-09-19-140443`.
+fn diesel_timestamp(version: u64) -> String {
+    let digits = version.to_string();
+    if digits.len() != 14 {
+        return digits;
+    }
+    format!(
+        "{}-{}-{}-{}",
+        &digits[..4],
+        &digits[4..6],
+        &digits[6..8],
+        &digits[8..]
+    )
+}
+
+/// `Add tags` → `add_tags`; refuses what cannot be a description.
+fn description_of(text: &str) -> Result<String, String> {
+    let words: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let description = words.join("_");
+    let valid = !description.is_empty()
+        && description
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(description)
+    } else {
+        Err(format!(
+            "`{text}` cannot be a migration's description: use letters, digits, spaces, `-` or `_` (e.g. `add tags`)"
+        ))
+    }
+}
+
+/// The UTC time now as `YYYYMMDDHHMMSS`, from SQLite's clock.
+pub fn utc_timestamp() -> u64 {
+    rusqlite::Connection::open_in_memory()
+        .and_then(|conn| {
+            conn.query_row("SELECT strftime('%Y%m%d%H%M%S', 'now')", [], |row| {
+                row.get::<_, String>(0)
+            })
+        })
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(TIMESTAMP_FLOOR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 20_261_121_120_000;
+
+    fn names(entries: &[&str], description: &str, reversible: bool) -> Vec<String> {
+        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        new_migration(&entries, description, reversible, NOW)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .collect()
+    }
+
+    #[test]
+    fn follows_the_folders_numbering() {
+        assert_eq!(names(&[], "Create users", false), ["0001_create_users.sql"]);
+        assert_eq!(
+            names(
+                &[
+                    "0001_a.sql",
+                    "0009_b.up.sql",
+                    "0009_b.down.sql",
+                    "README.md"
+                ],
+                "add-tags",
+                false
+            ),
+            ["0010_add_tags.sql"]
+        );
+        assert_eq!(names(&["1_a.sql", "2_b.sql"], "c", false), ["3_c.sql"]);
+        assert_eq!(
+            names(&["20250101000000_a.sql"], "b", true),
+            ["20261121120000_b.up.sql", "20261121120000_b.down.sql"]
+        );
+        // A clock behind the latest version still orders the new one last.
+        assert_eq!(
+            names(&["20301231235959_a.sql"], "b", false),
+            ["20301231235960_b.sql"]
+        );
+    }
+
+    #[test]
+    fn follows_the_folders_layout() {
+        assert_eq!(
+            names(&["V1__a.sql", "V2__b.sql"], "c", false),
+            ["V3__c.sql"]
+        );
+        assert_eq!(
+            names(&["2025-09-19-140443_create_users"], "add tags", false),
+            [
+                "2026-11-21-120000_add_tags/up.sql",
+                "2026-11-21-120000_add_tags/down.sql"
+            ]
+        );
+        let refused = new_migration(&["V1__a.sql".to_string()], "b", true, NOW).unwrap_err();
+        assert!(refused.contains("no down scripts"), "{refused}");
+    }
+
+    #[test]
+    fn new_files_say_what_goes_in_them_and_names_are_checked() {
+        let files = new_migration(&[], "add tags", true, NOW).unwrap();
+        assert_eq!(files[0].text, "-- add_tags: the change, in SQL.\n");
+        assert!(files[1].text.starts_with("-- Undo 0001_add_tags"));
+        for bad in ["", "  ", "añadir", "drop;table"] {
+            assert!(new_migration(&[], bad, false, NOW).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_clock_reads_as_a_timestamp() {
+        let now = utc_timestamp();
+        assert!(
+            (20_260_000_000_000..30_000_000_000_000).contains(&now),
+            "{now}"
+        );
+    }
+}

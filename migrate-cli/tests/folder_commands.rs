@@ -1,0 +1,169 @@
+//! `migrate new`, `lint` and `schema` on real folders, with their human
+//! output kept as snapshots.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn migrate() -> Command {
+    Command::cargo_bin("migrate").unwrap()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn new_numbers_the_next_migration_as_the_folder_does() {
+    let root = tempfile::tempdir().unwrap();
+    migrate()
+        .args(["new", "Create users", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .stdout("created migrations/0001_create_users.sql\n");
+    migrate()
+        .args(["new", "add-email", "--reversible", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .stdout(
+            "created migrations/0002_add_email.up.sql\ncreated migrations/0002_add_email.down.sql\n",
+        );
+    let folder = root.path().join("migrations");
+    assert_eq!(
+        files(&folder),
+        [
+            "0001_create_users.sql",
+            "0002_add_email.down.sql",
+            "0002_add_email.up.sql"
+        ]
+    );
+    assert_eq!(
+        fs::read_to_string(folder.join("0001_create_users.sql")).unwrap(),
+        "-- create_users: the change, in SQL.\n"
+    );
+    // Until SQL is written, the check says the file is empty.
+    migrate()
+        .args(["check", "--root"])
+        .arg(root.path())
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn new_refuses_a_down_script_in_a_refinery_folder_and_a_bad_description() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("db");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("V1__init.sql"), "CREATE TABLE t (x);").unwrap();
+    let output = migrate()
+        .args(["new", "more", "db", "--reversible", "--root"])
+        .arg(root.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("no down scripts"), "{stderr}");
+    migrate()
+        .args(["new", "drop;table", "db", "--root"])
+        .arg(root.path())
+        .assert()
+        .code(1);
+    assert_eq!(files(&folder), ["V1__init.sql"]);
+    migrate()
+        .args(["new", "more", "db", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .stdout("created db/V2__more.sql\n");
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = migrate()
+        .args(args)
+        .arg("--root")
+        .arg(migrate_tests::crate_root())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn lint_reports_errors_and_fails() {
+    let (code, stdout, stderr) = run(&["lint", "fixtures/lint_rebuild_cascade"]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("lint_errors", format!("{stderr}{stdout}"));
+}
+
+#[test]
+fn lint_shows_warnings_and_fails_on_them_only_when_asked() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("migrations");
+    fs::create_dir(&folder).unwrap();
+    fs::write(
+        folder.join("0001_users.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+    )
+    .unwrap();
+    fs::write(
+        folder.join("0002_posts.sql"),
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));",
+    )
+    .unwrap();
+    let lint = |extra: &[&str]| {
+        migrate()
+            .arg("lint")
+            .args(extra)
+            .arg("--root")
+            .arg(root.path())
+            .output()
+            .unwrap()
+    };
+    let output = lint(&[]);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr
+            .starts_with("warning: migrations/0002_posts.sql:1:61: foreign key `posts` (user_id)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "migrations: 0 lint error(s), 1 warning(s) in 2 migrations\n"
+    );
+    assert_eq!(lint(&["--deny-warnings"]).status.code(), Some(1));
+}
+
+#[test]
+fn schema_prints_the_sql_that_makes_the_final_schema() {
+    let (code, stdout, stderr) = run(&["schema", "fixtures/real_world"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("real_world_schema", stdout);
+
+    // Run as one migration, the printed SQL makes the same schema again.
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("migrations");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("0001_schema.sql"), &stdout).unwrap();
+    let output = migrate()
+        .args(["schema", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let again = String::from_utf8(output.stdout).unwrap();
+    let body = |text: &str| text.split_once('\n').unwrap().1.to_string();
+    assert_eq!(body(&again), body(&stdout));
+}
