@@ -12,6 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+pub use migrate_core::{normalize_sql, SchemaObject};
+use migrate_core::{sql_regions, Region};
 use rusqlite::Connection;
 
 /// The schema of a database's `main` schema, without SQLite's own objects
@@ -675,144 +677,21 @@ impl fmt::Display for IndexColumn {
     }
 }
 
-/// One `CREATE` statement of a schema, as SQLite keeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SchemaObject {
-    /// `table`, `index`, `trigger` or `view`.
-    pub kind: String,
-    /// Its name.
-    pub name: String,
-    /// The statement, as `sqlite_schema` holds it.
-    pub sql: String,
-}
-
 /// The `CREATE` statements of `conn`'s `main` database in the order they were
 /// made, without SQLite's own objects and the shadow tables a virtual table
 /// makes for itself: run in order, they make the same schema.
 pub fn read_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
-    let mut statement = conn.prepare(
-        "SELECT type, name, sql FROM main.sqlite_schema
-         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-           AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow')
-         ORDER BY rowid",
-    )?;
+    let mut statement = conn.prepare(SchemaObject::QUERY)?;
     let rows = statement.query_map([], |row| {
-        Ok(SchemaObject {
-            kind: row.get(0)?,
-            name: row.get(1)?,
-            sql: row.get(2)?,
-        })
+        Ok(SchemaObject::new(row.get(0)?, row.get(1)?, row.get(2)?))
     })?;
     rows.collect()
-}
-
-/// SQL text normalised for comparison: comments dropped, white space
-/// collapsed to one space, none after `(` or before `)`, `,` and `;`, one
-/// after `,`, trimmed, and a trailing `;` removed. Quoted strings and names
-/// are kept as written.
-pub fn normalize_sql(sql: &str) -> String {
-    let regions = regions(sql);
-    let mut out = String::with_capacity(sql.len());
-    let mut space = false;
-    let mut last = None;
-    for (at, c) in sql.char_indices() {
-        let region = regions[at];
-        match region {
-            Region::Comment => {
-                space = true;
-                continue;
-            }
-            Region::Code if c.is_whitespace() => {
-                space = true;
-                continue;
-            }
-            _ => {}
-        }
-        let closing = region == Region::Code && matches!(c, ')' | ',' | ';');
-        let space_before = match last {
-            None => false,
-            Some(',') => !closing,
-            Some('(') => false,
-            Some(_) => space && !closing,
-        };
-        if space_before {
-            out.push(' ');
-        }
-        out.push(c);
-        // Only code punctuation decides spacing: a `(` ending a string does not.
-        last = Some(if region == Region::Code { c } else { 'x' });
-        space = false;
-    }
-    out.trim().trim_end_matches(';').trim_end().to_string()
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Region {
-    Code,
-    Quote,
-    Comment,
-}
-
-/// For each byte of `sql`, whether it is code, quoted (a string or a quoted
-/// name, quotes included) or a comment.
-fn regions(sql: &str) -> Vec<Region> {
-    let bytes = sql.as_bytes();
-    let mut regions = vec![Region::Code; bytes.len()];
-    let mut at = 0;
-    while at < bytes.len() {
-        let (end, region) = match bytes[at] {
-            quote @ (b'\'' | b'"' | b'`') => {
-                let mut end = at + 1;
-                loop {
-                    match bytes[end..].iter().position(|&b| b == quote) {
-                        None => break (bytes.len(), Region::Quote),
-                        Some(found) => {
-                            end += found + 1;
-                            // A doubled quote is an escaped one.
-                            if bytes.get(end) == Some(&quote) {
-                                end += 1;
-                            } else {
-                                break (end, Region::Quote);
-                            }
-                        }
-                    }
-                }
-            }
-            b'[' => (
-                bytes[at..]
-                    .iter()
-                    .position(|&b| b == b']')
-                    .map_or(bytes.len(), |found| at + found + 1),
-                Region::Quote,
-            ),
-            b'-' if bytes.get(at + 1) == Some(&b'-') => (
-                bytes[at..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(bytes.len(), |found| at + found),
-                Region::Comment,
-            ),
-            b'/' if bytes.get(at + 1) == Some(&b'*') => (
-                sql[at + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |found| at + 2 + found + 2),
-                Region::Comment,
-            ),
-            _ => {
-                at += 1;
-                continue;
-            }
-        };
-        regions[at..end].fill(region);
-        at = end;
-    }
-    regions
 }
 
 /// For each byte of `sql`: true when it is SQL code, false inside a quoted
 /// string or name or a comment.
 fn code_mask(sql: &str) -> Vec<bool> {
-    regions(sql)
+    sql_regions(sql)
         .into_iter()
         .map(|region| region == Region::Code)
         .collect()
@@ -1067,11 +946,7 @@ mod tests {
     }
 
     #[test]
-    fn normalizes_sql_but_not_quotes() {
-        assert_eq!(
-            normalize_sql("  SELECT  a ,\n\tb -- c\nFROM [x  y] WHERE s = 'a  -- b' /* z */;  "),
-            "SELECT a, b FROM [x  y] WHERE s = 'a  -- b'"
-        );
+    fn normalizes_check_constraints() {
         assert_eq!(
             checks(
                 "CREATE TABLE t (a CHECK(a IN ( 1,2 )), \"check\" INT, b TEXT CHECK (b <> ')'))"

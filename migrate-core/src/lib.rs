@@ -13,10 +13,12 @@ mod checksum;
 mod directive;
 mod fingerprint;
 mod migration;
+mod schema_object;
 mod table;
 
 pub use checksum::Checksum;
 pub use directive::{Directive, DirectiveError, Directives, Lint, DIRECTIVE_PREFIX};
 pub use fingerprint::Fingerprint;
 pub use migration::{Migration, Script};
+pub use schema_object::{normalize_sql, schema_drift, sql_regions, Drift, Region, SchemaObject};
 pub use table::{Column, Table};

@@ -120,6 +120,10 @@ fn migrations_module(
         .map(|file| file.path.to_string_lossy().into_owned());
     let sqlite = migrate_build_support::sqlite_version_number();
     let schema = schema::schema_module(&table_shapes(&validated.schema));
+    let objects = validated.objects.iter().map(|object| {
+        let (kind, name, sql) = (&*object.kind, &*object.name, &*object.sql);
+        quote! { ::migrate_runtime::SchemaObject::embedded(#kind, #name, #sql) }
+    });
     let doc = format!("The migrations of `{dir}`, checked at compile time and embedded.");
     quote! {
         #[doc = #doc]
@@ -130,9 +134,15 @@ fn migrations_module(
 
             #(#constants)*
 
+            /// The `CREATE` statements of the schema [`MIGRATIONS`] make, in
+            /// the order they were made, as the compiler found them.
+            pub const FINAL_SCHEMA: &[::migrate_runtime::SchemaObject] = &[#(#objects),*];
+
             /// Applies [`MIGRATIONS`] to a database: see [`::migrate_runtime::Migrator`].
             pub static MIGRATOR: ::migrate_runtime::Migrator =
-                ::migrate_runtime::Migrator::new(MIGRATIONS).validated_with_sqlite(#sqlite);
+                ::migrate_runtime::Migrator::new(MIGRATIONS)
+                    .validated_with_sqlite(#sqlite)
+                    .expecting_schema(FINAL_SCHEMA);
 
             #schema
 

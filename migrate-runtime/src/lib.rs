@@ -41,10 +41,11 @@ pub use event::Event;
 pub use history::DEFAULT_TABLE as DEFAULT_HISTORY_TABLE;
 pub use lock::{Holder, LockReport};
 pub use migrate_core::{
-    Checksum, Column, Directive, Directives, Fingerprint, Lint, Migration, Script, Table,
+    Checksum, Column, Directive, Directives, Drift, Fingerprint, Lint, Migration, SchemaObject,
+    Script, Table,
 };
 pub use migrator::{
-    Applied, Migrator, Report, TransactionMode, CHECK_ONLY_VARIABLE, SKIP_VARIABLE,
+    Applied, Migrator, Report, TransactionMode, Verification, CHECK_ONLY_VARIABLE, SKIP_VARIABLE,
 };
 pub use rusqlite;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use migrate_core::{Fingerprint, Migration};
+use migrate_core::{Fingerprint, Migration, SchemaObject};
 use rusqlite::ffi::ErrorCode;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
@@ -16,6 +16,10 @@ use crate::event::Event;
 use crate::history::{self, DEFAULT_TABLE};
 use crate::lock::{LockReport, MigrationLock};
 use crate::Error;
+
+mod verify;
+
+pub use verify::Verification;
 
 /// Set to 1 to start without applying migrations (the connection is still configured).
 pub const SKIP_VARIABLE: &str = "MIGRATE_SKIP";
@@ -70,6 +74,8 @@ pub struct Migrator {
     read_environment: bool,
     hook: Option<Hook>,
     validated_with_sqlite: Option<i32>,
+    expected_schema: Option<&'static [SchemaObject]>,
+    ignored_tables: Vec<Cow<'static, str>>,
 }
 
 /// What one [`Migrator::run`] did.
@@ -126,7 +132,28 @@ impl Migrator {
             read_environment: true,
             hook: None,
             validated_with_sqlite: None,
+            expected_schema: None,
+            ignored_tables: Vec::new(),
         }
+    }
+
+    /// Records the schema the migrations make, as the compiler found it; the
+    /// macro sets it, and [`Migrator::verify`] compares a database with it.
+    pub const fn expecting_schema(mut self, objects: &'static [SchemaObject]) -> Self {
+        self.expected_schema = Some(objects);
+        self
+    }
+
+    /// Tables another tool keeps in the same database file, which
+    /// [`Migrator::verify`] does not count as drift.
+    pub fn ignore_tables<I, S>(mut self, tables: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        self.ignored_tables
+            .extend(tables.into_iter().map(Into::into));
+        self
     }
 
     /// Records the SQLite version (as `3054001` for 3.54.1) the migrations

@@ -1,0 +1,299 @@
+//! The schema as SQLite keeps it: the `CREATE` statements of
+//! `sqlite_schema`, compared after normalising their text. The compiler
+//! records the schema a chain leaves; the runtime reads a database's and
+//! names the differences.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// One `CREATE` statement of a schema, as SQLite keeps it in `sqlite_schema`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaObject {
+    /// `table`, `index`, `trigger` or `view`.
+    pub kind: Cow<'static, str>,
+    /// Its name.
+    pub name: Cow<'static, str>,
+    /// The statement, as `sqlite_schema` holds it.
+    pub sql: Cow<'static, str>,
+}
+
+impl SchemaObject {
+    /// The query that reads a database's objects in the order they were
+    /// made, as `(type, name, sql)`, without SQLite's own objects (`sqlite_…`,
+    /// automatic indexes) and the shadow tables a virtual table makes for
+    /// itself: run in order, the statements make the same schema.
+    pub const QUERY: &'static str = "SELECT type, name, sql FROM main.sqlite_schema \
+         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+           AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow') \
+         ORDER BY rowid";
+
+    /// An object embedded in a binary.
+    pub const fn embedded(kind: &'static str, name: &'static str, sql: &'static str) -> Self {
+        Self {
+            kind: Cow::Borrowed(kind),
+            name: Cow::Borrowed(name),
+            sql: Cow::Borrowed(sql),
+        }
+    }
+
+    /// An object read at run time.
+    pub fn new(kind: String, name: String, sql: String) -> Self {
+        Self {
+            kind: Cow::Owned(kind),
+            name: Cow::Owned(name),
+            sql: Cow::Owned(sql),
+        }
+    }
+}
+
+/// How a database's schema differs from the one expected of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Drift {
+    /// Expected and not there.
+    Missing(SchemaObject),
+    /// There and not expected.
+    Unexpected(SchemaObject),
+    /// There with other SQL.
+    Changed {
+        /// As expected.
+        expected: SchemaObject,
+        /// As found.
+        found: SchemaObject,
+    },
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Drift::Missing(o) => write!(
+                f,
+                "{} `{}` is missing; expected:\n  {}",
+                o.kind,
+                o.name,
+                normalize_sql(&o.sql)
+            ),
+            Drift::Unexpected(o) => write!(
+                f,
+                "{} `{}` is not made by any migration:\n  {}",
+                o.kind,
+                o.name,
+                normalize_sql(&o.sql)
+            ),
+            Drift::Changed { expected, found } => write!(
+                f,
+                "{} `{}` differs\n  expected: {}\n  found:    {}",
+                found.kind,
+                found.name,
+                normalize_sql(&expected.sql),
+                normalize_sql(&found.sql)
+            ),
+        }
+    }
+}
+
+/// The differences between an expected schema and a found one, by object
+/// name (without regard to case), comparing normalised SQL
+/// ([`normalize_sql`]). Found objects whose name `ignored` accepts are left
+/// out: tables other tools keep in the same file.
+pub fn schema_drift(
+    expected: &[SchemaObject],
+    found: &[SchemaObject],
+    ignored: impl Fn(&str) -> bool,
+) -> Vec<Drift> {
+    let find = |objects: &[SchemaObject], name: &str| {
+        objects
+            .iter()
+            .find(|o| o.name.eq_ignore_ascii_case(name))
+            .cloned()
+    };
+    let mut drift = Vec::new();
+    for expected in expected {
+        match find(found, &expected.name) {
+            None => drift.push(Drift::Missing(expected.clone())),
+            Some(found) => {
+                if found.kind != expected.kind
+                    || normalize_sql(&found.sql) != normalize_sql(&expected.sql)
+                {
+                    drift.push(Drift::Changed {
+                        expected: expected.clone(),
+                        found,
+                    });
+                }
+            }
+        }
+    }
+    for found in found {
+        if !ignored(&found.name) && find(expected, &found.name).is_none() {
+            drift.push(Drift::Unexpected(found.clone()));
+        }
+    }
+    drift
+}
+
+/// SQL text normalised for comparison: comments dropped, white space
+/// collapsed to one space, none after `(` or before `)`, `,` and `;`, one
+/// after `,`, trimmed, and a trailing `;` removed. Quoted strings and names
+/// are kept as written.
+pub fn normalize_sql(sql: &str) -> String {
+    let regions = sql_regions(sql);
+    let mut out = String::with_capacity(sql.len());
+    let mut space = false;
+    let mut last = None;
+    for (at, c) in sql.char_indices() {
+        let region = regions[at];
+        match region {
+            Region::Comment => {
+                space = true;
+                continue;
+            }
+            Region::Code if c.is_whitespace() => {
+                space = true;
+                continue;
+            }
+            _ => {}
+        }
+        let closing = region == Region::Code && matches!(c, ')' | ',' | ';');
+        let space_before = match last {
+            None => false,
+            Some(',') => !closing,
+            Some('(') => false,
+            Some(_) => space && !closing,
+        };
+        if space_before {
+            out.push(' ');
+        }
+        out.push(c);
+        // Only code punctuation decides spacing: a `(` ending a string does not.
+        last = Some(if region == Region::Code { c } else { 'x' });
+        space = false;
+    }
+    out.trim().trim_end_matches(';').trim_end().to_string()
+}
+
+/// What a byte of SQL text is part of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Region {
+    /// SQL code.
+    Code,
+    /// A string literal or a quoted name, quotes included.
+    Quote,
+    /// A `--` or `/* */` comment.
+    Comment,
+}
+
+/// For each byte of `sql`, whether it is code, quoted (a string or a quoted
+/// name, quotes included) or a comment.
+pub fn sql_regions(sql: &str) -> Vec<Region> {
+    let bytes = sql.as_bytes();
+    let mut regions = vec![Region::Code; bytes.len()];
+    let mut at = 0;
+    while at < bytes.len() {
+        let (end, region) = match bytes[at] {
+            quote @ (b'\'' | b'"' | b'`') => {
+                let mut end = at + 1;
+                loop {
+                    match bytes[end..].iter().position(|&b| b == quote) {
+                        None => break (bytes.len(), Region::Quote),
+                        Some(found) => {
+                            end += found + 1;
+                            // A doubled quote is an escaped one.
+                            if bytes.get(end) == Some(&quote) {
+                                end += 1;
+                            } else {
+                                break (end, Region::Quote);
+                            }
+                        }
+                    }
+                }
+            }
+            b'[' => (
+                bytes[at..]
+                    .iter()
+                    .position(|&b| b == b']')
+                    .map_or(bytes.len(), |found| at + found + 1),
+                Region::Quote,
+            ),
+            b'-' if bytes.get(at + 1) == Some(&b'-') => (
+                bytes[at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |found| at + found),
+                Region::Comment,
+            ),
+            b'/' if bytes.get(at + 1) == Some(&b'*') => (
+                sql[at + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |found| at + 2 + found + 2),
+                Region::Comment,
+            ),
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        regions[at..end].fill(region);
+        at = end;
+    }
+    regions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(kind: &'static str, name: &'static str, sql: &'static str) -> SchemaObject {
+        SchemaObject::embedded(kind, name, sql)
+    }
+
+    #[test]
+    fn normalizes_sql_but_not_quotes() {
+        assert_eq!(
+            normalize_sql("  SELECT  a ,\n\tb -- c\nFROM [x  y] WHERE s = 'a  -- b' /* z */;  "),
+            "SELECT a, b FROM [x  y] WHERE s = 'a  -- b'"
+        );
+    }
+
+    #[test]
+    fn drift_names_what_is_missing_unexpected_or_changed() {
+        let expected = [
+            object(
+                "table",
+                "users",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+            ),
+            object("index", "users_id", "CREATE INDEX users_id ON users (id)"),
+        ];
+        let found = [
+            object(
+                "table",
+                "Users",
+                "CREATE TABLE users (\n  id INTEGER PRIMARY KEY -- key\n)",
+            ),
+            object(
+                "table",
+                "_litestream_seq",
+                "CREATE TABLE _litestream_seq (id, seq)",
+            ),
+            object("table", "notes", "CREATE TABLE notes (x)"),
+        ];
+        let drift = schema_drift(&expected, &found, |name| name.starts_with("_litestream"));
+        let lines: Vec<String> = drift.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "index `users_id` is missing; expected:\n  CREATE INDEX users_id ON users (id)",
+                "table `notes` is not made by any migration:\n  CREATE TABLE notes (x)",
+            ]
+        );
+        let changed = [object(
+            "table",
+            "users",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, x)",
+        )];
+        let drift = schema_drift(&expected[..1], &changed, |_| false);
+        assert_eq!(
+            drift[0].to_string(),
+            "table `users` differs\n  expected: CREATE TABLE users (id INTEGER PRIMARY KEY)\n  found:    CREATE TABLE users (id INTEGER PRIMARY KEY, x)"
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! `verify`: the history against the binary's migrations, and the database's
+//! actual schema against the schema the applied migrations make.
+
+use std::fmt;
+
+use migrate_core::{schema_drift, Drift, Migration, SchemaObject};
+use rusqlite::Connection;
+
+use super::Migrator;
+use crate::error::Error;
+use crate::history;
+
+/// Tables other tools keep in the same file: never drift.
+const OTHER_TOOLS_TABLES: &[&str] = &["_litestream_seq", "_litestream_lock"];
+
+/// What [`Migrator::verify`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// Applied migrations whose SQL in this binary differs from what was
+    /// applied: version and name.
+    pub checksum_changed: Vec<(u64, String)>,
+    /// Applied migrations this binary does not contain: version and name.
+    pub unknown: Vec<(u64, String)>,
+    /// The version the schema was compared at: the highest applied (0 for
+    /// an empty database). `None` when it could not be compared.
+    pub compared_at: Option<u64>,
+    /// How the database's schema differs from the one its applied
+    /// migrations make.
+    pub drift: Vec<Drift>,
+}
+
+impl Verification {
+    /// Whether nothing is wrong.
+    pub fn is_ok(&self) -> bool {
+        self.checksum_changed.is_empty() && self.unknown.is_empty() && self.drift.is_empty()
+    }
+}
+
+impl fmt::Display for Verification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (version, name) in &self.checksum_changed {
+            writeln!(f, "migration {version} ({name}) was applied with other SQL than this binary holds: its file was edited after it ran")?;
+        }
+        for (version, name) in &self.unknown {
+            writeln!(f, "migration {version} ({name}) is applied but this binary does not contain it: a newer build ran here")?;
+        }
+        match self.compared_at {
+            None => writeln!(
+                f,
+                "schema not compared: the database holds migrations this binary does not know"
+            )?,
+            Some(version) if self.drift.is_empty() => writeln!(
+                f,
+                "schema matches what the migrations up to version {version} make"
+            )?,
+            Some(version) => {
+                writeln!(f, "schema differs from what the migrations up to version {version} make (changed by hand?):")?;
+                for drift in &self.drift {
+                    writeln!(f, "- {}", drift.to_string().replace('\n', "\n  "))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Migrator {
+    /// Checks a database without changing it: that each applied migration
+    /// is the one this binary holds (same checksum), and that its schema is
+    /// the one those migrations make, object by object (tables, indexes,
+    /// triggers, views, with SQL compared after normalising white space and
+    /// comments). The history table, SQLite's own tables, Litestream's
+    /// `_litestream_seq` and `_litestream_lock`, and the tables named with
+    /// [`Migrator::ignore_tables`] are not drift.
+    ///
+    /// When every migration of the binary is applied, the expected schema is
+    /// the one recorded at compile time; otherwise it is made by running the
+    /// applied migrations on an in-memory database.
+    pub fn verify(&self, conn: &Connection) -> Result<Verification, Error> {
+        let applied = history::read(conn, &self.history_table)?;
+        let find = |version| self.migrations.iter().find(|m| m.version() == version);
+        let mut verification = Verification {
+            checksum_changed: Vec::new(),
+            unknown: Vec::new(),
+            compared_at: None,
+            drift: Vec::new(),
+        };
+        let mut chain = Vec::new();
+        for row in &applied {
+            match find(row.version) {
+                None => verification.unknown.push((row.version, row.name.clone())),
+                Some(migration) => {
+                    if row.checksum != Some(migration.checksum()) {
+                        verification
+                            .checksum_changed
+                            .push((row.version, row.name.clone()));
+                    }
+                    chain.push(migration);
+                }
+            }
+        }
+        if !verification.unknown.is_empty() {
+            return Ok(verification);
+        }
+        let everything = chain.len() == self.migrations.len();
+        let expected = match self.expected_schema {
+            Some(objects) if everything => objects.to_vec(),
+            _ => schema_made_by(&chain)?,
+        };
+        let found = read_objects(conn)?;
+        let ignored = |name: &str| {
+            name.eq_ignore_ascii_case(&self.history_table)
+                || OTHER_TOOLS_TABLES
+                    .iter()
+                    .any(|t| name.eq_ignore_ascii_case(t))
+                || self
+                    .ignored_tables
+                    .iter()
+                    .any(|t| name.eq_ignore_ascii_case(t))
+        };
+        verification.drift = schema_drift(&expected, &found, ignored);
+        verification.compared_at = Some(applied.last().map_or(0, |row| row.version));
+        Ok(verification)
+    }
+}
+
+fn read_objects(conn: &Connection) -> Result<Vec<SchemaObject>, Error> {
+    let reading = |source| Error::Database {
+        action: "read the schema",
+        source,
+    };
+    let mut statement = conn.prepare(SchemaObject::QUERY).map_err(reading)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok(SchemaObject::new(row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .map_err(reading)?;
+    rows.collect::<Result<_, _>>().map_err(reading)
+}
+
+/// The schema `chain` makes, run on an in-memory database as the runner
+/// runs it.
+fn schema_made_by(chain: &[&Migration]) -> Result<Vec<SchemaObject>, Error> {
+    let replaying = |source| Error::Database {
+        action: "run the applied migrations in memory to learn the schema they make",
+        source,
+    };
+    let conn = Connection::open_in_memory().map_err(replaying)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON")
+        .map_err(replaying)?;
+    for migration in chain {
+        let script = migration.up();
+        let sql = if script.directives().no_transaction() {
+            script.sql().to_string()
+        } else {
+            format!("BEGIN;\n{}\n;COMMIT;", script.sql())
+        };
+        let off = script.directives().foreign_keys_off();
+        if off {
+            conn.execute_batch("PRAGMA foreign_keys = OFF")
+                .map_err(replaying)?;
+        }
+        conn.execute_batch(&sql).map_err(replaying)?;
+        if off {
+            conn.execute_batch("PRAGMA foreign_keys = ON")
+                .map_err(replaying)?;
+        }
+    }
+    read_objects(&conn)
+}
