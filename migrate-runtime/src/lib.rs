@@ -34,6 +34,7 @@ mod event;
 mod history;
 mod lock;
 mod migrator;
+mod status;
 
 pub use backup::Backups;
 pub use error::{Error, Recovery};
@@ -47,6 +48,7 @@ pub use migrator::{
     Applied, Migrator, Report, TransactionMode, CHECK_ONLY_VARIABLE, SKIP_VARIABLE,
 };
 pub use rusqlite;
+pub use status::{MigrationStatus, State, Status};
 
 /// Checks a migrations folder at compile time and embeds it as `mod migrations`.
 ///

@@ -59,7 +59,7 @@ type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 /// ```
 #[derive(Clone)]
 pub struct Migrator {
-    migrations: &'static [Migration],
+    pub(crate) migrations: &'static [Migration],
     fingerprint: Fingerprint,
     busy_timeout: Duration,
     deadline: Duration,
@@ -588,7 +588,7 @@ impl Migrator {
         })
     }
 
-    fn read_history(
+    pub(crate) fn read_history(
         &self,
         conn: &Connection,
         path: Option<&Path>,
@@ -645,7 +645,7 @@ impl Migrator {
     }
 
     /// The migration with this version; the list is ordered by version.
-    fn find(&self, version: u64) -> Option<&'static Migration> {
+    pub(crate) fn find(&self, version: u64) -> Option<&'static Migration> {
         let index = self
             .migrations
             .binary_search_by_key(&version, Migration::version)
