@@ -148,7 +148,9 @@ pub enum Error {
     #[error(
         "migration {pending} ({pending_name}) is pending but the newer migration {applied} \
          ({applied_name}) is already applied; give the pending migration a version above \
-         {applied} by renaming its file, so that every database applies them in one order"
+         {applied} by renaming its file, so that every database applies them in one order, \
+         or, if it does not depend on the migrations applied after it, allow it with \
+         Migrator::allow_out_of_order(true). Nothing was changed"
     )]
     OutOfOrder {
         /// The pending migration's version.

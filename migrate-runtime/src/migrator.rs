@@ -67,6 +67,7 @@ pub struct Migrator {
     backups: Backups,
     history_table: Cow<'static, str>,
     allow_newer_database: bool,
+    allow_out_of_order: bool,
     read_environment: bool,
     hook: Option<Hook>,
     validated_with_sqlite: Option<i32>,
@@ -123,6 +124,7 @@ impl Migrator {
             backups: Backups::keep(5),
             history_table: Cow::Borrowed(DEFAULT_TABLE),
             allow_newer_database: false,
+            allow_out_of_order: false,
             read_environment: true,
             hook: None,
             validated_with_sqlite: None,
@@ -185,6 +187,16 @@ impl Migrator {
     /// new one has migrated. Default: refused with [`Error::UnknownVersions`].
     pub fn allow_newer_database(mut self, allow: bool) -> Self {
         self.allow_newer_database = allow;
+        self
+    }
+
+    /// Apply a pending migration whose version is lower than the newest
+    /// applied one, as happens when two branches each add a migration and
+    /// the one with the lower version is deployed second. Default: refused
+    /// with [`Error::OutOfOrder`], naming both, so that every database
+    /// applies the migrations in one order.
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.allow_out_of_order = allow;
         self
     }
 
@@ -632,7 +644,7 @@ impl Migrator {
             .filter(|m| !applied_versions.contains(&m.version()))
             .collect();
         if let (Some(newest), Some(first)) = (applied.last(), pending.first()) {
-            if first.version() < newest.version {
+            if first.version() < newest.version && !self.allow_out_of_order {
                 return Err(Error::OutOfOrder {
                     pending: first.version(),
                     pending_name: first.name().to_string(),
@@ -733,6 +745,7 @@ impl fmt::Debug for Migrator {
             .field("backups", &self.backups)
             .field("history_table", &self.history_table)
             .field("allow_newer_database", &self.allow_newer_database)
+            .field("allow_out_of_order", &self.allow_out_of_order)
             .field("read_environment", &self.read_environment)
             .field("hook", &self.hook.is_some())
             .field("validated_with_sqlite", &self.validated_with_sqlite)

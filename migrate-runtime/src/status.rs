@@ -46,7 +46,8 @@ pub enum State {
     /// Not applied; the next start applies it.
     Pending,
     /// Not applied, and its version is lower than the newest applied one:
-    /// refused ([`Error::OutOfOrder`]).
+    /// refused ([`Error::OutOfOrder`]) unless
+    /// [`Migrator::allow_out_of_order`] allows it.
     OutOfOrder,
     /// Applied, but the binary's migration has another checksum: it was
     /// edited after it was applied ([`Error::ChecksumMismatch`]).
