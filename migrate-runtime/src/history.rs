@@ -129,6 +129,19 @@ pub(crate) fn record(
     })
 }
 
+/// Removes the row of a reverted migration.
+pub(crate) fn remove(conn: &Connection, table: &str, version: u64) -> Result<(), Error> {
+    conn.execute(
+        &format!("DELETE FROM {} WHERE version = ?1", quoted(table)),
+        [version as i64],
+    )
+    .map(drop)
+    .map_err(|source| Error::Database {
+        action: "remove the reverted migration from the history",
+        source,
+    })
+}
+
 /// The fingerprint of an applied chain.
 pub(crate) fn fingerprint(applied: &[Applied]) -> Fingerprint {
     // An unreadable checksum cannot match any binary's chain.

@@ -21,6 +21,14 @@
 //!
 //! The crate re-exports the [`rusqlite`] it was built with, so the
 //! connection type always matches.
+//!
+//! For an application's admin endpoints or an operator's tool, the
+//! [`Migrator`] also reports and operates, returning plain data:
+//! [`Migrator::status`] and [`Migrator::pending`] read the state of every
+//! migration without changing anything; [`Migrator::up_to`],
+//! [`Migrator::revert_to`] and [`Migrator::revert_steps`] apply or revert up
+//! to a [`Target`] with the same locking, backups and deadline as a start,
+//! and [`Migrator::dry_run`] returns the SQL an [`Operation`] would run.
 
 #![warn(missing_docs)]
 // `Error` carries SQLite's error and what became of the database: large, but
@@ -34,6 +42,8 @@ mod event;
 mod history;
 mod lock;
 mod migrator;
+mod operation;
+mod slow_path;
 mod status;
 
 pub use backup::Backups;
@@ -45,8 +55,9 @@ pub use migrate_core::{
     Checksum, Column, Directive, Directives, Fingerprint, Lint, Migration, Script, Table,
 };
 pub use migrator::{
-    Applied, Migrator, Report, TransactionMode, CHECK_ONLY_VARIABLE, SKIP_VARIABLE,
+    Applied, Migrator, Report, Reverted, TransactionMode, CHECK_ONLY_VARIABLE, SKIP_VARIABLE,
 };
+pub use operation::{Direction, Operation, ScriptSource, Step, Target};
 pub use rusqlite;
 pub use status::{MigrationStatus, State, Status};
 

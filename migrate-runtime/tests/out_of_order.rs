@@ -35,6 +35,7 @@ fn out_of_order_is_refused_by_default_naming_both() {
 
     let mut conn = Connection::open(&path).unwrap();
     let error = between.run(&mut conn).unwrap_err();
+    let up_to = between.up_to(&mut conn, 2).unwrap_err();
 
     assert!(
         matches!(
@@ -51,6 +52,10 @@ fn out_of_order_is_refused_by_default_naming_both() {
     assert!(message.contains("migration 2 (posts)"), "{message}");
     assert!(message.contains("3 (tags)"), "{message}");
     assert!(message.contains("allow_out_of_order(true)"), "{message}");
+    assert!(
+        matches!(up_to, Error::OutOfOrder { pending: 2, .. }),
+        "{up_to}"
+    );
     drop(conn);
     assert_eq!(dump(&path), before);
 }
