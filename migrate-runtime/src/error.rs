@@ -133,7 +133,9 @@ pub enum Error {
     #[error(
         "migration {version} ({name}) was changed after it was applied to this database \
          (applied checksum {applied}, this binary has {embedded}); restore the migration \
-         file to the content that was applied and put the change in a new migration"
+         file to the content that was applied and put the change in a new migration; if \
+         the change is harmless (a comment, formatting), accept this binary's checksum \
+         with Migrator::repair"
     )]
     ChecksumMismatch {
         /// The changed migration's version.
@@ -189,8 +191,21 @@ pub enum Error {
     NotInBinary {
         /// The version asked for.
         version: u64,
-        /// What was asked: `apply migrations up to`, `revert to`.
+        /// What was asked: `apply migrations up to`, `revert to`, `repair`.
         operation: &'static str,
+    },
+
+    /// Repair was asked for a migration that is not applied.
+    #[error(
+        "cannot repair migration {version} ({name}): it is not applied to this database, so \
+         there is no recorded checksum to accept; apply it instead (Migrator::run). Nothing \
+         was changed"
+    )]
+    NotApplied {
+        /// The migration's version.
+        version: u64,
+        /// Its name.
+        name: String,
     },
 
     /// A migration to revert has no down script, in the binary or in the history.

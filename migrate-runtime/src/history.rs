@@ -142,6 +142,27 @@ pub(crate) fn remove(conn: &Connection, table: &str, version: u64) -> Result<(),
     })
 }
 
+/// Replaces the checksum recorded for an applied migration.
+pub(crate) fn update_checksum(
+    conn: &Connection,
+    table: &str,
+    version: u64,
+    checksum: Checksum,
+) -> Result<(), Error> {
+    conn.execute(
+        &format!(
+            "UPDATE {} SET checksum = ?2 WHERE version = ?1",
+            quoted(table)
+        ),
+        params![version as i64, checksum.to_hex()],
+    )
+    .map(drop)
+    .map_err(|source| Error::Database {
+        action: "update the checksum in the history",
+        source,
+    })
+}
+
 /// The fingerprint of an applied chain.
 pub(crate) fn fingerprint(applied: &[Applied]) -> Fingerprint {
     // An unreadable checksum cannot match any binary's chain.

@@ -27,8 +27,9 @@
 //! [`Migrator::status`] and [`Migrator::pending`] read the state of every
 //! migration without changing anything; [`Migrator::up_to`],
 //! [`Migrator::revert_to`] and [`Migrator::revert_steps`] apply or revert up
-//! to a [`Target`] with the same locking, backups and deadline as a start,
-//! and [`Migrator::dry_run`] returns the SQL an [`Operation`] would run.
+//! to a [`Target`] with the same locking, backups and deadline as a start;
+//! [`Migrator::dry_run`] returns the SQL an [`Operation`] would run; and
+//! [`Migrator::repair`] accepts the binary's checksum for an edited migration.
 
 #![warn(missing_docs)]
 // `Error` carries SQLite's error and what became of the database: large, but
@@ -43,6 +44,7 @@ mod history;
 mod lock;
 mod migrator;
 mod operation;
+mod repair;
 mod slow_path;
 mod status;
 
@@ -58,6 +60,7 @@ pub use migrator::{
     Applied, Migrator, Report, Reverted, TransactionMode, CHECK_ONLY_VARIABLE, SKIP_VARIABLE,
 };
 pub use operation::{Direction, Operation, ScriptSource, Step, Target};
+pub use repair::Repaired;
 pub use rusqlite;
 pub use status::{MigrationStatus, State, Status};
 

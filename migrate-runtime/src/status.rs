@@ -50,7 +50,8 @@ pub enum State {
     /// [`Migrator::allow_out_of_order`] allows it.
     OutOfOrder,
     /// Applied, but the binary's migration has another checksum: it was
-    /// edited after it was applied ([`Error::ChecksumMismatch`]).
+    /// edited after it was applied ([`Error::ChecksumMismatch`]; see
+    /// [`Migrator::repair`]).
     ChecksumChanged,
     /// Recorded in the history but not in this binary: a newer build applied
     /// it ([`Error::UnknownVersions`]).

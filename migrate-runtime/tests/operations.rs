@@ -1,4 +1,5 @@
-//! Operations asked for explicitly: apply up to a target and the dry run.
+//! Operations asked for explicitly: apply up to a target, the dry run and
+//! repair.
 
 mod common;
 
@@ -7,7 +8,7 @@ use std::path::Path;
 
 use common::*;
 use migrate_runtime::rusqlite::Connection;
-use migrate_runtime::{Direction, Error, Operation, ScriptSource, Step, Target};
+use migrate_runtime::{Direction, Error, Operation, ScriptSource, State, Step, Target};
 
 fn applied_versions(report: &migrate_runtime::Report) -> Vec<u64> {
     report.applied.iter().map(|a| a.version).collect()
@@ -235,4 +236,89 @@ fn dry_run_refuses_what_the_operation_would_refuse() {
     );
     let steps = MIGRATOR.dry_run(&conn, Operation::Up).unwrap();
     assert_eq!(steps, []);
+}
+
+#[test]
+fn repair_accepts_the_binarys_checksum_and_the_next_start_proceeds() {
+    let (_dir, path) = temp_db();
+    drop(
+        migrator(vec![create_table(1, "tags"), create_table(2, "notes")])
+            .open(&path)
+            .unwrap(),
+    );
+    // Migration 1 reformatted after it was applied; migration 3 is new.
+    let edited = migrator(vec![
+        migration(
+            1,
+            "tags",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY,   body TEXT);",
+            0xee,
+        ),
+        create_table(2, "notes"),
+        create_table(3, "labels"),
+    ]);
+    let mut conn = Connection::open(&path).unwrap();
+    assert!(matches!(
+        edited.run(&mut conn).unwrap_err(),
+        Error::ChecksumMismatch { version: 1, .. }
+    ));
+
+    let repaired = edited.repair(&mut conn, 1).unwrap();
+
+    assert_eq!((repaired.version, repaired.name.as_str()), (1, "tags"));
+    assert_eq!(repaired.previous, "01".repeat(32));
+    assert_eq!(repaired.checksum.to_hex(), "ee".repeat(32));
+    assert_eq!(history(&conn)[0].checksum, "ee".repeat(32));
+    assert_eq!(history_versions(&conn), [1, 2], "nothing applied by repair");
+    let status = edited.status(&conn).unwrap();
+    assert_eq!(status.migrations[0].state, State::Applied);
+    assert_eq!(applied_versions(&edited.run(&mut conn).unwrap()), [3]);
+    assert_eq!(user_version(&conn), fingerprint_of(edited.migrations()));
+    drop(conn);
+    // Only the fast path can accept the database without its history.
+    inspect(&path)
+        .execute_batch("DROP TABLE _migrate_history")
+        .unwrap();
+    edited.open(&path).unwrap();
+}
+
+#[test]
+fn repair_of_the_last_change_restores_the_fast_path_at_once() {
+    let (_dir, path) = temp_db();
+    drop(migrator(vec![create_table(1, "tags")]).open(&path).unwrap());
+    let edited = migrator(vec![migration(1, "tags", "CREATE TABLE tags (id);", 0xee)]);
+
+    let mut conn = Connection::open(&path).unwrap();
+    edited.repair(&mut conn, 1).unwrap();
+
+    assert_eq!(user_version(&conn), fingerprint_of(edited.migrations()));
+}
+
+#[test]
+fn repair_of_a_migration_not_applied_or_not_in_the_binary_is_refused() {
+    let (_dir, path) = temp_db();
+    drop(first(2).open(&path).unwrap());
+    let before = dump(&path);
+
+    let mut conn = Connection::open(&path).unwrap();
+    let not_applied = MIGRATOR.repair(&mut conn, 3).unwrap_err();
+    let not_in_binary = first(2).repair(&mut conn, 3).unwrap_err();
+
+    let Error::NotApplied { version, ref name } = not_applied else {
+        panic!("expected NotApplied, got {not_applied}");
+    };
+    assert_eq!((version, name.as_str()), (3, "users_name_unique"));
+    assert!(not_applied.to_string().contains("apply it instead"));
+    assert!(
+        matches!(
+            not_in_binary,
+            Error::NotInBinary {
+                version: 3,
+                operation: "repair"
+            }
+        ),
+        "{not_in_binary}"
+    );
+    drop(conn);
+    assert_eq!(dump(&path), before);
 }
