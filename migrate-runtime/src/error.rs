@@ -114,11 +114,28 @@ pub enum Error {
         recovery: Recovery,
     },
 
+    /// A migration's down script failed during a revert.
+    #[error(
+        "reverting migration {version} ({name}) failed in its down script: {source}; {recovery}"
+    )]
+    Revert {
+        /// The migration whose down script failed.
+        version: u64,
+        /// Its name.
+        name: String,
+        /// What SQLite said.
+        source: rusqlite::Error,
+        /// What became of the database.
+        recovery: Recovery,
+    },
+
     /// An applied migration differs from the one in this binary.
     #[error(
         "migration {version} ({name}) was changed after it was applied to this database \
          (applied checksum {applied}, this binary has {embedded}); restore the migration \
-         file to the content that was applied and put the change in a new migration"
+         file to the content that was applied and put the change in a new migration; if \
+         the change is harmless (a comment, formatting), accept this binary's checksum \
+         with Migrator::repair"
     )]
     ChecksumMismatch {
         /// The changed migration's version.
@@ -148,7 +165,9 @@ pub enum Error {
     #[error(
         "migration {pending} ({pending_name}) is pending but the newer migration {applied} \
          ({applied_name}) is already applied; give the pending migration a version above \
-         {applied} by renaming its file, so that every database applies them in one order"
+         {applied} by renaming its file, so that every database applies them in one order, \
+         or, if it does not depend on the migrations applied after it, allow it with \
+         Migrator::allow_out_of_order(true). Nothing was changed"
     )]
     OutOfOrder {
         /// The pending migration's version.
@@ -159,6 +178,61 @@ pub enum Error {
         applied: u64,
         /// Its name.
         applied_name: String,
+    },
+
+    /// An operation names a version that is not one of this binary's migrations.
+    #[error(
+        "cannot {operation} migration {version}: this binary has no migration with that \
+         version{}; check the number, name the migration by its constant \
+         (migrations::V<version>_<NAME>), which the compiler checks, or run the build that \
+         has it. Nothing was changed",
+        if *operation == "revert to" { ", nor does the database's history" } else { "" }
+    )]
+    NotInBinary {
+        /// The version asked for.
+        version: u64,
+        /// What was asked: `apply migrations up to`, `revert to`, `repair`.
+        operation: &'static str,
+    },
+
+    /// Repair was asked for a migration that is not applied.
+    #[error(
+        "cannot repair migration {version} ({name}): it is not applied to this database, so \
+         there is no recorded checksum to accept; apply it instead (Migrator::run). Nothing \
+         was changed"
+    )]
+    NotApplied {
+        /// The migration's version.
+        version: u64,
+        /// Its name.
+        name: String,
+    },
+
+    /// A migration to revert has no down script, in the binary or in the history.
+    #[error(
+        "cannot revert migration{} {}: no down script, neither in this binary nor recorded \
+         in the history when it was applied; nothing was reverted. Revert to a version at \
+         or above {}, add a down script in a new build, or restore a backup taken before it \
+         (Migrator::backups_of, Migrator::restore)",
+        if migrations.len() > 1 { "s" } else { "" },
+        list(.migrations),
+        migrations.first().map_or(0, |(version, _)| *version)
+    )]
+    NoDownScript {
+        /// The migrations without a down script, newest first: version and name.
+        migrations: Vec<(u64, String)>,
+    },
+
+    /// A revert by steps asked for more steps than there are applied migrations.
+    #[error(
+        "cannot revert {steps} migrations: only {applied} are applied; nothing was reverted. \
+         To revert every migration, revert to version 0"
+    )]
+    TooManySteps {
+        /// The steps asked for.
+        steps: usize,
+        /// The applied migrations.
+        applied: usize,
     },
 
     /// `MIGRATE_CHECK_ONLY` is set and migrations are pending.
@@ -242,7 +316,7 @@ pub enum Error {
 /// What became of the database after a migration failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recovery {
-    /// Its transaction was rolled back, with every migration applied in it.
+    /// Its transaction was rolled back, with every migration applied or reverted in it.
     RolledBack,
     /// It ran outside a transaction; the backup taken by this start before
     /// its first change was copied back.
@@ -268,8 +342,8 @@ impl fmt::Display for Recovery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Recovery::RolledBack => f.write_str(
-                "its transaction was rolled back, undoing it and every migration applied in \
-                 the same transaction",
+                "its transaction was rolled back, undoing it and every migration applied or \
+                 reverted in the same transaction",
             ),
             Recovery::Restored { backup, version } => write!(
                 f,

@@ -19,4 +19,23 @@ pub enum Event<'a> {
         /// How long its SQL took.
         duration: Duration,
     },
+    /// The migration is about to be reverted by its down script. A newer
+    /// build's migration, which this binary does not contain, is reverted
+    /// too, so it is named by version and name rather than a [`Migration`].
+    Reverting {
+        /// Its version.
+        version: u64,
+        /// Its name.
+        name: &'a str,
+    },
+    /// The migration's down script ran and its history row was removed. Its
+    /// transaction commits once the migrations reverted with it have run too.
+    Reverted {
+        /// Its version.
+        version: u64,
+        /// Its name.
+        name: &'a str,
+        /// How long its down script took.
+        duration: Duration,
+    },
 }

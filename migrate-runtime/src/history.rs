@@ -22,6 +22,12 @@ pub(crate) struct Applied {
     pub checksum_hex: String,
     /// Parsed once, for comparing; `None` if what is stored is no checksum.
     pub checksum: Option<Checksum>,
+    /// When it was applied: UTC, ISO 8601, as stored.
+    pub applied_at: String,
+    /// How long its SQL took.
+    pub duration: Duration,
+    /// The down script recorded with it, if it had one.
+    pub down_sql: Option<String>,
 }
 
 /// `name` as a quoted SQL identifier.
@@ -49,7 +55,7 @@ pub(crate) fn read(conn: &Connection, table: &str) -> Result<Vec<Applied>, Error
     }
     let mut statement = conn
         .prepare(&format!(
-            "SELECT version, name, checksum FROM {}",
+            "SELECT version, name, checksum, applied_at, duration_ms, down_sql FROM {}",
             quoted(table)
         ))
         .map_err(reading)?;
@@ -61,6 +67,10 @@ pub(crate) fn read(conn: &Connection, table: &str) -> Result<Vec<Applied>, Error
                 name: row.get(1)?,
                 checksum_hex: row.get(2)?,
                 checksum: None,
+                applied_at: row.get(3)?,
+                // A negative duration (edited by hand) reads as zero.
+                duration: Duration::from_millis(row.get::<_, i64>(4)?.max(0) as u64),
+                down_sql: row.get(5)?,
             })
         })
         .map_err(reading)?;
@@ -115,6 +125,40 @@ pub(crate) fn record(
     .map(drop)
     .map_err(|source| Error::Database {
         action: "record the migration in the history",
+        source,
+    })
+}
+
+/// Removes the row of a reverted migration.
+pub(crate) fn remove(conn: &Connection, table: &str, version: u64) -> Result<(), Error> {
+    conn.execute(
+        &format!("DELETE FROM {} WHERE version = ?1", quoted(table)),
+        [version as i64],
+    )
+    .map(drop)
+    .map_err(|source| Error::Database {
+        action: "remove the reverted migration from the history",
+        source,
+    })
+}
+
+/// Replaces the checksum recorded for an applied migration.
+pub(crate) fn update_checksum(
+    conn: &Connection,
+    table: &str,
+    version: u64,
+    checksum: Checksum,
+) -> Result<(), Error> {
+    conn.execute(
+        &format!(
+            "UPDATE {} SET checksum = ?2 WHERE version = ?1",
+            quoted(table)
+        ),
+        params![version as i64, checksum.to_hex()],
+    )
+    .map(drop)
+    .map_err(|source| Error::Database {
+        action: "update the checksum in the history",
         source,
     })
 }

@@ -21,6 +21,15 @@
 //!
 //! The crate re-exports the [`rusqlite`] it was built with, so the
 //! connection type always matches.
+//!
+//! For an application's admin endpoints or an operator's tool, the
+//! [`Migrator`] also reports and operates, returning plain data:
+//! [`Migrator::status`] and [`Migrator::pending`] read the state of every
+//! migration without changing anything; [`Migrator::up_to`],
+//! [`Migrator::revert_to`] and [`Migrator::revert_steps`] apply or revert up
+//! to a [`Target`] with the same locking, backups and deadline as a start;
+//! [`Migrator::dry_run`] returns the SQL an [`Operation`] would run; and
+//! [`Migrator::repair`] accepts the binary's checksum for an edited migration.
 
 #![warn(missing_docs)]
 // `Error` carries SQLite's error and what became of the database: large, but
@@ -34,6 +43,10 @@ mod event;
 mod history;
 mod lock;
 mod migrator;
+mod operation;
+mod repair;
+mod slow_path;
+mod status;
 
 pub use backup::Backups;
 pub use error::{Error, Recovery};
@@ -45,9 +58,13 @@ pub use migrate_core::{
     Script, Table,
 };
 pub use migrator::{
-    Applied, Migrator, Report, TransactionMode, Verification, CHECK_ONLY_VARIABLE, SKIP_VARIABLE,
+    Applied, Migrator, Report, Reverted, TransactionMode, Verification, CHECK_ONLY_VARIABLE,
+    SKIP_VARIABLE,
 };
+pub use operation::{Direction, Operation, ScriptSource, Step, Target};
+pub use repair::Repaired;
 pub use rusqlite;
+pub use status::{MigrationStatus, State, Status};
 
 /// Checks a migrations folder at compile time and embeds it as `mod migrations`.
 ///

@@ -3,18 +3,16 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use migrate_core::{Fingerprint, Migration, SchemaObject};
-use rusqlite::ffi::ErrorCode;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::backup::{restore_into, Backups};
-use crate::connection::{self, condition, is_busy};
-use crate::error::Recovery;
+use crate::connection::{self, condition};
 use crate::event::Event;
 use crate::history::{self, DEFAULT_TABLE};
-use crate::lock::{LockReport, MigrationLock};
+use crate::operation::{Operation, ScriptSource};
 use crate::Error;
 
 mod verify;
@@ -63,27 +61,30 @@ type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 /// ```
 #[derive(Clone)]
 pub struct Migrator {
-    migrations: &'static [Migration],
-    fingerprint: Fingerprint,
-    busy_timeout: Duration,
-    deadline: Duration,
-    mode: TransactionMode,
-    backups: Backups,
-    history_table: Cow<'static, str>,
-    allow_newer_database: bool,
+    pub(crate) migrations: &'static [Migration],
+    pub(crate) fingerprint: Fingerprint,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) deadline: Duration,
+    pub(crate) mode: TransactionMode,
+    pub(crate) backups: Backups,
+    pub(crate) history_table: Cow<'static, str>,
+    pub(crate) allow_newer_database: bool,
+    pub(crate) allow_out_of_order: bool,
     read_environment: bool,
-    hook: Option<Hook>,
+    pub(crate) hook: Option<Hook>,
     validated_with_sqlite: Option<i32>,
     expected_schema: Option<&'static [SchemaObject]>,
     ignored_tables: Vec<Cow<'static, str>>,
 }
 
-/// What one [`Migrator::run`] did.
+/// What one [`Migrator::run`] or [`Migrator::execute`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
     /// The migrations applied by this run, in order; empty when the database
     /// was already up to date.
     pub applied: Vec<Applied>,
+    /// The migrations reverted by this run, newest first.
+    pub reverted: Vec<Reverted>,
     /// The backup taken before applying them, if one was.
     pub backup: Option<PathBuf>,
 }
@@ -97,6 +98,19 @@ pub struct Applied {
     pub name: String,
     /// How long its SQL took.
     pub duration: Duration,
+}
+
+/// One migration reverted by a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reverted {
+    /// Its version.
+    pub version: u64,
+    /// Its name.
+    pub name: String,
+    /// How long its down script took.
+    pub duration: Duration,
+    /// Where its down script came from.
+    pub source: ScriptSource,
 }
 
 impl Migrator {
@@ -129,6 +143,7 @@ impl Migrator {
             backups: Backups::keep(5),
             history_table: Cow::Borrowed(DEFAULT_TABLE),
             allow_newer_database: false,
+            allow_out_of_order: false,
             read_environment: true,
             hook: None,
             validated_with_sqlite: None,
@@ -215,6 +230,16 @@ impl Migrator {
         self
     }
 
+    /// Apply a pending migration whose version is lower than the newest
+    /// applied one, as happens when two branches each add a migration and
+    /// the one with the lower version is deployed second. Default: refused
+    /// with [`Error::OutOfOrder`], naming both, so that every database
+    /// applies the migrations in one order.
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.allow_out_of_order = allow;
+        self
+    }
+
     /// Whether [`SKIP_VARIABLE`] and [`CHECK_ONLY_VARIABLE`] are read. Default on.
     pub fn read_environment(mut self, read: bool) -> Self {
         self.read_environment = read;
@@ -250,7 +275,7 @@ impl Migrator {
         } else if switches.skip {
             tracing::warn!("{SKIP_VARIABLE} is set: migrations not applied");
         } else {
-            self.migrate(&mut conn, switches.check_only)?;
+            self.migrate(&mut conn, Operation::Up, switches.check_only)?;
         }
         Ok(conn)
     }
@@ -280,7 +305,7 @@ impl Migrator {
             log_up_to_date(self.migrations.len());
             return Ok(Report::default());
         }
-        self.migrate(conn, switches.check_only)
+        self.migrate(conn, Operation::Up, switches.check_only)
     }
 
     /// The backups of the database at `path`, oldest first.
@@ -299,7 +324,7 @@ impl Migrator {
 
     /// Users who link a system SQLite instead of the bundled one can end up
     /// older than what validated the migrations.
-    fn check_sqlite_version(&self) -> Result<(), Error> {
+    pub(crate) fn check_sqlite_version(&self) -> Result<(), Error> {
         match self.validated_with_sqlite {
             Some(validated) if rusqlite::version_number() < validated => Err(Error::SqliteTooOld {
                 linked: rusqlite::version().to_string(),
@@ -310,7 +335,11 @@ impl Migrator {
     }
 
     /// The fast path: the fingerprint in the header equals the binary's.
-    fn is_up_to_date(&self, conn: &Connection, path: Option<&Path>) -> Result<bool, Error> {
+    pub(crate) fn is_up_to_date(
+        &self,
+        conn: &Connection,
+        path: Option<&Path>,
+    ) -> Result<bool, Error> {
         let stored = history::stored_fingerprint(conn).map_err(|source| {
             path.and_then(|path| condition(path, &source))
                 .unwrap_or(Error::Database {
@@ -321,271 +350,13 @@ impl Migrator {
         Ok(stored == self.fingerprint)
     }
 
-    /// The slow path: read the history, then apply what is pending.
-    fn migrate(&self, conn: &mut Connection, check_only: bool) -> Result<Report, Error> {
-        let path = connection::file_path(conn);
-        let plan = self.plan(&self.read_history(conn, path.as_deref())?)?;
-        if plan.pending.is_empty() {
-            self.refresh_fingerprint(conn, &plan);
-            log_up_to_date(self.migrations.len());
-            return Ok(Report::default());
-        }
-        if check_only {
-            return Err(Error::PendingInCheckOnly {
-                pending: plan.pending.iter().map(|m| label(m)).collect(),
-            });
-        }
-        tracing::info!(pending = plan.pending.len(), "applying migrations");
-        if conn.is_readonly("main").unwrap_or(false) {
-            return Err(Error::ReadOnly {
-                path: path.unwrap_or_else(|| PathBuf::from(":memory:")),
-                detail: "the connection is read-only and migrations are pending".into(),
-            });
-        }
-        let started = Instant::now();
-        let _one_migrator = match &path {
-            Some(path) => Some(MigrationLock::acquire(
-                path,
-                self.busy_timeout.min(self.deadline),
-            )?),
-            None => None,
-        };
-        let mut run = Run {
-            path: path.as_deref(),
-            started,
-            deadline: started + self.deadline,
-            new_database: schema_is_empty(conn)?,
-            backup: None,
-            report: Report::default(),
-        };
-        let deadline = run.deadline;
-        let _ = conn.progress_handler(1000, Some(move || Instant::now() >= deadline));
-        let _ = conn.busy_timeout(self.busy_timeout.min(self.deadline));
-        let result = self.apply_pending(conn, &mut run);
-        let _ = conn.busy_timeout(self.busy_timeout);
-        let _ = conn.progress_handler(0, None::<fn() -> bool>);
-        result?;
-        tracing::info!(applied = run.report.applied.len(), duration = ?started.elapsed(), "database migrated");
-        run.report.backup = run.backup.map(|(backup, _)| backup);
-        Ok(run.report)
-    }
-
-    fn apply_pending(&self, conn: &mut Connection, run: &mut Run<'_>) -> Result<(), Error> {
-        loop {
-            let plan = self.plan(&self.read_history(conn, run.path)?)?;
-            match next_group(&plan.pending, self.mode) {
-                None => return Ok(()),
-                Some(Group::Alone(migration)) => self.apply_alone(conn, run, migration)?,
-                Some(Group::Rebuild(migration)) => {
-                    // PRAGMA foreign_keys is a no-op inside a transaction: the
-                    // 12-step rebuild needs it off before BEGIN.
-                    let before = connection::foreign_keys(conn)?;
-                    connection::set_foreign_keys(conn, false)?;
-                    let result = self.apply_in_transaction(conn, run, &[migration], true);
-                    connection::set_foreign_keys(conn, before)?;
-                    result?;
-                }
-                Some(Group::Transaction(group)) => {
-                    self.apply_in_transaction(conn, run, group, false)?
-                }
-            }
-        }
-    }
-
-    fn apply_in_transaction(
-        &self,
-        conn: &mut Connection,
-        run: &mut Run<'_>,
-        group: &[&'static Migration],
-        check_foreign_keys: bool,
-    ) -> Result<(), Error> {
-        let tx = self.begin(conn, run)?;
-        let still_pending = self.pending_under_lock(&tx, run)?;
-        let to_apply: Vec<&'static Migration> = group
-            .iter()
-            .copied()
-            .filter(|m| still_pending.contains(&m.version()))
-            .collect();
-        if to_apply.is_empty() {
-            return tx
-                .commit()
-                .map_err(|source| self.failure(run, None, source));
-        }
-        self.backup_once(&tx, run, false)?;
-        history::create(&tx, &self.history_table)?;
-        for migration in to_apply {
-            self.apply_one(&tx, run, migration)?;
-            if check_foreign_keys {
-                check_foreign_keys_after(&tx, migration)?;
-            }
-        }
-        self.store_fingerprint(&tx)?;
-        tx.commit()
-            .map_err(|source| self.failure(run, None, source))
-    }
-
-    /// A `no-transaction` migration: its statements run outside any
-    /// transaction; if one fails, the backup taken before is copied back.
-    fn apply_alone(
-        &self,
-        conn: &mut Connection,
-        run: &mut Run<'_>,
-        migration: &'static Migration,
-    ) -> Result<(), Error> {
-        {
-            let tx = self.begin(conn, run)?;
-            if !self
-                .pending_under_lock(&tx, run)?
-                .contains(&migration.version())
-            {
-                return tx
-                    .commit()
-                    .map_err(|source| self.failure(run, None, source));
-            }
-            self.backup_once(&tx, run, true)?;
-            tx.commit()
-                .map_err(|source| self.failure(run, None, source))?;
-        }
-        let (started, _span) = self.applying(migration);
-        if let Err(source) = conn.execute_batch(migration.up().sql()) {
-            let recovery = match &run.backup {
-                Some((backup, version)) => {
-                    let path = run.path.expect("backups are only taken of files");
-                    match restore_into(conn, path, backup, self.busy_timeout) {
-                        Ok(()) => Recovery::Restored {
-                            backup: backup.clone(),
-                            version: *version,
-                        },
-                        Err(error) => Recovery::RestoreFailed {
-                            backup: backup.clone(),
-                            error: error.to_string(),
-                        },
-                    }
-                }
-                None => Recovery::NotRecovered,
-            };
-            return Err(self.failure(run, Some((migration, recovery)), source));
-        }
-        let duration = started.elapsed();
-        let tx = self.begin(conn, run)?;
-        history::create(&tx, &self.history_table)?;
-        history::record(&tx, &self.history_table, migration, duration)?;
-        self.store_fingerprint(&tx)?;
-        tx.commit()
-            .map_err(|source| self.failure(run, None, source))?;
-        self.applied(run, migration, duration);
-        Ok(())
-    }
-
-    fn apply_one(
-        &self,
-        conn: &Connection,
-        run: &mut Run<'_>,
-        migration: &'static Migration,
-    ) -> Result<(), Error> {
-        let (started, _span) = self.applying(migration);
-        conn.execute_batch(migration.up().sql())
-            .map_err(|source| self.failure(run, Some((migration, Recovery::RolledBack)), source))?;
-        let duration = started.elapsed();
-        history::record(conn, &self.history_table, migration, duration)?;
-        self.applied(run, migration, duration);
-        Ok(())
-    }
-
-    /// Announces a migration; its tracing span lasts as long as the guard.
-    fn applying(&self, migration: &Migration) -> (Instant, tracing::span::EnteredSpan) {
-        let span = tracing::info_span!(
-            "migration",
-            version = migration.version(),
-            name = migration.name()
-        );
-        self.emit(&Event::Applying { migration });
-        (Instant::now(), span.entered())
-    }
-
-    fn applied(&self, run: &mut Run<'_>, migration: &Migration, duration: Duration) {
-        tracing::info!(
-            version = migration.version(),
-            name = migration.name(),
-            ?duration,
-            "applied migration"
-        );
-        self.emit(&Event::Applied {
-            migration,
-            duration,
-        });
-        run.report.applied.push(Applied {
-            version: migration.version(),
-            name: migration.name().to_string(),
-            duration,
-        });
-    }
-
-    fn emit(&self, event: &Event<'_>) {
-        if let Some(hook) = &self.hook {
-            hook(event);
-        }
-    }
-
-    /// `BEGIN IMMEDIATE`: takes the write lock, waiting at most the busy
-    /// timeout, which [`Migrator::migrate`] caps at the deadline.
-    fn begin<'c>(&self, conn: &'c mut Connection, run: &Run<'_>) -> Result<Transaction<'c>, Error> {
-        let waiting = Instant::now();
-        conn.transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| match (is_busy(&source), run.path) {
-                (true, Some(path)) => {
-                    Error::Locked(Box::new(LockReport::gather(path, waiting.elapsed())))
-                }
-                _ => self.failure(run, None, source),
-            })
-    }
-
-    /// Versions still pending once the write lock is held: another process
-    /// may have migrated while this one waited.
-    fn pending_under_lock(&self, conn: &Connection, run: &Run<'_>) -> Result<HashSet<u64>, Error> {
-        let plan = self.plan(&self.read_history(conn, run.path)?)?;
-        Ok(plan.pending.iter().map(|m| m.version()).collect())
-    }
-
-    /// Backs the file up before its first change in this run. A database
-    /// that was new when the run started has nothing to lose, except before a
-    /// `no-transaction` migration (`for_recovery`), whose failure is undone
-    /// by copying the backup back.
-    fn backup_once(
-        &self,
-        conn: &Connection,
-        run: &mut Run<'_>,
-        for_recovery: bool,
-    ) -> Result<(), Error> {
-        let Some(path) = run.path else { return Ok(()) };
-        if run.backup.is_some() || !self.backups.enabled() || (run.new_database && !for_recovery) {
-            return Ok(());
-        }
-        if schema_is_empty(conn)? {
-            return Ok(());
-        }
-        let applied = self.read_history(conn, run.path)?;
-        let from = applied.last().map_or(0, |row| row.version);
-        let to = self.migrations.last().map_or(from, |m| m.version());
-        run.backup = Some((
-            self.backups.create(path, (from, to), Some(run.deadline))?,
-            from,
-        ));
-        Ok(())
-    }
-
-    fn store_fingerprint(&self, conn: &Connection) -> Result<(), Error> {
-        let applied = history::read(conn, &self.history_table)?;
-        history::store_fingerprint(conn, history::fingerprint(&applied))
-    }
-
     /// Nothing is pending but the header does not say so (a database
     /// migrated before fingerprints were kept, or whose `user_version` was
     /// changed): store it, so that the next start takes the fast path. Only
     /// when the database holds this binary's chain exactly, and only if the
     /// write lock is free; failing here costs the fast path, nothing else.
-    fn refresh_fingerprint(&self, conn: &mut Connection, plan: &Plan) {
-        if !plan.unknown.is_empty() {
+    pub(crate) fn refresh_fingerprint(&self, conn: &mut Connection, has_unknown: bool) {
+        if has_unknown {
             return;
         }
         // Never wait for it: an application writer holding the lock wins.
@@ -615,7 +386,7 @@ impl Migrator {
         })
     }
 
-    fn read_history(
+    pub(crate) fn read_history(
         &self,
         conn: &Connection,
         path: Option<&Path>,
@@ -628,22 +399,14 @@ impl Migrator {
         })
     }
 
-    /// What is pending, after checking that what was applied is what this
-    /// binary has.
-    fn plan(&self, applied: &[history::Applied]) -> Result<Plan, Error> {
+    /// Every pending migration, after checking that what was applied is
+    /// what this binary has.
+    pub(crate) fn plan(&self, applied: &[history::Applied]) -> Result<Plan, Error> {
         let mut unknown = Vec::new();
         for row in applied {
             match self.find(row.version) {
                 None => unknown.push((row.version, row.name.clone())),
-                Some(migration) if Some(migration.checksum()) != row.checksum => {
-                    return Err(Error::ChecksumMismatch {
-                        version: row.version,
-                        name: migration.name().to_string(),
-                        applied: row.checksum_hex.clone(),
-                        embedded: migration.checksum().to_hex(),
-                    });
-                }
-                Some(_) => {}
+                Some(migration) => self.check_checksum(migration, row)?,
             }
         }
         if !unknown.is_empty() {
@@ -658,84 +421,33 @@ impl Migrator {
             .iter()
             .filter(|m| !applied_versions.contains(&m.version()))
             .collect();
-        if let (Some(newest), Some(first)) = (applied.last(), pending.first()) {
-            if first.version() < newest.version {
-                return Err(Error::OutOfOrder {
-                    pending: first.version(),
-                    pending_name: first.name().to_string(),
-                    applied: newest.version,
-                    applied_name: newest.name.clone(),
-                });
-            }
-        }
         Ok(Plan { pending, unknown })
     }
 
+    /// Refuses an applied migration whose recorded checksum is not the binary's.
+    pub(crate) fn check_checksum(
+        &self,
+        migration: &Migration,
+        row: &history::Applied,
+    ) -> Result<(), Error> {
+        if Some(migration.checksum()) == row.checksum {
+            return Ok(());
+        }
+        Err(Error::ChecksumMismatch {
+            version: row.version,
+            name: migration.name().to_string(),
+            applied: row.checksum_hex.clone(),
+            embedded: migration.checksum().to_hex(),
+        })
+    }
+
     /// The migration with this version; the list is ordered by version.
-    fn find(&self, version: u64) -> Option<&'static Migration> {
+    pub(crate) fn find(&self, version: u64) -> Option<&'static Migration> {
         let index = self
             .migrations
             .binary_search_by_key(&version, Migration::version)
             .ok()?;
         Some(&self.migrations[index])
-    }
-
-    /// The typed error for a failure during a run: the file's own condition
-    /// first, then the deadline and a full disk, then the migration's error.
-    fn failure(
-        &self,
-        run: &Run<'_>,
-        migration: Option<(&Migration, Recovery)>,
-        source: rusqlite::Error,
-    ) -> Error {
-        if let Some(error) = run.path.and_then(|path| condition(path, &source)) {
-            return error;
-        }
-        // Outside a transaction, what became of the database is the news:
-        // the deadline's and the full disk's messages promise a rollback.
-        let migration = match migration {
-            Some((migration, recovery)) if recovery != Recovery::RolledBack => {
-                let source = match source.sqlite_error_code() {
-                    Some(ErrorCode::OperationInterrupted) => rusqlite::Error::SqliteFailure(
-                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
-                        Some(format!(
-                            "stopped after {:.1?}, past the deadline of {:?} for migrating at \
-                             start-up (Migrator::deadline)",
-                            run.started.elapsed(),
-                            self.deadline
-                        )),
-                    ),
-                    _ => source,
-                };
-                return migration_failed(migration, source, recovery);
-            }
-            other => other,
-        };
-        let during = migration
-            .as_ref()
-            .map_or("committing the migrations".to_string(), |(m, _)| {
-                format!("migration {m}")
-            });
-        match source.sqlite_error_code() {
-            Some(ErrorCode::OperationInterrupted) => Error::Deadline {
-                during,
-                elapsed: run.started.elapsed(),
-                limit: self.deadline,
-            },
-            Some(ErrorCode::DiskFull) => Error::DiskFull {
-                path: run
-                    .path
-                    .map_or_else(|| PathBuf::from(":memory:"), Path::to_path_buf),
-                during: format!("running {during} on"),
-            },
-            _ => match migration {
-                Some((migration, recovery)) => migration_failed(migration, source, recovery),
-                None => Error::Database {
-                    action: "commit the migrations",
-                    source,
-                },
-            },
-        }
     }
 
     fn switches(&self) -> Result<Switches, Error> {
@@ -760,6 +472,7 @@ impl fmt::Debug for Migrator {
             .field("backups", &self.backups)
             .field("history_table", &self.history_table)
             .field("allow_newer_database", &self.allow_newer_database)
+            .field("allow_out_of_order", &self.allow_out_of_order)
             .field("read_environment", &self.read_environment)
             .field("hook", &self.hook.is_some())
             .field("validated_with_sqlite", &self.validated_with_sqlite)
@@ -767,51 +480,10 @@ impl fmt::Debug for Migrator {
     }
 }
 
-/// The state of one slow-path run.
-struct Run<'p> {
-    path: Option<&'p Path>,
-    started: Instant,
-    deadline: Instant,
-    /// The database had no schema when the run started.
-    new_database: bool,
-    /// The backup taken before the first change, and the version it holds.
-    backup: Option<(PathBuf, u64)>,
-    report: Report,
-}
-
-struct Plan {
-    pending: Vec<&'static Migration>,
+/// The pending migrations, and the applied ones this binary does not know.
+pub(crate) struct Plan {
+    pub(crate) pending: Vec<&'static Migration>,
     unknown: Vec<(u64, String)>,
-}
-
-/// The next migrations to apply together.
-enum Group<'a> {
-    /// Plain migrations, in one transaction.
-    Transaction(&'a [&'static Migration]),
-    /// A `foreign-keys-off` migration, in a transaction of its own.
-    Rebuild(&'static Migration),
-    /// A `no-transaction` migration, alone.
-    Alone(&'static Migration),
-}
-
-fn next_group<'a>(pending: &'a [&'static Migration], mode: TransactionMode) -> Option<Group<'a>> {
-    let first = pending.first()?;
-    let directives = first.up().directives();
-    if directives.no_transaction() {
-        return Some(Group::Alone(first));
-    }
-    if directives.foreign_keys_off() {
-        return Some(Group::Rebuild(first));
-    }
-    let plain = |m: &&&Migration| {
-        let directives = m.up().directives();
-        !directives.no_transaction() && !directives.foreign_keys_off()
-    };
-    let len = match mode {
-        TransactionMode::PerMigration => 1,
-        TransactionMode::AllPending => pending.iter().take_while(plain).count(),
-    };
-    Some(Group::Transaction(&pending[..len]))
 }
 
 #[derive(Default)]
@@ -835,21 +507,6 @@ fn switch(variable: &'static str) -> Result<bool, Error> {
     }
 }
 
-fn migration_failed(migration: &Migration, source: rusqlite::Error, recovery: Recovery) -> Error {
-    tracing::error!(
-        version = migration.version(),
-        name = migration.name(),
-        error = %source,
-        "migration failed"
-    );
-    Error::Migration {
-        version: migration.version(),
-        name: migration.name().to_string(),
-        source,
-        recovery,
-    }
-}
-
 /// `3054001` as `3.54.1`.
 fn version_text(number: i32) -> String {
     format!(
@@ -860,67 +517,8 @@ fn version_text(number: i32) -> String {
     )
 }
 
-fn label(migration: &Migration) -> (u64, String) {
-    (migration.version(), migration.name().to_string())
-}
-
-fn log_up_to_date(migrations: usize) {
+pub(crate) fn log_up_to_date(migrations: usize) {
     tracing::info!(migrations, "database is up to date; no migration to apply");
-}
-
-fn schema_is_empty(conn: &Connection) -> Result<bool, Error> {
-    conn.query_row("SELECT count(*) = 0 FROM sqlite_master", [], |row| {
-        row.get(0)
-    })
-    .map_err(|source| Error::Database {
-        action: "read the schema",
-        source,
-    })
-}
-
-/// Fails the rebuild, naming the first offending row, when it left rows
-/// whose foreign keys point nowhere.
-fn check_foreign_keys_after(conn: &Connection, rebuild: &Migration) -> Result<(), Error> {
-    let mut check = conn
-        .prepare("PRAGMA foreign_key_check")
-        .and_then(|mut statement| {
-            statement
-                .query_map([], |row| {
-                    Ok(format!(
-                        "row {} of `{}` refers to a missing row of `{}`",
-                        row.get::<_, Option<i64>>(1)?.unwrap_or(0),
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(2)?
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|source| Error::Database {
-            action: "check foreign keys after the rebuild",
-            source,
-        })?;
-    if check.is_empty() {
-        return Ok(());
-    }
-    let total = check.len();
-    check.truncate(5);
-    let more = if total > 5 {
-        format!(" and {} more", total - 5)
-    } else {
-        String::new()
-    };
-    Err(Error::Migration {
-        version: rebuild.version(),
-        name: rebuild.name().to_string(),
-        source: rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
-            Some(format!(
-                "foreign key check failed after the migration: {}{more}",
-                check.join("; ")
-            )),
-        ),
-        recovery: Recovery::RolledBack,
-    })
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ migrate_runtime::embed_migrations!("tests/migrations");
 
 // Not every test binary uses all of them.
 #[allow(unused_imports)]
-pub use migrations::{MIGRATIONS, MIGRATOR, V4_VACUUM};
+pub use migrations::{MIGRATIONS, MIGRATOR, V2_CREATE_POSTS, V4_VACUUM};
 
 /// A temporary folder and the path of a database file in it, not created yet.
 /// The folder is deleted when the `TempDir` is dropped.
@@ -45,6 +45,25 @@ pub fn migration(version: u64, name: &'static str, sql: &str, checksum: u8) -> M
         Script::owned(sql.to_string(), directives),
         None,
         Checksum::from_bytes([checksum; 32]),
+    )
+}
+
+/// A migration built at run time with a down script.
+pub fn with_down(
+    version: u64,
+    name: &'static str,
+    up: &str,
+    down: &str,
+    checksum: u8,
+) -> Migration {
+    let up_migration = migration(version, name, up, checksum);
+    let directives = Directives::parse(down).expect("valid directives");
+    Migration::new(
+        version,
+        name,
+        up_migration.up().clone(),
+        Some(Script::owned(down.to_string(), directives)),
+        up_migration.checksum(),
     )
 }
 

@@ -1,0 +1,505 @@
+//! The slow path, for both directions: under the migration lock and
+//! `BEGIN IMMEDIATE`, read the history again, back up, apply or revert the
+//! migrations in groups of transactions, record them, store the fingerprint.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::ffi::ErrorCode;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::backup::restore_into;
+use crate::connection::{self, condition, is_busy};
+use crate::error::Recovery;
+use crate::event::Event;
+use crate::history;
+use crate::lock::{LockReport, MigrationLock};
+use crate::migrator::{log_up_to_date, Applied, Migrator, Report, Reverted, TransactionMode};
+use crate::operation::{Change, Direction, Goal, Operation};
+use crate::Error;
+
+impl Migrator {
+    /// The slow path: read the history, then apply or revert what
+    /// `operation` asks for.
+    pub(crate) fn migrate(
+        &self,
+        conn: &mut Connection,
+        operation: Operation,
+        check_only: bool,
+    ) -> Result<Report, Error> {
+        let path = connection::file_path(conn);
+        let applied = self.read_history(conn, path.as_deref())?;
+        let goal = self.resolve(operation, &applied)?;
+        let changes = self.changes(&applied, goal)?;
+        if changes.is_empty() {
+            if goal.direction() == Direction::Up {
+                let unknown = applied.iter().any(|row| self.find(row.version).is_none());
+                self.refresh_fingerprint(conn, unknown);
+            }
+            log_nothing_to_do(goal, self.migrations.len());
+            return Ok(Report::default());
+        }
+        if check_only {
+            return Err(Error::PendingInCheckOnly {
+                pending: changes.iter().map(Change::label).collect(),
+            });
+        }
+        tracing::info!(count = changes.len(), direction = ?goal.direction(), "migrating");
+        if conn.is_readonly("main").unwrap_or(false) {
+            return Err(Error::ReadOnly {
+                path: path.unwrap_or_else(|| PathBuf::from(":memory:")),
+                detail: "the connection is read-only and migrations are to be applied or reverted"
+                    .into(),
+            });
+        }
+        let started = Instant::now();
+        let _one_migrator = self.migration_lock(path.as_deref())?;
+        let mut run = Run {
+            path: path.as_deref(),
+            started,
+            deadline: started + self.deadline,
+            // Resolved again under the lock: the steps of a revert count
+            // from what is applied now.
+            goal: self.resolve(operation, &self.read_history(conn, path.as_deref())?)?,
+            new_database: schema_is_empty(conn)?,
+            backup: None,
+            report: Report::default(),
+        };
+        let deadline = run.deadline;
+        let _ = conn.progress_handler(1000, Some(move || Instant::now() >= deadline));
+        let _ = conn.busy_timeout(self.busy_timeout.min(self.deadline));
+        let result = self.run_changes(conn, &mut run);
+        let _ = conn.busy_timeout(self.busy_timeout);
+        let _ = conn.progress_handler(0, None::<fn() -> bool>);
+        result?;
+        tracing::info!(
+            applied = run.report.applied.len(),
+            reverted = run.report.reverted.len(),
+            duration = ?started.elapsed(),
+            "database migrated"
+        );
+        run.report.backup = run.backup.map(|(backup, _)| backup);
+        Ok(run.report)
+    }
+
+    /// One migrator at a time per file: waits for `<database>-migrate-lock`.
+    pub(crate) fn migration_lock(
+        &self,
+        path: Option<&Path>,
+    ) -> Result<Option<MigrationLock>, Error> {
+        path.map(|path| MigrationLock::acquire(path, self.busy_timeout.min(self.deadline)))
+            .transpose()
+    }
+
+    fn run_changes(&self, conn: &mut Connection, run: &mut Run<'_>) -> Result<(), Error> {
+        loop {
+            let changes = self.changes(&self.read_history(conn, run.path)?, run.goal)?;
+            match next_group(&changes, self.mode) {
+                None => return Ok(()),
+                Some(Group::Alone(change)) => self.run_alone(conn, run, change)?,
+                Some(Group::Rebuild(change)) => {
+                    // PRAGMA foreign_keys is a no-op inside a transaction: the
+                    // 12-step rebuild needs it off before BEGIN.
+                    let before = connection::foreign_keys(conn)?;
+                    connection::set_foreign_keys(conn, false)?;
+                    let group = std::slice::from_ref(change);
+                    let result = self.run_in_transaction(conn, run, group, true);
+                    connection::set_foreign_keys(conn, before)?;
+                    result?;
+                }
+                Some(Group::Transaction(group)) => {
+                    self.run_in_transaction(conn, run, group, false)?
+                }
+            }
+        }
+    }
+
+    fn run_in_transaction(
+        &self,
+        conn: &mut Connection,
+        run: &mut Run<'_>,
+        group: &[Change],
+        check_foreign_keys: bool,
+    ) -> Result<(), Error> {
+        let tx = self.begin(conn, run)?;
+        let still_to_do = self.to_do_under_lock(&tx, run)?;
+        let to_run: Vec<&Change> = group
+            .iter()
+            .filter(|change| still_to_do.contains(&change.version()))
+            .collect();
+        if to_run.is_empty() {
+            return tx
+                .commit()
+                .map_err(|source| self.failure(run, None, source));
+        }
+        self.backup_once(&tx, run, false)?;
+        self.create_history(&tx, run)?;
+        for change in to_run {
+            self.run_one(&tx, run, change)?;
+            if check_foreign_keys {
+                check_foreign_keys_after(&tx, change)?;
+            }
+        }
+        self.store_fingerprint(&tx)?;
+        tx.commit()
+            .map_err(|source| self.failure(run, None, source))
+    }
+
+    /// A `no-transaction` script: its statements run outside any
+    /// transaction; if one fails, the backup taken before is copied back.
+    fn run_alone(
+        &self,
+        conn: &mut Connection,
+        run: &mut Run<'_>,
+        change: &Change,
+    ) -> Result<(), Error> {
+        {
+            let tx = self.begin(conn, run)?;
+            if !self.to_do_under_lock(&tx, run)?.contains(&change.version()) {
+                return tx
+                    .commit()
+                    .map_err(|source| self.failure(run, None, source));
+            }
+            self.backup_once(&tx, run, true)?;
+            tx.commit()
+                .map_err(|source| self.failure(run, None, source))?;
+        }
+        let (started, _span) = self.starting(change);
+        if let Err(source) = conn.execute_batch(change.script().sql()) {
+            let recovery = self.recover(conn, run);
+            return Err(self.failure(run, Some((change, recovery)), source));
+        }
+        let duration = started.elapsed();
+        let tx = self.begin(conn, run)?;
+        self.create_history(&tx, run)?;
+        self.record(&tx, change, duration)?;
+        self.store_fingerprint(&tx)?;
+        tx.commit()
+            .map_err(|source| self.failure(run, None, source))?;
+        self.finished(run, change, duration);
+        Ok(())
+    }
+
+    /// After a `no-transaction` script failed: copies back the backup taken
+    /// before it, if there is one.
+    fn recover(&self, conn: &mut Connection, run: &Run<'_>) -> Recovery {
+        let Some((backup, version)) = &run.backup else {
+            return Recovery::NotRecovered;
+        };
+        let path = run.path.expect("backups are only taken of files");
+        match restore_into(conn, path, backup, self.busy_timeout) {
+            Ok(()) => Recovery::Restored {
+                backup: backup.clone(),
+                version: *version,
+            },
+            Err(error) => Recovery::RestoreFailed {
+                backup: backup.clone(),
+                error: error.to_string(),
+            },
+        }
+    }
+
+    fn run_one(&self, conn: &Connection, run: &mut Run<'_>, change: &Change) -> Result<(), Error> {
+        let (started, _span) = self.starting(change);
+        conn.execute_batch(change.script().sql())
+            .map_err(|source| self.failure(run, Some((change, Recovery::RolledBack)), source))?;
+        let duration = started.elapsed();
+        self.record(conn, change, duration)?;
+        self.finished(run, change, duration);
+        Ok(())
+    }
+
+    /// Before the first migration is applied to a database, its history table.
+    fn create_history(&self, conn: &Connection, run: &Run<'_>) -> Result<(), Error> {
+        match run.goal.direction() {
+            Direction::Up => history::create(conn, &self.history_table),
+            Direction::Down => Ok(()),
+        }
+    }
+
+    /// Writes what `change` did into the history: a row for an applied
+    /// migration, none any more for a reverted one.
+    fn record(&self, conn: &Connection, change: &Change, duration: Duration) -> Result<(), Error> {
+        match change {
+            Change::Apply(migration) => {
+                history::record(conn, &self.history_table, migration, duration)
+            }
+            Change::Revert { version, .. } => history::remove(conn, &self.history_table, *version),
+        }
+    }
+
+    /// Announces a change; its tracing span lasts as long as the guard.
+    fn starting(&self, change: &Change) -> (Instant, tracing::span::EnteredSpan) {
+        let span = tracing::info_span!(
+            "migration",
+            version = change.version(),
+            name = change.name(),
+            direction = ?change.direction()
+        );
+        self.emit(&match change {
+            Change::Apply(migration) => Event::Applying { migration },
+            Change::Revert { version, name, .. } => Event::Reverting {
+                version: *version,
+                name,
+            },
+        });
+        (Instant::now(), span.entered())
+    }
+
+    fn finished(&self, run: &mut Run<'_>, change: &Change, duration: Duration) {
+        let (version, name) = change.label();
+        match change {
+            Change::Apply(migration) => {
+                tracing::info!(version, name, ?duration, "applied migration");
+                self.emit(&Event::Applied {
+                    migration,
+                    duration,
+                });
+                run.report.applied.push(Applied {
+                    version,
+                    name,
+                    duration,
+                });
+            }
+            Change::Revert { source, .. } => {
+                tracing::info!(version, name, ?duration, ?source, "reverted migration");
+                self.emit(&Event::Reverted {
+                    version,
+                    name: &name,
+                    duration,
+                });
+                run.report.reverted.push(Reverted {
+                    version,
+                    name,
+                    duration,
+                    source: *source,
+                });
+            }
+        }
+    }
+
+    fn emit(&self, event: &Event<'_>) {
+        if let Some(hook) = &self.hook {
+            hook(event);
+        }
+    }
+
+    /// `BEGIN IMMEDIATE`: takes the write lock, waiting at most the busy
+    /// timeout, which [`Migrator::migrate`] caps at the deadline.
+    fn begin<'c>(&self, conn: &'c mut Connection, run: &Run<'_>) -> Result<Transaction<'c>, Error> {
+        let waiting = Instant::now();
+        conn.transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| match (is_busy(&source), run.path) {
+                (true, Some(path)) => {
+                    Error::Locked(Box::new(LockReport::gather(path, waiting.elapsed())))
+                }
+                _ => self.failure(run, None, source),
+            })
+    }
+
+    /// Versions still to apply or revert once the write lock is held:
+    /// another process may have migrated while this one waited.
+    fn to_do_under_lock(&self, conn: &Connection, run: &Run<'_>) -> Result<HashSet<u64>, Error> {
+        let changes = self.changes(&self.read_history(conn, run.path)?, run.goal)?;
+        Ok(changes.iter().map(Change::version).collect())
+    }
+
+    /// Backs the file up before its first change in this run. A database
+    /// that was new when the run started has nothing to lose, except before a
+    /// `no-transaction` migration (`for_recovery`), whose failure is undone
+    /// by copying the backup back.
+    fn backup_once(
+        &self,
+        conn: &Connection,
+        run: &mut Run<'_>,
+        for_recovery: bool,
+    ) -> Result<(), Error> {
+        let Some(path) = run.path else { return Ok(()) };
+        if run.backup.is_some() || !self.backups.enabled() || (run.new_database && !for_recovery) {
+            return Ok(());
+        }
+        if schema_is_empty(conn)? {
+            return Ok(());
+        }
+        let applied = self.read_history(conn, run.path)?;
+        let from = applied.last().map_or(0, |row| row.version);
+        let last = self.migrations.last().map_or(from, |m| m.version());
+        let to = match run.goal {
+            Goal::Up { to } => to.min(last),
+            Goal::Down { to } => to,
+        };
+        run.backup = Some((
+            self.backups.create(path, (from, to), Some(run.deadline))?,
+            from,
+        ));
+        Ok(())
+    }
+
+    pub(crate) fn store_fingerprint(&self, conn: &Connection) -> Result<(), Error> {
+        let applied = history::read(conn, &self.history_table)?;
+        history::store_fingerprint(conn, history::fingerprint(&applied))
+    }
+
+    /// The typed error for a failure during a run: the file's own condition
+    /// first, then the deadline and a full disk, then the migration's error.
+    fn failure(
+        &self,
+        run: &Run<'_>,
+        change: Option<(&Change, Recovery)>,
+        source: rusqlite::Error,
+    ) -> Error {
+        if let Some(error) = run.path.and_then(|path| condition(path, &source)) {
+            return error;
+        }
+        // Outside a transaction, what became of the database is the news:
+        // the deadline's and the full disk's messages promise a rollback.
+        let change = match change {
+            Some((change, recovery)) if recovery != Recovery::RolledBack => {
+                let source = match source.sqlite_error_code() {
+                    Some(ErrorCode::OperationInterrupted) => rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+                        Some(format!(
+                            "stopped after {:.1?}, past the deadline of {:?} for migrating at \
+                             start-up (Migrator::deadline)",
+                            run.started.elapsed(),
+                            self.deadline
+                        )),
+                    ),
+                    _ => source,
+                };
+                return change.failed(source, recovery);
+            }
+            other => other,
+        };
+        let during = change
+            .as_ref()
+            .map_or("committing the migrations".to_string(), |(c, _)| c.during());
+        match source.sqlite_error_code() {
+            Some(ErrorCode::OperationInterrupted) => Error::Deadline {
+                during,
+                elapsed: run.started.elapsed(),
+                limit: self.deadline,
+            },
+            Some(ErrorCode::DiskFull) => Error::DiskFull {
+                path: run
+                    .path
+                    .map_or_else(|| PathBuf::from(":memory:"), Path::to_path_buf),
+                during: format!("running {during} on"),
+            },
+            _ => match change {
+                Some((change, recovery)) => change.failed(source, recovery),
+                None => Error::Database {
+                    action: "commit the migrations",
+                    source,
+                },
+            },
+        }
+    }
+}
+
+/// The state of one slow-path run.
+struct Run<'p> {
+    path: Option<&'p Path>,
+    started: Instant,
+    deadline: Instant,
+    /// The database had no schema when the run started.
+    new_database: bool,
+    /// What the run is for.
+    goal: Goal,
+    /// The backup taken before the first change, and the version it holds.
+    backup: Option<(PathBuf, u64)>,
+    report: Report,
+}
+
+/// The next migrations to apply or revert together.
+enum Group<'a> {
+    /// Plain scripts, in one transaction.
+    Transaction(&'a [Change]),
+    /// A `foreign-keys-off` script, in a transaction of its own.
+    Rebuild(&'a Change),
+    /// A `no-transaction` script, alone.
+    Alone(&'a Change),
+}
+
+/// Up and down alike: the directives of the script that runs decide.
+fn next_group(changes: &[Change], mode: TransactionMode) -> Option<Group<'_>> {
+    let first = changes.first()?;
+    let directives = first.script().directives();
+    if directives.no_transaction() {
+        return Some(Group::Alone(first));
+    }
+    if directives.foreign_keys_off() {
+        return Some(Group::Rebuild(first));
+    }
+    let plain = |change: &&Change| {
+        let directives = change.script().directives();
+        !directives.no_transaction() && !directives.foreign_keys_off()
+    };
+    let len = match mode {
+        TransactionMode::PerMigration => 1,
+        TransactionMode::AllPending => changes.iter().take_while(plain).count(),
+    };
+    Some(Group::Transaction(&changes[..len]))
+}
+
+fn log_nothing_to_do(goal: Goal, migrations: usize) {
+    match goal {
+        Goal::ALL => log_up_to_date(migrations),
+        Goal::Up { to } => tracing::info!(to, "no migration to apply up to the target"),
+        Goal::Down { to } => tracing::info!(to, "no migration to revert above the target"),
+    }
+}
+
+fn schema_is_empty(conn: &Connection) -> Result<bool, Error> {
+    conn.query_row("SELECT count(*) = 0 FROM sqlite_master", [], |row| {
+        row.get(0)
+    })
+    .map_err(|source| Error::Database {
+        action: "read the schema",
+        source,
+    })
+}
+
+/// Fails the rebuild, naming the first offending row, when it left rows
+/// whose foreign keys point nowhere.
+fn check_foreign_keys_after(conn: &Connection, rebuild: &Change) -> Result<(), Error> {
+    let mut check = conn
+        .prepare("PRAGMA foreign_key_check")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| {
+                    Ok(format!(
+                        "row {} of `{}` refers to a missing row of `{}`",
+                        row.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(2)?
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|source| Error::Database {
+            action: "check foreign keys after the rebuild",
+            source,
+        })?;
+    if check.is_empty() {
+        return Ok(());
+    }
+    let total = check.len();
+    check.truncate(5);
+    let more = if total > 5 {
+        format!(" and {} more", total - 5)
+    } else {
+        String::new()
+    };
+    Err(rebuild.failed(
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            Some(format!(
+                "foreign key check failed after the migration: {}{more}",
+                check.join("; ")
+            )),
+        ),
+        Recovery::RolledBack,
+    ))
+}
