@@ -41,37 +41,74 @@ const NULL_ROW: usize = ROWS - 1;
 /// Errors are only those of reading the schema; a row that breaks a
 /// constraint is retried with other values and, failing that, left out.
 pub fn seed_empty_tables(conn: &Connection) -> rusqlite::Result<()> {
-    let mut tables = Vec::new();
-    for (name, sql) in ordinary_tables(conn)? {
-        if is_empty(conn, &name)? {
-            tables.push(Table::read(conn, name, &sql)?);
+    Seeder::default().seed(conn)
+}
+
+/// Seeds a database before each migration of a chain, looking only at the
+/// tables that are new or whose `CREATE TABLE` changed since it last looked:
+/// asking every table whether it is empty before every migration would grow
+/// with tables × migrations. A table a migration empties is not seeded again.
+#[derive(Debug, Default)]
+pub(crate) struct Seeder {
+    /// Name → `CREATE TABLE` text of every table as last seen.
+    seen: HashMap<String, String>,
+}
+
+impl Seeder {
+    /// Seeds the new and changed tables that are empty.
+    pub(crate) fn seed(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let now = table_texts(conn)?;
+        let mut tables = Vec::new();
+        for (name, sql) in &now {
+            if self.seen.get(name) != Some(sql) && is_ordinary(conn, name)? && is_empty(conn, name)?
+            {
+                tables.push(Table::read(conn, name.clone(), sql)?);
+            }
         }
-    }
-    conn.execute_batch("SAVEPOINT migrate_seed")?;
-    let result = parents_first(tables)
-        .into_iter()
-        .try_for_each(|table| table.seed(conn));
-    match result {
-        Ok(()) => conn.execute_batch("RELEASE migrate_seed"),
-        Err(error) => {
-            let _ = conn.execute_batch("ROLLBACK TO migrate_seed; RELEASE migrate_seed");
-            Err(error)
+        self.seen = now.into_iter().collect();
+        if tables.is_empty() {
+            return Ok(());
+        }
+        conn.execute_batch("SAVEPOINT migrate_seed")?;
+        let result = parents_first(tables)
+            .into_iter()
+            .try_for_each(|table| table.seed(conn));
+        match result {
+            Ok(()) => conn.execute_batch("RELEASE migrate_seed"),
+            Err(error) => {
+                let _ = conn.execute_batch("ROLLBACK TO migrate_seed; RELEASE migrate_seed");
+                Err(error)
+            }
         }
     }
 }
 
-/// Name and `CREATE TABLE` text of each ordinary table of `main`.
-fn ordinary_tables(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut statement = conn.prepare(
-        "SELECT list.name, coalesce(schema.sql, '')
-           FROM pragma_table_list AS list
-           JOIN sqlite_schema AS schema ON schema.name = list.name AND schema.type = 'table'
-          WHERE list.schema = 'main' AND list.type = 'table'
-            AND list.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-          ORDER BY schema.rowid",
+/// Name and `CREATE TABLE` text of each table of `main`, SQLite's own left
+/// out, in the order they were made.
+fn table_texts(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT name, coalesce(sql, '') FROM main.sqlite_schema
+          WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+          ORDER BY rowid",
     )?;
     let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     rows.collect()
+}
+
+/// Whether `name` is an ordinary table: not virtual, not a virtual table's
+/// shadow table.
+fn is_ordinary(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    let kind: Option<String> = conn
+        .query_row(
+            "SELECT type FROM pragma_table_list(?1) WHERE schema = 'main'",
+            [name],
+            |row| row.get(0),
+        )
+        .or_else(|error| match error {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            error => Err(error),
+        })?;
+    Ok(kind.as_deref() == Some("table"))
 }
 
 fn is_empty(conn: &Connection, table: &str) -> rusqlite::Result<bool> {

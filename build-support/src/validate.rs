@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
 use crate::lint::{foreign_key_violation, Finding};
 use crate::schema::{read_objects, Schema, SchemaObject};
-use crate::seed::{seed_empty_tables, ROWS};
+use crate::seed::{Seeder, ROWS};
 use crate::sql::statements;
 
 /// What validation learned about a chain that passed.
@@ -35,7 +35,7 @@ pub struct Validated {
 /// the schema it would have made.
 ///
 /// The chain also runs on a second database whose tables are given generated
-/// rows before each migration (see [`seed_empty_tables`]): a migration that
+/// rows before each migration (see [`crate::seed_empty_tables`]): a migration that
 /// passes on the empty database but fails there, such as a NOT NULL column
 /// added without a default, is reported as failing when the table has rows.
 pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
@@ -110,6 +110,7 @@ const RESYNCS: usize = 3;
 struct SeededRun {
     /// `None` once the run has given up: it never fails validation by itself.
     conn: Option<Connection>,
+    seeder: Seeder,
     resyncs: usize,
     /// Child and parent tables with broken references after the last
     /// migration: each pair is reported once, where it first appears.
@@ -122,6 +123,7 @@ impl SeededRun {
         Self {
             conn: fresh_connection().ok(),
             resyncs: 0,
+            seeder: Seeder::default(),
             broken_references: BTreeSet::new(),
             findings: Vec::new(),
         }
@@ -135,7 +137,7 @@ impl SeededRun {
         };
         let source = &sources[index];
         // Best effort: a table it cannot fill is left with fewer rows.
-        let _ = seed_empty_tables(conn);
+        let _ = self.seeder.seed(conn);
         let failure = match apply_traced(conn, source) {
             Ok(()) => {
                 self.check_references(source);
@@ -196,6 +198,7 @@ impl SeededRun {
             .all(|source| apply_traced(&conn, source).is_ok())
         {
             self.conn = Some(conn);
+            self.seeder = Seeder::default();
         }
     }
 }

@@ -44,6 +44,20 @@ pub(super) fn broken_views(
     *broken = now;
 }
 
+/// Whether `file` can leave a view broken: it drops or renames something,
+/// or creates a view. Adding tables, columns, indexes or rows cannot, so
+/// the views are not compiled again after such a migration.
+pub(super) fn may_break_views(file: &File) -> bool {
+    file.statements.iter().any(|s| {
+        let t = &s.tokens;
+        let first = |word| t.first().is_some_and(|w| w.is(word));
+        first("DROP")
+            || (first("ALTER") && t.iter().any(|w| w.is("RENAME") || w.is("DROP")))
+            || (first("CREATE") && t.iter().take(4).any(|w| w.is("VIEW")))
+            || first("PRAGMA")
+    })
+}
+
 /// Where in `file` the view was broken: the rename or drop of the object
 /// SQLite's message names, else the statement naming the view, else the top.
 fn cause(file: &File, view: &str, message: &str) -> usize {
