@@ -7,7 +7,7 @@ use migrate_core::{schema_drift, Drift, Migration, SchemaObject};
 use rusqlite::Connection;
 
 use super::Migrator;
-use crate::error::Error;
+use crate::error::{drift_lines, Error};
 use crate::history;
 
 /// Tables other tools keep in the same file: never drift. Litestream's, and
@@ -63,9 +63,7 @@ impl fmt::Display for Verification {
             )?,
             Some(version) => {
                 writeln!(f, "schema differs from what the migrations up to version {version} make (changed by hand?):")?;
-                for drift in &self.drift {
-                    writeln!(f, "- {}", drift.to_string().replace('\n', "\n  "))?;
-                }
+                writeln!(f, "{}", drift_lines(&self.drift))?;
             }
         }
         Ok(())
