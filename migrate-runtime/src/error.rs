@@ -215,9 +215,9 @@ pub enum Error {
     /// migration history of this toolkit.
     #[error(
         "cannot {operation}: this database already has a migration history in {table} \
-         ({applied} applied, the newest {newest} ({newest_name})), and a baseline or an \
-         import is only for a database this toolkit has never migrated. See where it \
-         stands with Migrator::status and compare its schema with what its migrations make \
+         ({applied} migrations applied, the newest {newest} ({newest_name})), and a \
+         baseline or an import is only for a database this toolkit has never migrated. See \
+         where it stands with Migrator::status, and check its schema against its migrations \
          with Migrator::verify. Nothing was changed"
     )]
     AlreadyHasHistory {
