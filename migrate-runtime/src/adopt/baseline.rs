@@ -51,7 +51,7 @@ impl Migrator {
     /// // The schema was made by hand, as migrations 1 and 2 make it:
     /// migrations::MIGRATOR.baseline(&mut conn, migrations::V2_CREATE_POSTS)?;
     /// migrations::MIGRATOR.run(&mut conn)?; // applies 3 and above
-    /// # Ok::<(), migrate_runtime::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn baseline(
         &self,

@@ -200,7 +200,7 @@ impl Migrator {
     ///     migrations::MIGRATOR.import_history(&mut conn, ForeignHistory::Sqlx)?;
     /// }
     /// migrations::MIGRATOR.run(&mut conn)?;
-    /// # Ok::<(), migrate_runtime::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn import_history(
         &self,
