@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rusqlite::ffi::ErrorCode;
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::lock::LockReport;
 use crate::Error;
@@ -145,6 +145,32 @@ pub(crate) fn foreign_keys(conn: &Connection) -> Result<bool, Error> {
             setting: "foreign_keys",
             source,
         })
+}
+
+/// `BEGIN IMMEDIATE`, waiting at most the connection's busy timeout, for a
+/// change made outside the slow path (a repair, a baseline, an import): a
+/// lock still held past it is reported with who holds it, any other failure
+/// as what it says about the file or as failing to `action`.
+pub(crate) fn begin_immediate<'c>(
+    conn: &'c mut Connection,
+    path: Option<&Path>,
+    action: &'static str,
+) -> Result<Transaction<'c>, Error> {
+    let waiting = Instant::now();
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|source| match (is_busy(&source), path) {
+            (true, Some(path)) => {
+                Error::Locked(Box::new(LockReport::gather(path, waiting.elapsed())))
+            }
+            _ => failed(path, action, source),
+        })
+}
+
+/// The typed error for failing to `action`: what it says about the file
+/// first (not a database, corrupted, read-only), else SQLite's error.
+pub(crate) fn failed(path: Option<&Path>, action: &'static str, source: rusqlite::Error) -> Error {
+    path.and_then(|path| condition(path, &source))
+        .unwrap_or(Error::Database { action, source })
 }
 
 /// `database is locked` or `database table is locked`.

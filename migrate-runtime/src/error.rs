@@ -2,6 +2,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use migrate_core::Drift;
+
+use crate::adopt::ForeignHistory;
 use crate::lock::LockReport;
 
 /// Why migrating a database failed. Each message says which migration or
@@ -208,6 +211,93 @@ pub enum Error {
         name: String,
     },
 
+    /// A baseline or an import was asked for a database that already has a
+    /// migration history of this toolkit.
+    #[error(
+        "cannot {operation}: this database already has a migration history in {table} \
+         ({applied} migrations applied, the newest {newest} ({newest_name})), and a \
+         baseline or an import is only for a database this toolkit has never migrated. See \
+         where it stands with Migrator::status, and check its schema against its migrations \
+         with Migrator::verify. Nothing was changed"
+    )]
+    AlreadyHasHistory {
+        /// What was asked: `baseline at migration 3`, `import the history of sqlx`.
+        operation: String,
+        /// The history table.
+        table: String,
+        /// How many migrations it records.
+        applied: usize,
+        /// The newest of them.
+        newest: u64,
+        /// Its name.
+        newest_name: String,
+    },
+
+    /// A baseline or an import would record migrations as applied without
+    /// running them, and the database's schema is not the one they make.
+    #[error(
+        "cannot {operation}: the migrations up to version {version} would be recorded as \
+         applied without running, but the database's schema is not the one they make:\n{}\n\
+         Nothing was changed. Make the schema match by hand (each line says what is \
+         expected), or check that these are the migrations that made this database, each \
+         with the version and the SQL that ran",
+        drift_lines(.drift)
+    )]
+    SchemaDiffers {
+        /// What was asked: `baseline at migration 3`, `import the history of sqlx`.
+        operation: String,
+        /// The newest migration that would be recorded.
+        version: u64,
+        /// How the database's schema differs from the one they make.
+        drift: Vec<Drift>,
+    },
+
+    /// An import was asked from a tool whose history table the database does not have.
+    #[error(
+        "cannot import the history of {from}: this database has no table {}, where {from} \
+         records its migrations; check the database path and which tool migrated it \
+         (ForeignHistory::detect lists the histories a database holds). Nothing was changed",
+        from.table()
+    )]
+    NoForeignHistory {
+        /// The tool.
+        from: ForeignHistory,
+    },
+
+    /// Another tool's history records migrations this binary does not contain.
+    #[error(
+        "cannot import the history of {from}: its table {} records migration{} this binary \
+         does not contain: {}; every migration {from} applied must be in the migrations \
+         folder, with the same version and the same SQL, to be recorded as applied: add the \
+         missing ones and build again. Nothing was changed",
+        from.table(),
+        if versions.len() > 1 { "s" } else { "" },
+        versions.join(", ")
+    )]
+    ForeignVersionsUnknown {
+        /// The tool.
+        from: ForeignHistory,
+        /// The migrations, as the tool recorded them: `5 (add_tags)`, `2025-09-19-140443`.
+        versions: Vec<String>,
+    },
+
+    /// Another tool recorded a migration as failed.
+    #[error(
+        "cannot import the history of {from}: its table {} records migration{} {} as \
+         failed, so the SQL may have run only in part; put the database right by hand and \
+         finish the migration with {from} (or delete its row if none of it ran), then \
+         import again. Nothing was changed",
+        from.table(),
+        if versions.len() > 1 { "s" } else { "" },
+        list(.versions)
+    )]
+    ForeignMigrationFailed {
+        /// The tool.
+        from: ForeignHistory,
+        /// The failed migrations: version and name, as the tool recorded them.
+        versions: Vec<(u64, String)>,
+    },
+
     /// A migration to revert has no down script, in the binary or in the history.
     #[error(
         "cannot revert migration{} {}: no down script, neither in this binary nor recorded \
@@ -375,6 +465,15 @@ fn list(versions: &[(u64, String)]) -> String {
         .map(|(version, name)| format!("{version} ({name})"))
         .collect();
     named.join(", ")
+}
+
+/// One line per difference, each starting with `- `.
+pub(crate) fn drift_lines(drift: &[Drift]) -> String {
+    let lines: Vec<_> = drift
+        .iter()
+        .map(|drift| format!("- {}", drift.to_string().replace('\n', "\n  ")))
+        .collect();
+    lines.join("\n")
 }
 
 /// The message, not the structure: `fn main() -> Result<(), Error>` prints

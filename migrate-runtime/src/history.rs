@@ -101,17 +101,31 @@ pub(crate) fn create(conn: &Connection, table: &str) -> Result<(), Error> {
     })
 }
 
-/// Records one applied migration.
+/// Records one applied migration, applied now.
 pub(crate) fn record(
     conn: &Connection,
     table: &str,
     migration: &Migration,
     duration: Duration,
 ) -> Result<(), Error> {
+    record_at(conn, table, migration, duration, None)
+}
+
+/// Records one applied migration, applied at `applied_at`: any time SQLite
+/// reads (`2025-09-19 14:04:43`, RFC 3339 with an offset), stored in UTC as
+/// ISO 8601, or as written when SQLite cannot read it; `None` is now.
+pub(crate) fn record_at(
+    conn: &Connection,
+    table: &str,
+    migration: &Migration,
+    duration: Duration,
+    applied_at: Option<&str>,
+) -> Result<(), Error> {
     conn.execute(
         &format!(
             "INSERT INTO {} (version, name, checksum, applied_at, duration_ms, down_sql)
-             VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4, ?5)",
+             VALUES (?1, ?2, ?3, coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', ?6), ?6,
+                                          strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?4, ?5)",
             quoted(table)
         ),
         params![
@@ -120,6 +134,7 @@ pub(crate) fn record(
             migration.checksum().to_hex(),
             duration.as_millis() as i64,
             migration.down().map(|down| down.sql()),
+            applied_at,
         ],
     )
     .map(drop)

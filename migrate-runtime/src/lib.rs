@@ -30,12 +30,19 @@
 //! to a [`Target`] with the same locking, backups and deadline as a start;
 //! [`Migrator::dry_run`] returns the SQL an [`Operation`] would run; and
 //! [`Migrator::repair`] accepts the binary's checksum for an edited migration.
+//!
+//! A database this toolkit never migrated is adopted without running
+//! anything again: [`Migrator::baseline`] records the migrations up to a
+//! version as applied once the schema is shown to be theirs, and
+//! [`Migrator::import_history`] does the same from the history that sqlx,
+//! refinery or diesel kept ([`ForeignHistory`]).
 
 #![warn(missing_docs)]
 // `Error` carries SQLite's error and what became of the database: large, but
 // returned at most once per start, and unboxed so that callers can match it.
 #![allow(clippy::result_large_err)]
 
+mod adopt;
 mod backup;
 mod connection;
 mod error;
@@ -48,6 +55,7 @@ mod repair;
 mod slow_path;
 mod status;
 
+pub use adopt::{Baselined, ForeignHistory, Imported};
 pub use backup::Backups;
 pub use error::{Error, Recovery};
 pub use event::Event;

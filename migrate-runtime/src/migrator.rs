@@ -160,7 +160,8 @@ impl Migrator {
     }
 
     /// Tables another tool keeps in the same database file, which
-    /// [`Migrator::verify`] does not count as drift.
+    /// [`Migrator::verify`], [`Migrator::baseline`] and
+    /// [`Migrator::import_history`] do not count as drift.
     pub fn ignore_tables<I, S>(mut self, tables: I) -> Self
     where
         I: IntoIterator<Item = S>,

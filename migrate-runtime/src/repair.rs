@@ -1,17 +1,15 @@
 //! Accepting the binary's checksum for an applied migration that was edited.
 
-use std::path::Path;
-use std::time::Instant;
-
 use migrate_core::Checksum;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
-use crate::connection::{self, condition, is_busy};
+use crate::connection::{self, begin_immediate};
 use crate::history;
-use crate::lock::LockReport;
 use crate::migrator::Migrator;
 use crate::operation::Target;
 use crate::Error;
+
+const ACTION: &str = "repair the migration history";
 
 /// What [`Migrator::repair`] changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +44,7 @@ impl Migrator {
         let migration = self.in_binary(migration.into().get(), "repair")?;
         let path = connection::file_path(conn);
         let _one_migrator = self.migration_lock(path.as_deref())?;
-        let tx = begin_immediate(conn, path.as_deref())?;
+        let tx = begin_immediate(conn, path.as_deref(), ACTION)?;
         let applied = self.read_history(&tx, path.as_deref())?;
         let row = applied
             .iter()
@@ -59,7 +57,7 @@ impl Migrator {
         history::update_checksum(&tx, &self.history_table, row.version, checksum)?;
         self.store_fingerprint(&tx)?;
         tx.commit()
-            .map_err(|source| written(path.as_deref(), source))?;
+            .map_err(|source| connection::failed(path.as_deref(), ACTION, source))?;
         tracing::warn!(
             version = row.version,
             name = migration.name(),
@@ -74,27 +72,4 @@ impl Migrator {
             checksum,
         })
     }
-}
-
-/// `BEGIN IMMEDIATE`, waiting at most the connection's busy timeout.
-fn begin_immediate<'c>(
-    conn: &'c mut Connection,
-    path: Option<&Path>,
-) -> Result<rusqlite::Transaction<'c>, Error> {
-    let waiting = Instant::now();
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|source| match (is_busy(&source), path) {
-            (true, Some(path)) => {
-                Error::Locked(Box::new(LockReport::gather(path, waiting.elapsed())))
-            }
-            _ => written(path, source),
-        })
-}
-
-fn written(path: Option<&Path>, source: rusqlite::Error) -> Error {
-    path.and_then(|path| condition(path, &source))
-        .unwrap_or(Error::Database {
-            action: "repair the migration history",
-            source,
-        })
 }

@@ -7,11 +7,19 @@ use migrate_core::{schema_drift, Drift, Migration, SchemaObject};
 use rusqlite::Connection;
 
 use super::Migrator;
-use crate::error::Error;
+use crate::error::{drift_lines, Error};
 use crate::history;
 
-/// Tables other tools keep in the same file: never drift.
-const OTHER_TOOLS_TABLES: &[&str] = &["_litestream_seq", "_litestream_lock"];
+/// Tables other tools keep in the same file: never drift. Litestream's, and
+/// the history tables of sqlx, refinery and diesel, which
+/// [`Migrator::import_history`] reads and leaves in place.
+const OTHER_TOOLS_TABLES: &[&str] = &[
+    "_litestream_seq",
+    "_litestream_lock",
+    "_sqlx_migrations",
+    "refinery_schema_history",
+    "__diesel_schema_migrations",
+];
 
 /// What [`Migrator::verify`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,9 +63,7 @@ impl fmt::Display for Verification {
             )?,
             Some(version) => {
                 writeln!(f, "schema differs from what the migrations up to version {version} make (changed by hand?):")?;
-                for drift in &self.drift {
-                    writeln!(f, "- {}", drift.to_string().replace('\n', "\n  "))?;
-                }
+                writeln!(f, "{}", drift_lines(&self.drift))?;
             }
         }
         Ok(())
@@ -70,7 +76,9 @@ impl Migrator {
     /// the one those migrations make, object by object (tables, indexes,
     /// triggers, views, with SQL compared after normalising white space and
     /// comments). The history table, SQLite's own tables, Litestream's
-    /// `_litestream_seq` and `_litestream_lock`, and the tables named with
+    /// `_litestream_seq` and `_litestream_lock`, the history tables of sqlx
+    /// (`_sqlx_migrations`), refinery (`refinery_schema_history`) and diesel
+    /// (`__diesel_schema_migrations`), and the tables named with
     /// [`Migrator::ignore_tables`] are not drift.
     ///
     /// When every migration of the binary is applied, the expected schema is
@@ -102,25 +110,38 @@ impl Migrator {
         if !verification.unknown.is_empty() {
             return Ok(verification);
         }
-        let everything = chain.len() == self.migrations.len();
-        let expected = match self.expected_schema {
-            Some(objects) if everything => objects.to_vec(),
-            _ => schema_made_by(&chain)?,
-        };
-        let found = read_objects(conn)?;
-        let ignored = |name: &str| {
-            name.eq_ignore_ascii_case(&self.history_table)
-                || OTHER_TOOLS_TABLES
-                    .iter()
-                    .any(|t| name.eq_ignore_ascii_case(t))
-                || self
-                    .ignored_tables
-                    .iter()
-                    .any(|t| name.eq_ignore_ascii_case(t))
-        };
-        verification.drift = schema_drift(&expected, &found, ignored);
+        verification.drift = self.drift_from(conn, &chain)?;
         verification.compared_at = Some(applied.last().map_or(0, |row| row.version));
         Ok(verification)
+    }
+
+    /// How the schema of `conn` differs from the one `chain` makes: the
+    /// check of [`Migrator::verify`], [`Migrator::baseline`] and
+    /// [`Migrator::import_history`].
+    ///
+    /// When `chain` is every migration of the binary, the expected schema is
+    /// the one recorded at compile time; otherwise it is made by running
+    /// `chain` on an in-memory database.
+    pub(crate) fn drift_from(
+        &self,
+        conn: &Connection,
+        chain: &[&Migration],
+    ) -> Result<Vec<Drift>, Error> {
+        let expected = match self.expected_schema {
+            Some(objects) if chain.len() == self.migrations.len() => objects.to_vec(),
+            _ => schema_made_by(chain)?,
+        };
+        let found = read_objects(conn)?;
+        Ok(schema_drift(&expected, &found, |name| self.ignores(name)))
+    }
+
+    /// Tables that are not drift: the history, other tools' and the ones
+    /// named with [`Migrator::ignore_tables`].
+    fn ignores(&self, name: &str) -> bool {
+        let named = |table: &str| name.eq_ignore_ascii_case(table);
+        named(&self.history_table)
+            || OTHER_TOOLS_TABLES.iter().any(|table| named(table))
+            || self.ignored_tables.iter().any(|table| named(table))
     }
 }
 

@@ -79,6 +79,18 @@ pub fn fixtures_then(count: usize, extra: Vec<Migration>) -> Migrator {
     migrator(migrations)
 }
 
+/// A database whose schema was made without this toolkit: the up scripts of
+/// `migrations` run by hand, in order, with no history. The connection is
+/// returned open.
+pub fn hand_made(path: &Path, migrations: &[Migration]) -> Connection {
+    let conn = Connection::open(path).expect("create the database");
+    for migration in migrations {
+        conn.execute_batch(migration.up().sql())
+            .unwrap_or_else(|error| panic!("run migration {migration} by hand: {error}"));
+    }
+    conn
+}
+
 /// Opens a plain connection, as a tool inspecting the file would.
 pub fn inspect(path: &Path) -> Connection {
     Connection::open(path).expect("open the database to inspect it")
