@@ -683,7 +683,12 @@ impl fmt::Display for IndexColumn {
 pub fn read_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
     let mut statement = conn.prepare(SchemaObject::QUERY)?;
     let rows = statement.query_map([], |row| {
-        Ok(SchemaObject::new(row.get(0)?, row.get(1)?, row.get(2)?))
+        Ok(SchemaObject::new(
+            row.get(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+        ))
     })?;
     rows.collect()
 }

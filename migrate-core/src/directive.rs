@@ -164,6 +164,18 @@ impl Directives {
     /// of SQL. Unknown directives are refused rather than ignored, and so is a
     /// directive further down, where it would silently do nothing.
     pub fn parse(sql: &str) -> Result<Directives, DirectiveError> {
+        Self::parse_with(sql, false)
+    }
+
+    /// Reads the directives of a script about to run, such as a down script
+    /// a newer build recorded in the history: as [`Directives::parse`], but
+    /// `allow` of a lint this build does not know is ignored, since lints
+    /// only matter at compile time.
+    pub fn parse_for_running(sql: &str) -> Result<Directives, DirectiveError> {
+        Self::parse_with(sql, true)
+    }
+
+    fn parse_with(sql: &str, lenient: bool) -> Result<Directives, DirectiveError> {
         let mut directives = Directives::NONE;
         let mut in_header = true;
         for (index, line) in sql.lines().enumerate() {
@@ -196,7 +208,7 @@ impl Directives {
                     "directives are spelled `-- {DIRECTIVE_PREFIX} <directive>` (lower case)"
                 )));
             }
-            for directive in parse_directive(body).map_err(error)? {
+            for directive in parse_directive(body, lenient).map_err(error)? {
                 directives = directives.with(directive);
             }
         }
@@ -213,7 +225,7 @@ fn directive_body(comment: &str) -> Option<&str> {
         .then(|| comment[DIRECTIVE_PREFIX.len()..].trim())
 }
 
-fn parse_directive(body: &str) -> Result<Vec<Directive>, String> {
+fn parse_directive(body: &str, lenient: bool) -> Result<Vec<Directive>, String> {
     let (word, rest) = body
         .split_once(char::is_whitespace)
         .map_or((body, ""), |(word, rest)| (word, rest.trim()));
@@ -227,6 +239,7 @@ fn parse_directive(body: &str) -> Result<Vec<Directive>, String> {
         ("allow", names) => names
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|name| !name.is_empty())
+            .filter(|name| !lenient || Lint::from_name(name).is_some())
             .map(|name| {
                 Lint::from_name(name).map(Directive::Allow).ok_or_else(|| {
                     format!("unknown lint `{name}`; the lints are: {}", lint_names())
@@ -278,6 +291,16 @@ pub struct DirectiveError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn running_ignores_only_lints_this_build_does_not_know() {
+        let sql = "-- migrate: allow a-later-lint, destructive\n-- migrate: foreign-keys-off\nDROP TABLE t;";
+        assert!(Directives::parse(sql).is_err());
+        let running = Directives::parse_for_running(sql).unwrap();
+        assert!(running.foreign_keys_off());
+        assert!(running.allows(Lint::Destructive));
+        assert!(Directives::parse_for_running("-- migrate: no-transactions\nSELECT 1;").is_err());
+    }
 
     #[test]
     fn reads_directives_from_the_header() {

@@ -13,34 +13,43 @@ pub struct SchemaObject {
     pub kind: Cow<'static, str>,
     /// Its name.
     pub name: Cow<'static, str>,
+    /// The table it belongs to (its own name for a table or view).
+    pub table: Cow<'static, str>,
     /// The statement, as `sqlite_schema` holds it.
     pub sql: Cow<'static, str>,
 }
 
 impl SchemaObject {
     /// The query that reads a database's objects in the order they were
-    /// made, as `(type, name, sql)`, without SQLite's own objects (`sqlite_…`,
+    /// made, as `(type, name, tbl_name, sql)`, without SQLite's own objects (`sqlite_…`,
     /// automatic indexes) and the shadow tables a virtual table makes for
     /// itself: run in order, the statements make the same schema.
-    pub const QUERY: &'static str = "SELECT type, name, sql FROM main.sqlite_schema \
+    pub const QUERY: &'static str = "SELECT type, name, tbl_name, sql FROM main.sqlite_schema \
          WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
            AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow') \
          ORDER BY rowid";
 
     /// An object embedded in a binary.
-    pub const fn embedded(kind: &'static str, name: &'static str, sql: &'static str) -> Self {
+    pub const fn embedded(
+        kind: &'static str,
+        name: &'static str,
+        table: &'static str,
+        sql: &'static str,
+    ) -> Self {
         Self {
             kind: Cow::Borrowed(kind),
             name: Cow::Borrowed(name),
+            table: Cow::Borrowed(table),
             sql: Cow::Borrowed(sql),
         }
     }
 
     /// An object read at run time.
-    pub fn new(kind: String, name: String, sql: String) -> Self {
+    pub fn new(kind: String, name: String, table: String, sql: String) -> Self {
         Self {
             kind: Cow::Owned(kind),
             name: Cow::Owned(name),
+            table: Cow::Owned(table),
             sql: Cow::Owned(sql),
         }
     }
@@ -93,8 +102,9 @@ impl fmt::Display for Drift {
 
 /// The differences between an expected schema and a found one, by object
 /// name (without regard to case), comparing normalised SQL
-/// ([`normalize_sql`]). Found objects whose name `ignored` accepts are left
-/// out: tables other tools keep in the same file.
+/// ([`normalize_sql`]). Found objects `ignored` accepts by their name or
+/// their table's are left out: tables other tools keep in the same file,
+/// with their indexes and triggers.
 pub fn schema_drift(
     expected: &[SchemaObject],
     found: &[SchemaObject],
@@ -112,7 +122,7 @@ pub fn schema_drift(
             None => drift.push(Drift::Missing(expected.clone())),
             Some(found) => {
                 if found.kind != expected.kind
-                    || normalize_sql(&found.sql) != normalize_sql(&expected.sql)
+                    || comparable(&found.sql) != comparable(&expected.sql)
                 {
                     drift.push(Drift::Changed {
                         expected: expected.clone(),
@@ -123,11 +133,29 @@ pub fn schema_drift(
         }
     }
     for found in found {
-        if !ignored(&found.name) && find(expected, &found.name).is_none() {
+        let theirs = ignored(&found.name) || ignored(&found.table);
+        if !theirs && find(expected, &found.name).is_none() {
             drift.push(Drift::Unexpected(found.clone()));
         }
     }
     drift
+}
+
+/// The text two statements are compared by: [`normalize_sql`], then no
+/// space before `(` and words outside quotes in upper case, so that
+/// `create table t(x integer)` made by hand matches `CREATE TABLE t (x INTEGER)`.
+fn comparable(sql: &str) -> String {
+    let normal = normalize_sql(sql);
+    let regions = sql_regions(&normal);
+    let mut out = String::with_capacity(normal.len());
+    for (at, c) in normal.char_indices() {
+        let code = regions[at] == Region::Code;
+        if code && c == '(' && out.ends_with(' ') {
+            out.pop();
+        }
+        out.push(if code { c.to_ascii_uppercase() } else { c });
+    }
+    out
 }
 
 /// SQL text normalised for comparison: comments dropped, white space
@@ -242,7 +270,10 @@ mod tests {
     use super::*;
 
     fn object(kind: &'static str, name: &'static str, sql: &'static str) -> SchemaObject {
-        SchemaObject::embedded(kind, name, sql)
+        let table = sql.split_once(" ON ").map_or(name, |(_, rest)| {
+            rest.split_whitespace().next().unwrap_or(name)
+        });
+        SchemaObject::embedded(kind, name, table, sql)
     }
 
     #[test]
@@ -275,6 +306,11 @@ mod tests {
                 "CREATE TABLE _litestream_seq (id, seq)",
             ),
             object("table", "notes", "CREATE TABLE notes (x)"),
+            object(
+                "index",
+                "seq_at",
+                "CREATE INDEX seq_at ON _litestream_seq (seq)",
+            ),
         ];
         let drift = schema_drift(&expected, &found, |name| name.starts_with("_litestream"));
         let lines: Vec<String> = drift.iter().map(ToString::to_string).collect();
@@ -285,6 +321,24 @@ mod tests {
                 "table `notes` is not made by any migration:\n  CREATE TABLE notes (x)",
             ]
         );
+        // Made by hand: other spacing and case are the same statement.
+        let by_hand = [object(
+            "table",
+            "USERS",
+            "create table users(id integer primary key)",
+        )];
+        assert_eq!(schema_drift(&expected[..1], &by_hand, |_| false), []);
+        let quoted = [object(
+            "table",
+            "users",
+            "CREATE TABLE users (id TEXT DEFAULT 'a')",
+        )];
+        let other = [object(
+            "table",
+            "users",
+            "CREATE TABLE users (id TEXT DEFAULT 'A')",
+        )];
+        assert_eq!(schema_drift(&quoted, &other, |_| false).len(), 1);
         let changed = [object(
             "table",
             "users",

@@ -121,8 +121,8 @@ fn migrations_module(
     let sqlite = migrate_build_support::sqlite_version_number();
     let schema = schema::schema_module(&table_shapes(&validated.schema));
     let objects = validated.objects.iter().map(|object| {
-        let (kind, name, sql) = (&*object.kind, &*object.name, &*object.sql);
-        quote! { ::migrate_runtime::SchemaObject::embedded(#kind, #name, #sql) }
+        let (kind, name, table, sql) = (&*object.kind, &*object.name, &*object.table, &*object.sql);
+        quote! { ::migrate_runtime::SchemaObject::embedded(#kind, #name, #table, #sql) }
     });
     let doc = format!("The migrations of `{dir}`, checked at compile time and embedded.");
     quote! {

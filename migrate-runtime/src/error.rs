@@ -313,6 +313,22 @@ pub enum Error {
         migrations: Vec<(u64, String)>,
     },
 
+    /// The down script recorded in the history has a directive this build
+    /// cannot read.
+    #[error(
+        "cannot revert migration {version} ({name}) with the down script recorded in the \
+         history: {detail}; nothing was reverted. Revert it with the build that applied it \
+         (or a newer one)"
+    )]
+    UnreadableDownScript {
+        /// The migration's version.
+        version: u64,
+        /// Its name.
+        name: String,
+        /// What is wrong with the directive, and where.
+        detail: String,
+    },
+
     /// A revert by steps asked for more steps than there are applied migrations.
     #[error(
         "cannot revert {steps} migrations: only {applied} are applied; nothing was reverted. \

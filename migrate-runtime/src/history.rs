@@ -157,19 +157,21 @@ pub(crate) fn remove(conn: &Connection, table: &str, version: u64) -> Result<(),
     })
 }
 
-/// Replaces the checksum recorded for an applied migration.
+/// Replaces the checksum recorded for an applied migration, and its down
+/// script when one is given.
 pub(crate) fn update_checksum(
     conn: &Connection,
     table: &str,
     version: u64,
     checksum: Checksum,
+    down_sql: Option<&str>,
 ) -> Result<(), Error> {
     conn.execute(
         &format!(
-            "UPDATE {} SET checksum = ?2 WHERE version = ?1",
+            "UPDATE {} SET checksum = ?2, down_sql = coalesce(?3, down_sql) WHERE version = ?1",
             quoted(table)
         ),
-        params![version as i64, checksum.to_hex()],
+        params![version as i64, checksum.to_hex(), down_sql],
     )
     .map(drop)
     .map_err(|source| Error::Database {

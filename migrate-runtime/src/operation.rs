@@ -437,9 +437,15 @@ impl Migrator {
         let (down, source) = match (binary.and_then(Migration::down), &row.down_sql) {
             (Some(down), _) => (down.clone(), ScriptSource::Binary),
             (None, Some(sql)) => {
-                // Recorded from a file the compiler checked; should it not
-                // parse, SQLite refuses what needed a directive, rolled back.
-                let directives = Directives::parse(sql).unwrap_or(Directives::NONE);
+                // A newer build may know directives this one does not:
+                // running without one (foreign-keys-off) could lose rows.
+                let directives = Directives::parse_for_running(sql).map_err(|error| {
+                    Error::UnreadableDownScript {
+                        version: row.version,
+                        name: row.name.clone(),
+                        detail: format!("line {}: {}", error.line, error.message),
+                    }
+                })?;
                 (
                     Script::owned(sql.clone(), directives),
                     ScriptSource::History,

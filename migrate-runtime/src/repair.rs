@@ -54,7 +54,9 @@ impl Migrator {
                 name: migration.name().to_string(),
             })?;
         let checksum = migration.checksum();
-        history::update_checksum(&tx, &self.history_table, row.version, checksum)?;
+        // The binary's down script too, so that an older build reverts with it.
+        let down = migration.down().map(|down| down.sql());
+        history::update_checksum(&tx, &self.history_table, row.version, checksum, down)?;
         self.store_fingerprint(&tx)?;
         tx.commit()
             .map_err(|source| connection::failed(path.as_deref(), ACTION, source))?;

@@ -136,9 +136,14 @@ impl Migrator {
         self.backup_once(&tx, run, false)?;
         self.create_history(&tx, run)?;
         for change in to_run {
+            let before = if check_foreign_keys {
+                foreign_key_violations(&tx)?
+            } else {
+                Vec::new()
+            };
             self.run_one(&tx, run, change)?;
             if check_foreign_keys {
-                check_foreign_keys_after(&tx, change)?;
+                check_foreign_keys_after(&tx, change, &before)?;
             }
         }
         self.store_fingerprint(&tx)?;
@@ -166,19 +171,57 @@ impl Migrator {
                 .map_err(|source| self.failure(run, None, source))?;
         }
         let (started, _span) = self.starting(change);
-        if let Err(source) = conn.execute_batch(change.script().sql()) {
+        // The script may switch foreign keys itself; the connection keeps
+        // the setting it had.
+        let foreign_keys = connection::foreign_keys(conn)?;
+        let result = conn.execute_batch(change.script().sql());
+        if connection::foreign_keys(conn).ok() != Some(foreign_keys) {
+            connection::set_foreign_keys(conn, foreign_keys)?;
+        }
+        if let Err(source) = result {
             let recovery = self.recover(conn, run);
             return Err(self.failure(run, Some((change, recovery)), source));
         }
         let duration = started.elapsed();
-        let tx = self.begin(conn, run)?;
-        self.create_history(&tx, run)?;
-        self.record(&tx, change, duration)?;
-        self.store_fingerprint(&tx)?;
-        tx.commit()
-            .map_err(|source| self.failure(run, None, source))?;
+        // The script has run: its record must not be lost to the deadline,
+        // and if it cannot be written the backup undoes the script, so that
+        // the next start does not run it a second time.
+        let _ = conn.progress_handler(0, None::<fn() -> bool>);
+        let _ = conn.busy_timeout(self.busy_timeout);
+        let recorded = self.record_alone(conn, run, change, duration);
+        let deadline = run.deadline;
+        let _ = conn.progress_handler(1000, Some(move || Instant::now() >= deadline));
+        let _ = conn.busy_timeout(self.busy_timeout.min(self.deadline));
+        if let Err(source) = recorded {
+            let recovery = self.recover(conn, run);
+            return Err(change.failed(source, recovery));
+        }
         self.finished(run, change, duration);
         Ok(())
+    }
+
+    /// Records a `no-transaction` migration that has run, with the new
+    /// fingerprint, in a transaction of its own.
+    fn record_alone(
+        &self,
+        conn: &mut Connection,
+        run: &Run<'_>,
+        change: &Change,
+        duration: Duration,
+    ) -> Result<(), rusqlite::Error> {
+        let unrecorded = |error: Error| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                Some(format!(
+                    "the script ran, but recording it in the history failed: {error}"
+                )),
+            )
+        };
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.create_history(&tx, run).map_err(unrecorded)?;
+        self.record(&tx, change, duration).map_err(unrecorded)?;
+        self.store_fingerprint(&tx).map_err(unrecorded)?;
+        tx.commit()
     }
 
     /// After a `no-transaction` script failed: copies back the backup taken
@@ -463,30 +506,49 @@ fn schema_is_empty(conn: &Connection) -> Result<bool, Error> {
 
 /// Fails the rebuild, naming the first offending row, when it left rows
 /// whose foreign keys point nowhere.
-fn check_foreign_keys_after(conn: &Connection, rebuild: &Change) -> Result<(), Error> {
-    let mut check = conn
-        .prepare("PRAGMA foreign_key_check")
+/// A row whose foreign key finds no parent row: table, rowid, parent table.
+type Violation = (String, i64, String);
+
+/// What `PRAGMA foreign_key_check` reports for the whole database.
+fn foreign_key_violations(conn: &Connection) -> Result<Vec<Violation>, Error> {
+    conn.prepare("PRAGMA foreign_key_check")
         .and_then(|mut statement| {
             statement
                 .query_map([], |row| {
-                    Ok(format!(
-                        "row {} of `{}` refers to a missing row of `{}`",
+                    Ok((
+                        row.get(0)?,
                         row.get::<_, Option<i64>>(1)?.unwrap_or(0),
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(2)?
+                        row.get(2)?,
                     ))
                 })?
-                .collect::<Result<Vec<_>, _>>()
+                .collect()
         })
         .map_err(|source| Error::Database {
             action: "check foreign keys after the rebuild",
             source,
-        })?;
-    if check.is_empty() {
+        })
+}
+
+/// Fails a `foreign-keys-off` migration that left rows referring to missing
+/// parents. Rows that did so before it (foreign keys are off by default in
+/// SQLite, so old databases have some) are not its doing and do not count.
+fn check_foreign_keys_after(
+    conn: &Connection,
+    rebuild: &Change,
+    before: &[Violation],
+) -> Result<(), Error> {
+    let mut new: Vec<String> = foreign_key_violations(conn)?
+        .into_iter()
+        .filter(|violation| !before.contains(violation))
+        .map(|(table, rowid, parent)| {
+            format!("row {rowid} of `{table}` refers to a missing row of `{parent}`")
+        })
+        .collect();
+    if new.is_empty() {
         return Ok(());
     }
-    let total = check.len();
-    check.truncate(5);
+    let total = new.len();
+    new.truncate(5);
     let more = if total > 5 {
         format!(" and {} more", total - 5)
     } else {
@@ -496,8 +558,10 @@ fn check_foreign_keys_after(conn: &Connection, rebuild: &Change) -> Result<(), E
         rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
             Some(format!(
-                "foreign key check failed after the migration: {}{more}",
-                check.join("; ")
+                "foreign key check failed after the migration: {}{more} (the migration must \
+                 keep references whole: copy every parent row, or delete or fix the child rows \
+                 in the same migration)",
+                new.join("; ")
             )),
         ),
         Recovery::RolledBack,

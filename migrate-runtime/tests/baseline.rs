@@ -212,3 +212,19 @@ fn a_baseline_waits_for_the_write_lock_and_says_who_holds_it() {
     holding.rollback().unwrap();
     assert!(!tables(&conn).contains(&"_migrate_history".to_string()));
 }
+
+#[test]
+fn a_schema_written_with_other_spacing_and_case_is_the_same_schema() {
+    let (_dir, path) = temp_db();
+    let users = migration(
+        1,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+        1,
+    );
+    let mut conn = Connection::open(&path).unwrap();
+    conn.execute_batch("create table users(id integer primary key, name text not null);")
+        .unwrap();
+    let baselined = migrator(vec![users]).baseline(&mut conn, 1).unwrap();
+    assert_eq!(baselined.version, 1);
+}

@@ -171,3 +171,73 @@ fn cascade_after_a_rebuild_works_on_a_fresh_file() {
     assert_eq!(history_versions(&conn), [1, 2, 3, 4]);
     assert_eq!(posts(&conn), []);
 }
+
+#[test]
+fn rows_that_referred_nowhere_before_the_rebuild_do_not_fail_it() {
+    let (_dir, path) = temp_db();
+    let tables = migration(
+        1,
+        "tables",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);
+         CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts (id));
+         CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);",
+        1,
+    );
+    let mut conn = migrator(vec![tables.clone()]).open(&path).unwrap();
+    // From before foreign keys were enforced: SQLite leaves them off by default.
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF; INSERT INTO comments VALUES (1, 99); PRAGMA foreign_keys = ON;",
+    )
+    .unwrap();
+    let unique_names = migration(
+        2,
+        "unique_names",
+        "-- migrate: foreign-keys-off
+         CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT UNIQUE);
+         INSERT INTO users_new SELECT * FROM users;
+         DROP TABLE users;
+         ALTER TABLE users_new RENAME TO users;",
+        2,
+    );
+    migrator(vec![tables, unique_names]).run(&mut conn).unwrap();
+    assert_eq!(history_versions(&conn), [1, 2]);
+}
+
+#[test]
+fn a_no_transaction_script_that_turns_foreign_keys_off_leaves_the_connection_as_it_was() {
+    let (_dir, path) = temp_db();
+    let tables = migration(
+        1,
+        "tables",
+        "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (p INTEGER REFERENCES p (id));",
+        1,
+    );
+    let failing = migration(
+        2,
+        "by_hand",
+        "-- migrate: no-transaction
+         PRAGMA foreign_keys = OFF;
+         CREATE TABLE p_new (id INTEGER PRIMARY KEY);
+         INSERT INTO p_new SELECT * FROM missing_table;
+         PRAGMA foreign_keys = ON;",
+        2,
+    );
+    let mut conn = migrator(vec![tables.clone()]).open(&path).unwrap();
+    let error = migrator(vec![tables.clone(), failing])
+        .run(&mut conn)
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Migration { version: 2, .. }),
+        "{error}"
+    );
+    assert_eq!(pragma(&conn, "foreign_keys"), "1");
+
+    let left_off = migration(
+        2,
+        "left_off",
+        "-- migrate: no-transaction\nPRAGMA foreign_keys = OFF;\nCREATE TABLE t (x);",
+        3,
+    );
+    migrator(vec![tables, left_off]).run(&mut conn).unwrap();
+    assert_eq!(pragma(&conn, "foreign_keys"), "1");
+}

@@ -442,3 +442,49 @@ fn a_no_transaction_down_script_runs_alone() {
     assert_eq!(reverted_versions(&report), [2, 1]);
     assert_eq!(history_versions(&conn), Vec::<i64>::new());
 }
+
+/// A down script a newer build recorded, with an `allow` of a lint this
+/// build does not know: its `foreign-keys-off` still holds, so dropping the
+/// parent table does not cascade into the children.
+#[test]
+fn a_recorded_down_script_keeps_its_directives_when_it_names_an_unknown_lint() {
+    let (_dir, path) = temp_db();
+    let tables = migration(
+        1,
+        "tables",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id) ON DELETE CASCADE);",
+        1,
+    );
+    let rebuild = |from: &str, to: &str, unique: &str| {
+        format!(
+            "-- migrate: foreign-keys-off\nCREATE TABLE {to} (id INTEGER PRIMARY KEY, name TEXT {unique});\n\
+             INSERT INTO {to} SELECT id, name FROM {from};\nDROP TABLE {from};\nALTER TABLE {to} RENAME TO {from};"
+        )
+    };
+    let up = rebuild("users", "users_new", "UNIQUE");
+    let down = format!(
+        "-- migrate: allow a-lint-added-later\n{}",
+        rebuild("users", "users_old", "")
+    );
+    // The newer build knew the lint: its down script parsed there.
+    let known = migrate_runtime::Directives::NONE.with(migrate_runtime::Directive::ForeignKeysOff);
+    let two = migration(2, "unique_names", &up, 2);
+    let two = migrate_runtime::Migration::new(
+        2,
+        "unique_names",
+        two.up().clone(),
+        Some(migrate_runtime::Script::owned(down, known)),
+        two.checksum(),
+    );
+    let newer = migrator(vec![tables.clone(), two]);
+    let mut conn = newer.open(&path).unwrap();
+    conn.execute_batch("INSERT INTO users VALUES (1, 'ada'); INSERT INTO posts VALUES (10, 1);")
+        .unwrap();
+    migrator(vec![tables]).revert_to(&mut conn, 1).unwrap();
+    let posts: i64 = conn
+        .query_row("SELECT count(*) FROM posts", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(posts, 1);
+    assert_eq!(history_versions(&conn), [1]);
+}

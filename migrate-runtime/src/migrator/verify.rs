@@ -153,7 +153,12 @@ fn read_objects(conn: &Connection) -> Result<Vec<SchemaObject>, Error> {
     let mut statement = conn.prepare(SchemaObject::QUERY).map_err(reading)?;
     let rows = statement
         .query_map([], |row| {
-            Ok(SchemaObject::new(row.get(0)?, row.get(1)?, row.get(2)?))
+            Ok(SchemaObject::new(
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+            ))
         })
         .map_err(reading)?;
     rows.collect::<Result<_, _>>().map_err(reading)
