@@ -38,6 +38,7 @@
 
 mod backup;
 mod connection;
+mod doctor;
 mod error;
 mod event;
 mod history;
@@ -49,6 +50,7 @@ mod slow_path;
 mod status;
 
 pub use backup::Backups;
+pub use doctor::{Diagnosis, ForeignKeyViolation, WriteLock};
 pub use error::{Error, Recovery};
 pub use event::Event;
 pub use history::DEFAULT_TABLE as DEFAULT_HISTORY_TABLE;
