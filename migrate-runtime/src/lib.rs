@@ -37,6 +37,8 @@
 #![allow(clippy::result_large_err)]
 
 mod backup;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod connection;
 mod doctor;
 mod error;
