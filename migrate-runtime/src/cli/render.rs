@@ -168,17 +168,7 @@ pub(crate) fn status_hints(status: &Status) -> Vec<String> {
         ));
     }
     if count(status, State::UnknownToBinary) > 0 {
-        let newest_known = status
-            .migrations
-            .iter()
-            .filter(|m| m.state != State::UnknownToBinary && m.applied_at.is_some())
-            .map(|m| m.version)
-            .max()
-            .unwrap_or(0);
-        hints.push(format!(
-            "a newer build migrated this database: run that build, or revert its migrations with \
-             `down --to {newest_known}` (their down scripts are recorded in the history)"
-        ));
+        hints.push(newer_build_hint(status));
     }
     if count(status, State::OutOfOrder) > 0 {
         hints.push(
@@ -188,6 +178,35 @@ pub(crate) fn status_hints(status: &Status) -> Vec<String> {
         );
     }
     hints
+}
+
+/// What to do about migrations a newer build applied: revert them with the
+/// down scripts the history recorded, or, when one has none, restore a backup.
+fn newer_build_hint(status: &Status) -> String {
+    let without_down: Vec<String> = status
+        .migrations
+        .iter()
+        .filter(|m| m.state == State::UnknownToBinary && !m.has_down)
+        .map(|m| m.version.to_string())
+        .collect();
+    if !without_down.is_empty() {
+        return format!(
+            "a newer build migrated this database: run that build, or restore a backup taken \
+             before it (`backups`, `restore`); migration {} has no down script to revert it",
+            without_down.join(", ")
+        );
+    }
+    let newest_known = status
+        .migrations
+        .iter()
+        .filter(|m| m.state != State::UnknownToBinary && m.applied_at.is_some())
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0);
+    format!(
+        "a newer build migrated this database: run that build, or revert its migrations with \
+         `down --to {newest_known}`, which runs the down scripts recorded in the history"
+    )
 }
 
 /// One migration in `status --json`.

@@ -69,7 +69,14 @@ fn the_summary_counts_each_state_and_the_hints_say_what_to_do() {
     assert_eq!(hints.len(), 3, "{hints:?}");
     assert!(hints[0].contains("`up`"), "{hints:?}");
     assert!(hints[1].contains("`repair --version 2`"), "{hints:?}");
-    assert!(hints[2].contains("`down --to 2`"), "{hints:?}");
+    assert!(
+        hints[2].contains("migration 9 has no down script"),
+        "{hints:?}"
+    );
+    let mut revertible = mixed();
+    revertible.migrations[3].has_down = true;
+    let hints = status_hints(&revertible);
+    assert!(hints[2].contains("`down --to 2`, which runs"), "{hints:?}");
     let done = Status {
         migrations: vec![migration(1, "a", State::Applied)],
     };
