@@ -28,8 +28,15 @@
 //! migration without changing anything; [`Migrator::up_to`],
 //! [`Migrator::revert_to`] and [`Migrator::revert_steps`] apply or revert up
 //! to a [`Target`] with the same locking, backups and deadline as a start;
-//! [`Migrator::dry_run`] returns the SQL an [`Operation`] would run; and
-//! [`Migrator::repair`] accepts the binary's checksum for an edited migration.
+//! [`Migrator::dry_run`] returns the SQL an [`Operation`] would run;
+//! [`Migrator::repair`] accepts the binary's checksum for an edited
+//! migration; [`Migrator::backup`] takes a backup now; and
+//! [`Migrator::diagnose`] reports locks, journal mode, integrity and foreign
+//! keys.
+//!
+//! With the `cli` feature, the `cli` module turns all of this into commands
+//! an application mounts in one line: `myapp migrate status`, `up`, `down`,
+//! `verify`, `repair`, `backup`, `backups`, `restore`, `doctor`.
 
 #![warn(missing_docs)]
 // `Error` carries SQLite's error and what became of the database: large, but
