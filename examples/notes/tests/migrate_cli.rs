@@ -348,6 +348,24 @@ fn repair_accepts_the_binarys_checksum_after_confirmation() {
 }
 
 #[test]
+fn repair_of_a_migration_not_applied_is_refused() {
+    let db = Db::at(4);
+    let run = db.migrate(&["repair", "--version", "5", "--yes"], 1);
+    assert!(
+        run.stderr.starts_with(
+            "error: cannot repair migration 5 (rebuild_notes_with_checks): it is not applied"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = db.migrate(&["repair", "--version", "2", "--yes"], 0);
+    assert_eq!(
+        run.stdout,
+        "nothing to repair: migration 2 (add_tags) was applied with this binary's checksum\n"
+    );
+}
+
+#[test]
 fn backup_lists_and_restore_brings_the_latest_back() {
     let db = Db::at(5);
     snapshot!("backups_none", db.migrate(&["backups"], 0).stdout);
@@ -415,8 +433,15 @@ fn doctor_reports_a_sound_database_and_a_held_write_lock() {
 #[test]
 fn commands_that_need_a_database_do_not_create_one() {
     let db = Db::new();
-    for command in [["verify"], ["doctor"], ["down"]] {
-        let run = db.migrate(&command, 1);
+    let commands: [&[&str]; 5] = [
+        &["verify"],
+        &["doctor"],
+        &["down", "--yes"],
+        &["backup"],
+        &["repair", "--version", "2", "--yes"],
+    ];
+    for command in commands {
+        let run = db.migrate(command, 1);
         assert!(
             run.stderr
                 .starts_with("error: there is no database at [dir]/notes.db"),

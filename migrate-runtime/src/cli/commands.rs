@@ -15,7 +15,7 @@ use super::{
 use crate::connection;
 use crate::migrator::version_text;
 use crate::operation::{Direction, Operation};
-use crate::{Error, Migrator, State, Status, Step};
+use crate::{Error, Migration, Migrator, State, Status, Step};
 
 type Outcome = Result<u8, Box<dyn std::error::Error>>;
 
@@ -206,29 +206,13 @@ fn verify(migrator: &Migrator, db: &Path) -> Outcome {
 fn repair(migrator: &Migrator, db: &Path, args: &RepairArgs) -> Outcome {
     let migration = migrator.in_binary(args.version, "repair")?;
     let mut conn = connect_existing(migrator, db)?;
-    let status = migrator.status(&conn)?;
-    let state = status
-        .migrations
-        .iter()
-        .find(|m| m.version == args.version)
-        .map(|m| m.state);
-    match state {
-        Some(State::ChecksumChanged) => {}
-        Some(State::Applied) => {
-            println!(
-                "nothing to repair: migration {} ({}) was applied with this binary's checksum",
-                args.version,
-                migration.name()
-            );
-            return Ok(EXIT_OK);
-        }
-        _ => {
-            return Err(Error::NotApplied {
-                version: args.version,
-                name: migration.name().to_string(),
-            }
-            .into())
-        }
+    if !needs_repair(migrator, &conn, migration)? {
+        println!(
+            "nothing to repair: migration {} ({}) was applied with this binary's checksum",
+            args.version,
+            migration.name()
+        );
+        return Ok(EXIT_OK);
     }
     let question = format!(
         "Accept this binary's checksum for migration {} ({}) in {} (its SQL is not run again)?",
@@ -244,9 +228,32 @@ fn repair(migrator: &Migrator, db: &Path, args: &RepairArgs) -> Outcome {
     Ok(EXIT_OK)
 }
 
+/// Whether `migration` was applied with another checksum than the
+/// binary's; an error when it is not applied at all.
+fn needs_repair(
+    migrator: &Migrator,
+    conn: &Connection,
+    migration: &Migration,
+) -> Result<bool, Error> {
+    let status = migrator.status(conn)?;
+    let state = status
+        .migrations
+        .iter()
+        .find(|m| m.version == migration.version())
+        .map(|m| m.state);
+    match state {
+        Some(State::ChecksumChanged) => Ok(true),
+        Some(State::Applied) => Ok(false),
+        _ => Err(Error::NotApplied {
+            version: migration.version(),
+            name: migration.name().to_string(),
+        }),
+    }
+}
+
 fn backup(migrator: &Migrator, db: &Path) -> Outcome {
-    let progress = Progress::spinner(&format!("backing up {}", db.display()));
-    let result = migrator.backup(db);
+    let progress = Progress::events();
+    let result = progress.attach(migrator).backup(db);
     progress.finish();
     println!("backed up {} to {}", db.display(), result?.display());
     Ok(EXIT_OK)

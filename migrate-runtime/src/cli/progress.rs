@@ -38,6 +38,11 @@ impl Progress {
         progress
     }
 
+    /// A spinner, or plain lines, that the migrator's events tell what to say.
+    pub(crate) fn events() -> Self {
+        Self::start(None, "")
+    }
+
     fn start(steps: Option<u64>, message: &str) -> Self {
         if !std::io::stderr().is_terminal() {
             return Progress::Lines;

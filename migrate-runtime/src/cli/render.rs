@@ -390,6 +390,16 @@ pub(crate) fn repaired(repaired: &Repaired) -> String {
 
 /// `doctor`: one line per thing looked at, then what to do.
 pub(crate) fn doctor(diagnosis: &Diagnosis, validated_with: Option<String>) -> String {
+    let mut out = aligned(&doctor_rows(diagnosis, validated_with));
+    out.push_str("\nwhat to do:\n");
+    for advice in doctor_advice(diagnosis) {
+        let _ = writeln!(out, "- {advice}");
+    }
+    out
+}
+
+/// What `doctor` looked at, and what it found, one row each.
+fn doctor_rows(diagnosis: &Diagnosis, validated_with: Option<String>) -> Vec<Vec<String>> {
     let files = &diagnosis.files;
     let file = |bytes: Option<u64>| bytes.map_or_else(|| "none".to_string(), bytes_text);
     let sqlite = match validated_with {
@@ -399,42 +409,31 @@ pub(crate) fn doctor(diagnosis: &Diagnosis, validated_with: Option<String>) -> S
         ),
         None => diagnosis.sqlite_version.to_string(),
     };
-    let rows = [
-        [
-            "database",
-            &format!(
-                "{} ({})",
-                files.path.display(),
-                bytes_text(diagnosis.file_bytes)
-            ),
-        ],
-        ["journal mode", &diagnosis.journal_mode],
-        ["-wal file", &file(files.wal_bytes)],
-        ["-shm file", &file(files.shm_bytes)],
-        ["processes", &holders(&files.holders)],
-        ["write lock", write_lock(diagnosis.write_lock)],
-        [
-            "busy timeout",
-            &format!(
-                "{} (how long a start waits for the write lock)",
-                duration_text(diagnosis.busy_timeout)
-            ),
-        ],
-        ["integrity", &diagnosis.integrity.join("; ")],
-        ["foreign keys", &foreign_keys(diagnosis)],
-        ["migrations", &status_summary(&diagnosis.status)],
-        ["sqlite", &sqlite],
-    ];
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| row.iter().map(|cell| cell.to_string()).collect())
-        .collect();
-    let mut out = aligned(&rows);
-    out.push_str("\nwhat to do:\n");
-    for advice in doctor_advice(diagnosis) {
-        let _ = writeln!(out, "- {advice}");
-    }
-    out
+    let database = format!(
+        "{} ({})",
+        files.path.display(),
+        bytes_text(diagnosis.file_bytes)
+    );
+    let busy_timeout = format!(
+        "{} (how long a start waits for the write lock)",
+        duration_text(diagnosis.busy_timeout)
+    );
+    [
+        ("database", database),
+        ("journal mode", diagnosis.journal_mode.clone()),
+        ("-wal file", file(files.wal_bytes)),
+        ("-shm file", file(files.shm_bytes)),
+        ("processes", holders(&files.holders)),
+        ("write lock", write_lock(diagnosis.write_lock).to_string()),
+        ("busy timeout", busy_timeout),
+        ("integrity", diagnosis.integrity.join("; ")),
+        ("foreign keys", foreign_keys(diagnosis)),
+        ("migrations", status_summary(&diagnosis.status)),
+        ("sqlite", sqlite),
+    ]
+    .into_iter()
+    .map(|(what, found)| vec![what.to_string(), found])
+    .collect()
 }
 
 fn holders(holders: &[Holder]) -> String {
