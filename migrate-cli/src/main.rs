@@ -3,8 +3,13 @@
 //! Its checks are `embed_migrations!`'s own, through `migrate-build-support`,
 //! so a message here is the message the compiler gives.
 //!
+//! `status --db FILE` reads the folder at run time and prints the status
+//! table of `migrate_runtime::cli`, the CLI applications embed.
+//!
 //! Exit codes: 0 when all is well, 1 when the folder has a problem (or, for
-//! `lint --deny-warnings`, a warning), 2 for a mistake on the command line.
+//! `lint --deny-warnings`, a warning), 2 for a mistake on the command line;
+//! `status --check` exits 3 when migrations are pending and 1 when the
+//! database would be refused.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +17,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use migrate_build_support::{check_folder, lint, read_folder, scaffold, Diagnostic, Severity};
+use migrate_runtime::cli::{self, MigrateCommand, StatusArgs};
+use migrate_runtime::{Migration, Migrator, DEFAULT_HISTORY_TABLE};
 
 /// Work with a folder of SQLite migrations.
 #[derive(Parser)]
@@ -54,6 +61,21 @@ enum Command {
         #[command(flatten)]
         folder: Folder,
     },
+    /// Show the state of the folder's migrations in a database file, as the
+    /// application's own `migrate status` shows it: applied, pending,
+    /// checksum changed, unknown to the folder, out of order.
+    Status {
+        /// The database file; it is only read, never created.
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[command(flatten)]
+        options: StatusArgs,
+        #[command(flatten)]
+        folder: Folder,
+        /// The history table, if the application renamed it.
+        #[arg(long, value_name = "NAME", default_value = DEFAULT_HISTORY_TABLE)]
+        history_table: String,
+    },
 }
 
 /// Where the migrations are.
@@ -80,6 +102,12 @@ fn main() -> ExitCode {
             deny_warnings,
         } => lint_folder(&folder, deny_warnings),
         Command::Schema { folder } => schema(&folder),
+        Command::Status {
+            db,
+            options,
+            folder,
+            history_table,
+        } => status(&db, options, &folder, history_table),
     }
 }
 
@@ -184,6 +212,19 @@ fn schema(folder: &Folder) -> ExitCode {
         }
         Err(diagnostics) => problems(folder, &diagnostics),
     }
+}
+
+/// The folder read at run time, as a `Migrator` like the one an
+/// application embeds, then the embeddable CLI's own `status`.
+fn status(db: &Path, options: StatusArgs, folder: &Folder, history_table: String) -> ExitCode {
+    let sources = match read_folder(&folder.root, &folder.dir) {
+        Ok(sources) => sources,
+        Err(diagnostics) => return problems(folder, &diagnostics),
+    };
+    // A Migrator holds `&'static` migrations; this process reads one folder.
+    let migrations: Vec<Migration> = sources.into_iter().map(|s| s.migration).collect();
+    let migrator = Migrator::new(Vec::leak(migrations)).history_table(history_table);
+    cli::run(&migrator, db, MigrateCommand::Status(options).into())
 }
 
 fn print_all(level: &str, diagnostics: &[Diagnostic]) {

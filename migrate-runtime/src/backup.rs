@@ -53,6 +53,11 @@ impl Backups {
         self.keep > 0
     }
 
+    /// How many backups of each database are kept; 0 when backups are off.
+    pub const fn kept(&self) -> usize {
+        self.keep
+    }
+
     /// The folder holding the backups of `database`.
     pub fn folder_for(&self, database: &Path) -> PathBuf {
         self.folder.clone().unwrap_or_else(|| {
@@ -97,6 +102,19 @@ impl Backups {
         versions: (u64, u64),
         deadline: Option<Instant>,
     ) -> Result<PathBuf, Error> {
+        let path = self.copy(database, versions, deadline)?;
+        self.prune(database)?;
+        Ok(path)
+    }
+
+    /// Writes a consistent copy of `database`, named for the versions it goes
+    /// `from` and `to`, into the backups folder; prunes nothing.
+    pub(crate) fn copy(
+        &self,
+        database: &Path,
+        (from, to): (u64, u64),
+        deadline: Option<Instant>,
+    ) -> Result<PathBuf, Error> {
         let folder = self.folder_for(database);
         let failed = |path: &Path, detail: String| Error::Backup {
             path: path.to_path_buf(),
@@ -113,7 +131,6 @@ impl Backups {
                 row.get(0)
             })
             .map_err(|e| failed(&folder, e.to_string()))?;
-        let (from, to) = versions;
         let path = folder.join(format!(
             "{}{time}.v{from}-to-v{to}.sqlite",
             backup_prefix(database)
@@ -135,12 +152,12 @@ impl Backups {
                 _ => failed(&path, error.to_string()),
             });
         }
-        tracing::info!(backup = %path.display(), duration = ?started.elapsed(), "database backed up before migrating");
-        self.prune(database)?;
+        tracing::info!(backup = %path.display(), duration = ?started.elapsed(), "database backed up");
         Ok(path)
     }
 
-    fn prune(&self, database: &Path) -> Result<(), Error> {
+    /// Removes the oldest backups of `database` beyond the number kept.
+    pub(crate) fn prune(&self, database: &Path) -> Result<(), Error> {
         let backups = self.list(database)?;
         let excess = backups.len().saturating_sub(self.keep);
         for old in &backups[..excess] {

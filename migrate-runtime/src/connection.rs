@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rusqlite::ffi::ErrorCode;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::lock::LockReport;
 use crate::Error;
@@ -29,6 +29,32 @@ pub(crate) fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, Er
             path: path.to_path_buf(),
             source,
         },
+    })?;
+    conn.busy_timeout(busy_timeout)
+        .map_err(|source| Error::Configure {
+            setting: "busy_timeout",
+            source,
+        })?;
+    Ok(conn)
+}
+
+/// Opens the database at `path`, which must exist: for reading and
+/// operating on a database without creating one by mistake.
+pub(crate) fn open_existing(path: &Path, busy_timeout: Duration) -> Result<Connection, Error> {
+    if !path.is_file() {
+        return Err(Error::NoDatabase {
+            path: path.to_path_buf(),
+        });
+    }
+    // Read-write without create; SQLite opens a write-protected file read-only.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|source| {
+        condition(path, &source).unwrap_or(Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })
     })?;
     conn.busy_timeout(busy_timeout)
         .map_err(|source| Error::Configure {

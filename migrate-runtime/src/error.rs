@@ -25,6 +25,17 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// There is no database file where one was to be read or operated on.
+    #[error(
+        "there is no database at {}; check the path (the application's first start, or \
+         applying the migrations, creates it)",
+        path.display()
+    )]
+    NoDatabase {
+        /// The database path.
+        path: PathBuf,
+    },
+
     /// The database file could not be opened.
     #[error("cannot open the database {}: {source}", path.display())]
     Open {

@@ -1,8 +1,13 @@
+use std::path::Path;
 use std::time::Duration;
 
 use migrate_core::Migration;
 
 /// What a migrator reports to the hook set with [`Migrator::on_event`](crate::Migrator::on_event).
+///
+/// A run that changes a database with data backs it up first
+/// ([`Event::BackingUp`], [`Event::BackedUp`]), then applies or reverts its
+/// migrations one by one; so does [`Migrator::backup`](crate::Migrator::backup).
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {
@@ -36,6 +41,19 @@ pub enum Event<'a> {
         /// Its name.
         name: &'a str,
         /// How long its down script took.
+        duration: Duration,
+    },
+    /// A backup of the database is about to be written: before the first
+    /// change of a run, or asked for with [`Migrator::backup`](crate::Migrator::backup).
+    BackingUp {
+        /// The database.
+        database: &'a Path,
+    },
+    /// The backup is written.
+    BackedUp {
+        /// The backup file.
+        backup: &'a Path,
+        /// How long writing it took.
         duration: Duration,
     },
 }

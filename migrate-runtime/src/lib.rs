@@ -28,14 +28,22 @@
 //! migration without changing anything; [`Migrator::up_to`],
 //! [`Migrator::revert_to`] and [`Migrator::revert_steps`] apply or revert up
 //! to a [`Target`] with the same locking, backups and deadline as a start;
-//! [`Migrator::dry_run`] returns the SQL an [`Operation`] would run; and
-//! [`Migrator::repair`] accepts the binary's checksum for an edited migration.
+//! [`Migrator::dry_run`] returns the SQL an [`Operation`] would run;
+//! [`Migrator::repair`] accepts the binary's checksum for an edited
+//! migration; [`Migrator::backup`] takes a backup now; and
+//! [`Migrator::diagnose`] reports locks, journal mode, integrity and foreign
+//! keys.
 //!
 //! A database this toolkit never migrated is adopted without running
 //! anything again: [`Migrator::baseline`] records the migrations up to a
 //! version as applied once the schema is shown to be theirs, and
 //! [`Migrator::import_history`] does the same from the history that sqlx,
 //! refinery or diesel kept ([`ForeignHistory`]).
+//!
+//! With the `cli` feature, the `cli` module turns all of this into commands
+//! an application mounts in one line: `myapp migrate status`, `up`, `down`,
+//! `verify`, `baseline`, `import`, `repair`, `backup`, `backups`, `restore`,
+//! `doctor`.
 
 #![warn(missing_docs)]
 // `Error` carries SQLite's error and what became of the database: large, but
@@ -44,7 +52,10 @@
 
 mod adopt;
 mod backup;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod connection;
+mod doctor;
 mod error;
 mod event;
 mod history;
@@ -57,6 +68,7 @@ mod status;
 
 pub use adopt::{Baselined, ForeignHistory, Imported};
 pub use backup::Backups;
+pub use doctor::{Diagnosis, ForeignKeyViolation, WriteLock};
 pub use error::{Error, Recovery};
 pub use event::Event;
 pub use history::DEFAULT_TABLE as DEFAULT_HISTORY_TABLE;

@@ -314,6 +314,44 @@ impl Migrator {
         self.backups.list(path.as_ref())
     }
 
+    /// Writes a backup of the database at `path` now, as the one taken
+    /// before migrating: a consistent copy made with `VACUUM INTO`, safe
+    /// while other connections use the database, into the backups folder
+    /// ([`Migrator::backups`]), named for the newest applied version
+    /// (`<file>.<UTC time>.v4-to-v4.sqlite`). It counts towards the backups
+    /// kept, so the oldest beyond them is removed; with backups disabled it
+    /// is written all the same and nothing is removed. Returns its path.
+    ///
+    /// ```no_run
+    /// # migrate_runtime::embed_migrations!("tests/migrations");
+    /// let backup = migrations::MIGRATOR.backup("app.db")?;
+    /// println!("backed up to {}", backup.display());
+    /// # Ok::<(), migrate_runtime::Error>(())
+    /// ```
+    pub fn backup(&self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
+        let path = path.as_ref();
+        let conn = connection::open_existing(path, self.busy_timeout)?;
+        let applied = self.read_history(&conn, Some(path))?;
+        drop(conn);
+        let version = applied.last().map_or(0, |row| row.version);
+        let started = std::time::Instant::now();
+        self.emit(&Event::BackingUp { database: path });
+        let backup = self.backups.copy(path, (version, version), None)?;
+        if self.backups.enabled() {
+            self.backups.prune(path)?;
+        }
+        self.emit(&Event::BackedUp {
+            backup: &backup,
+            duration: started.elapsed(),
+        });
+        Ok(backup)
+    }
+
+    /// Where the backups of the database at `path` are written.
+    pub fn backup_folder(&self, path: impl AsRef<Path>) -> PathBuf {
+        self.backups.folder_for(path.as_ref())
+    }
+
     /// Copies `backup` back over the database at `path`, through SQLite, so
     /// that connections other processes have open see the old or the
     /// restored content, never a mix.
@@ -509,7 +547,7 @@ fn switch(variable: &'static str) -> Result<bool, Error> {
 }
 
 /// `3054001` as `3.54.1`.
-fn version_text(number: i32) -> String {
+pub(crate) fn version_text(number: i32) -> String {
     format!(
         "{}.{}.{}",
         number / 1_000_000,

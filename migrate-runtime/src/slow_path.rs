@@ -322,7 +322,7 @@ impl Migrator {
         }
     }
 
-    fn emit(&self, event: &Event<'_>) {
+    pub(crate) fn emit(&self, event: &Event<'_>) {
         if let Some(hook) = &self.hook {
             hook(event);
         }
@@ -372,10 +372,14 @@ impl Migrator {
             Goal::Up { to } => to.min(last),
             Goal::Down { to } => to,
         };
-        run.backup = Some((
-            self.backups.create(path, (from, to), Some(run.deadline))?,
-            from,
-        ));
+        let started = Instant::now();
+        self.emit(&Event::BackingUp { database: path });
+        let backup = self.backups.create(path, (from, to), Some(run.deadline))?;
+        self.emit(&Event::BackedUp {
+            backup: &backup,
+            duration: started.elapsed(),
+        });
+        run.backup = Some((backup, from));
         Ok(())
     }
 

@@ -388,3 +388,39 @@ fn restore_from_a_missing_backup_changes_nothing() {
     assert!(error.to_string().contains("no such backup"), "{error}");
     assert_eq!(dump(&path), before);
 }
+
+#[test]
+fn a_backup_on_demand_is_named_for_the_current_version_and_counts_towards_those_kept() {
+    let (_dir, path) = temp_db();
+    at_v2_with_ada(&path);
+    let keep_two = first(2).backups(Backups::keep(2));
+
+    let taken: Vec<PathBuf> = (0..3).map(|_| keep_two.backup(&path).unwrap()).collect();
+
+    let name = file_name(&taken[2]);
+    backup_time(&name, "app.db", 2, 2);
+    assert_eq!(keep_two.backups_of(&path).unwrap(), taken[1..]);
+    assert_eq!(names(&open_backup(&taken[2])), ["ada"]);
+    assert_eq!(
+        keep_two.backup_folder(&path),
+        path.with_file_name("backups")
+    );
+}
+
+#[test]
+fn a_backup_on_demand_is_kept_with_backups_off_and_refused_without_a_database() {
+    let (dir, path) = temp_db();
+    at_v2_with_ada(&path);
+    let off = first(2).backups(Backups::disabled());
+
+    let backup = off.backup(&path).unwrap();
+
+    assert_eq!(off.backups_of(&path).unwrap(), [backup]);
+    let missing = dir.path().join("missing.db");
+    let error = off.backup(&missing).unwrap_err();
+    assert!(
+        matches!(error, migrate_runtime::Error::NoDatabase { .. }),
+        "{error}"
+    );
+    assert!(!missing.exists(), "no database is created");
+}

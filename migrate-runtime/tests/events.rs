@@ -39,6 +39,14 @@ fn recording(migrator: Migrator) -> (Migrator, Seen, Durations) {
                 .unwrap()
                 .push((migration.version(), *duration));
         }
+        Event::BackingUp { database } => hook_seen
+            .lock()
+            .unwrap()
+            .push(format!("backing up {}", database.display())),
+        Event::BackedUp { backup, .. } => hook_seen.lock().unwrap().push(format!(
+            "backed up to {}",
+            backup.file_name().unwrap().to_string_lossy()
+        )),
         _ => hook_seen.lock().unwrap().push(format!("{event:?}")),
     });
     (migrator, seen, durations)
@@ -56,17 +64,24 @@ fn hook_sees_applying_then_applied_for_each_migration_in_order() {
 
     migrator.open(&path).unwrap();
 
+    // The no-transaction migration 4 is backed up for, even on a new database.
+    let backup = MIGRATOR.backups_of(&path).unwrap().pop().unwrap();
     assert_eq!(
         *seen.lock().unwrap(),
         [
-            "applying 1 create_users",
-            "applied 1 create_users",
-            "applying 2 create_posts",
-            "applied 2 create_posts",
-            "applying 3 users_name_unique",
-            "applied 3 users_name_unique",
-            "applying 4 vacuum",
-            "applied 4 vacuum",
+            "applying 1 create_users".to_string(),
+            "applied 1 create_users".into(),
+            "applying 2 create_posts".into(),
+            "applied 2 create_posts".into(),
+            "applying 3 users_name_unique".into(),
+            "applied 3 users_name_unique".into(),
+            format!("backing up {}", path.display()),
+            format!(
+                "backed up to {}",
+                backup.file_name().unwrap().to_string_lossy()
+            ),
+            "applying 4 vacuum".into(),
+            "applied 4 vacuum".into(),
         ]
     );
 }
@@ -79,9 +94,19 @@ fn hook_sees_only_the_pending_migrations() {
 
     migrator.open(&path).unwrap();
 
+    let seen = seen.lock().unwrap();
+    let backup = MIGRATOR.backups_of(&path).unwrap().pop().unwrap();
     assert_eq!(
-        *seen.lock().unwrap(),
-        ["applying 4 vacuum", "applied 4 vacuum"]
+        *seen,
+        [
+            format!("backing up {}", path.display()),
+            format!(
+                "backed up to {}",
+                backup.file_name().unwrap().to_string_lossy()
+            ),
+            "applying 4 vacuum".to_string(),
+            "applied 4 vacuum".to_string(),
+        ]
     );
 }
 

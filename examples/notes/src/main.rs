@@ -11,10 +11,14 @@
 //! notes list --tag home
 //! notes done 1
 //! ```
+//!
+//! `notes migrate <command>` is the operator CLI of `migrate-runtime` (its
+//! `cli` feature), mounted in one line: `notes migrate status`, `up`,
+//! `down --to 3`, `verify`, `backup`, `restore`, `doctor`, …
 
 use std::error::Error;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -85,6 +89,9 @@ enum Command {
     },
     /// Count the notes, in all and per tag
     Stats,
+    /// Inspect and operate the database's migrations: status, up, down,
+    /// verify, repair, backup, backups, restore, doctor
+    Migrate(migrate_runtime::cli::MigrateArgs),
 }
 
 /// One note as `list` shows it.
@@ -97,8 +104,15 @@ struct Note {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
-    match run(cli) {
+    let path = database_path(cli.db);
+    if let Command::Migrate(args) = cli.command {
+        // The operator commands print their own progress: warnings only.
+        init_logging(LevelFilter::WARN);
+        // Before any `open`, which would apply the pending migrations.
+        return migrate_runtime::cli::run(&migrations::MIGRATOR, &path, args);
+    }
+    init_logging(LevelFilter::INFO);
+    match run(&path, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -107,11 +121,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Sends the logs, the migration runtime's included, to stderr: `info` and
-/// above unless `RUST_LOG` says otherwise.
-fn init_logging() {
+/// `--db`, else `NOTES_DB`, else `notes.db`.
+fn database_path(db: Option<PathBuf>) -> PathBuf {
+    db.or_else(|| std::env::var_os("NOTES_DB").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+}
+
+/// Sends the logs, the migration runtime's included, to stderr: `level`
+/// and above unless `RUST_LOG` says otherwise.
+fn init_logging(level: LevelFilter) {
     let filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::INFO.into())
+        .with_default_directive(level.into())
         .from_env_lossy();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -121,19 +141,16 @@ fn init_logging() {
 }
 
 /// Opens (and migrates) the database, then runs the command.
-fn run(cli: Cli) -> Result<()> {
-    let path = cli
-        .db
-        .or_else(|| std::env::var_os("NOTES_DB").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
-    let mut conn = migrations::MIGRATOR.open(&path)?;
-    match cli.command {
+fn run(path: &Path, command: Command) -> Result<()> {
+    let mut conn = migrations::MIGRATOR.open(path)?;
+    match command {
         Command::Add { text, tags } => add(&mut conn, &text.join(" "), &tags),
         Command::List { tag, all } => list(&conn, tag.as_deref(), all),
         Command::Done { id } => done(&conn, id),
         Command::Tag { id, tag } => tag_note(&conn, id, &tag),
         Command::Remove { id } => remove(&conn, id),
         Command::Stats => stats(&conn),
+        Command::Migrate(_) => unreachable!("dispatched in main"),
     }
 }
 
