@@ -52,6 +52,8 @@
 //! | `up [--to VERSION] [--dry-run]` | applies the pending migrations (up to VERSION); the dry run prints the SQL it would run, in order |
 //! | `down [--to VERSION \| --steps N] [--dry-run] [--yes]` | reverts the newest migrations (one by default) with their down scripts, from the binary or recorded in the history; refused, naming it, when one has none |
 //! | `verify` | the history against the binary, the schema against the one the migrations make |
+//! | `baseline --version V [--yes]` | adopts a database this toolkit never migrated: records the migrations up to V as applied, without running them, once its schema is what they make |
+//! | `import [--from sqlx\|refinery\|diesel] [--yes]` | adopts a database another tool migrated, from that tool's history, after the same schema check |
 //! | `repair --version V [--yes]` | accepts the binary's checksum for an applied migration that was edited |
 //! | `backup` | writes a backup now |
 //! | `backups` | lists the backups |
@@ -61,7 +63,7 @@
 //! `up` and `down` take `--deadline SECONDS` to allow longer than the
 //! migrator's deadline, for a maintenance window.
 //!
-//! `down`, `repair` and `restore` change or discard state: on a terminal they
+//! `down`, `baseline`, `import`, `repair` and `restore` change or discard state: on a terminal they
 //! ask for confirmation; otherwise (a script, CI) they are refused unless
 //! `--yes` is given.
 //!
