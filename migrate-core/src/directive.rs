@@ -190,7 +190,8 @@ impl Directives {
             let Some(body) = directive_body(comment) else {
                 continue;
             };
-            let column = line.len() - trimmed.len() + 1;
+            // In characters, as every column in a diagnostic is.
+            let column = line[..line.len() - trimmed.len()].chars().count() + 1;
             let error = |message: String| DirectiveError {
                 line: index + 1,
                 column,
@@ -229,15 +230,17 @@ fn parse_directive(body: &str, lenient: bool) -> Result<Vec<Directive>, String> 
     let (word, rest) = body
         .split_once(char::is_whitespace)
         .map_or((body, ""), |(word, rest)| (word, rest.trim()));
+    let is_separator = |c: char| c == ',' || c.is_whitespace();
     match (word, rest) {
         ("no-transaction", "") => Ok(vec![Directive::NoTransaction]),
         ("foreign-keys-off", "") => Ok(vec![Directive::ForeignKeysOff]),
-        ("allow", "") => Err(format!(
+        // A list of separators alone names no lint either.
+        ("allow", names) if names.chars().all(is_separator) => Err(format!(
             "`allow` needs the name of a lint: one of {}",
             lint_names()
         )),
         ("allow", names) => names
-            .split(|c: char| c == ',' || c.is_whitespace())
+            .split(is_separator)
             .filter(|name| !name.is_empty())
             .filter(|name| !lenient || Lint::from_name(name).is_some())
             .map(|name| {
@@ -341,6 +344,30 @@ mod tests {
             Directives::parse("CREATE TABLE t (x);\n  -- migrate: no-transaction").unwrap_err();
         assert_eq!((err.line, err.column), (2, 3));
         assert!(err.message.contains("at the top of the file"));
+    }
+
+    #[test]
+    fn the_column_of_an_error_counts_characters() {
+        // U+3000 is blank space of three bytes: one column.
+        let err = Directives::parse("SELECT 1;\n\u{3000}\t-- migrate: no-transaction").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 3));
+    }
+
+    #[test]
+    fn rejects_allow_without_a_lint() {
+        for sql in [
+            "-- migrate: allow",
+            "-- migrate: allow ,",
+            "-- migrate: allow , ,\t,",
+        ] {
+            for result in [Directives::parse(sql), Directives::parse_for_running(sql)] {
+                let err = result.unwrap_err();
+                assert!(
+                    err.message.contains("needs the name of a lint"),
+                    "{sql}: {err:?}"
+                );
+            }
+        }
     }
 
     #[test]
