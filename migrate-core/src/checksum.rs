@@ -26,7 +26,8 @@ impl Checksum {
 
     /// Parses the 64-character hexadecimal form; `None` if it is not one.
     pub fn from_hex(hex: &str) -> Option<Self> {
-        if hex.len() != 64 {
+        // Checked first: reading a pair as a number would also take a sign (`+f`).
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mut bytes = [0u8; 32];
@@ -71,5 +72,13 @@ mod tests {
     fn rejects_malformed_hex() {
         assert_eq!(Checksum::from_hex("ab"), None);
         assert_eq!(Checksum::from_hex(&"zz".repeat(32)), None);
+    }
+
+    #[test]
+    fn rejects_a_sign_before_a_digit() {
+        assert_eq!(Checksum::from_hex(&"+0".repeat(32)), None);
+        let mut hex = "ab".repeat(32);
+        hex.replace_range(62..63, "+");
+        assert_eq!(Checksum::from_hex(&hex), None);
     }
 }
