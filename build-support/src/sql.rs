@@ -61,11 +61,16 @@ fn push_statement(found: &mut Vec<Statement>, sql: &str, chunk: Range<usize>) {
     }
 }
 
+/// The characters SQLite's tokenizer takes as blank space. Not Rust's
+/// `char::is_whitespace`: SQLite reads U+00A0 or U+3000 as part of a name,
+/// and U+000B as no token at all.
+const SQLITE_BLANK: [char; 5] = [' ', '\t', '\n', '\x0c', '\r'];
+
 /// Length of the leading white space and comments of `sql`.
 fn skip_trivia(sql: &str) -> usize {
     let mut rest = sql;
     loop {
-        let trimmed = rest.trim_start();
+        let trimmed = rest.trim_start_matches(SQLITE_BLANK);
         rest = if let Some(comment) = trimmed.strip_prefix("--") {
             comment.find('\n').map_or("", |end| &comment[end..])
         } else if let Some(comment) = trimmed.strip_prefix("/*") {
@@ -121,6 +126,16 @@ mod tests {
         let found = texts(sql);
         assert_eq!(found.len(), 2);
         assert!(found[0].starts_with("CREATE TRIGGER") && found[0].ends_with("END;"));
+    }
+
+    #[test]
+    fn blank_space_is_what_sqlite_skips() {
+        // Form feed is blank to SQLite; U+00A0, U+3000 and U+000B are not,
+        // though Rust's `trim` takes them: the statement starts at them.
+        assert_eq!(texts("\x0c SELECT 1;"), ["SELECT 1;"]);
+        assert_eq!(texts("\u{a0}SELECT 1;"), ["\u{a0}SELECT 1;"]);
+        assert_eq!(texts("SELECT 1;\n\u{3000}"), ["SELECT 1;", "\u{3000}"]);
+        assert_eq!(texts("/* c */\u{b}SELECT 1;"), ["\u{b}SELECT 1;"]);
     }
 
     #[test]
