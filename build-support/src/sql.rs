@@ -73,7 +73,11 @@ fn skip_trivia(sql: &str) -> usize {
         let trimmed = rest.trim_start_matches(SQLITE_BLANK);
         rest = if let Some(comment) = trimmed.strip_prefix("--") {
             comment.find('\n').map_or("", |end| &comment[end..])
-        } else if let Some(comment) = trimmed.strip_prefix("/*") {
+        } else if let Some(comment) = trimmed
+            .strip_prefix("/*")
+            // `/*` with nothing after it is a `/` to SQLite, not a comment.
+            .filter(|comment| !comment.is_empty())
+        {
             comment.find("*/").map_or("", |end| &comment[end + 2..])
         } else {
             return sql.len() - trimmed.len();
@@ -136,6 +140,14 @@ mod tests {
         assert_eq!(texts("\u{a0}SELECT 1;"), ["\u{a0}SELECT 1;"]);
         assert_eq!(texts("SELECT 1;\n\u{3000}"), ["SELECT 1;", "\u{3000}"]);
         assert_eq!(texts("/* c */\u{b}SELECT 1;"), ["\u{b}SELECT 1;"]);
+    }
+
+    #[test]
+    fn a_comment_opened_at_the_very_end_is_a_slash() {
+        // What SQLite does: `/*` then the end of the text is the `/` token.
+        assert_eq!(texts("SELECT 1;\n/*"), ["SELECT 1;", "/*"]);
+        assert_eq!(texts("SELECT 1;\n/* not closed"), ["SELECT 1;"]);
+        assert_eq!(texts("SELECT 1; /**"), ["SELECT 1;"]);
     }
 
     #[test]
