@@ -400,3 +400,278 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::collections::BTreeSet;
+
+    use proptest::collection::{btree_set, vec};
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    use super::*;
+
+    /// How one migration is written in the folder.
+    #[derive(Clone, Debug)]
+    enum Form {
+        Plain,
+        UpOnly,
+        UpAndDown,
+        Refinery,
+        /// A diesel folder, its version with a dash after these digits.
+        Diesel {
+            down: bool,
+            dashes: Vec<Index>,
+        },
+    }
+
+    #[derive(Clone, Debug)]
+    struct Written {
+        version: u64,
+        zeros: usize,
+        name: String,
+        form: Form,
+        bom: bool,
+        crlf: bool,
+    }
+
+    impl Written {
+        fn version_text(&self) -> String {
+            let digits = format!("{}{}", "0".repeat(self.zeros), self.version);
+            match &self.form {
+                Form::Diesel { dashes, .. } => {
+                    let after: BTreeSet<_> =
+                        dashes.iter().map(|at| at.index(digits.len())).collect();
+                    let mut dashed = String::new();
+                    for (index, digit) in digits.chars().enumerate() {
+                        dashed.push(digit);
+                        if after.contains(&index) {
+                            dashed.push('-');
+                        }
+                    }
+                    dashed
+                }
+                _ => digits,
+            }
+        }
+
+        /// The up script's path in the folder, and the down script's.
+        fn paths(&self) -> (String, Option<String>) {
+            let (v, name) = (self.version_text(), &self.name);
+            match &self.form {
+                Form::Plain => (format!("{v}_{name}.sql"), None),
+                Form::UpOnly => (format!("{v}_{name}.up.sql"), None),
+                Form::UpAndDown => (
+                    format!("{v}_{name}.up.sql"),
+                    Some(format!("{v}_{name}.down.sql")),
+                ),
+                Form::Refinery => (format!("V{v}__{name}.sql"), None),
+                Form::Diesel { down, .. } => (
+                    format!("{v}_{name}/up.sql"),
+                    down.then(|| format!("{v}_{name}/down.sql")),
+                ),
+            }
+        }
+
+        /// The up script as it should read, LF and no byte order mark.
+        fn up_sql(&self) -> String {
+            format!("-- {}\nCREATE TABLE t{} (x);\n", self.name, self.version)
+        }
+
+        fn on_disk(&self, sql: &str) -> Vec<u8> {
+            let sql = if self.crlf {
+                sql.replace('\n', "\r\n")
+            } else {
+                sql.to_string()
+            };
+            let bom = if self.bom { "\u{feff}" } else { "" };
+            format!("{bom}{sql}").into_bytes()
+        }
+
+        fn write(&self, folder: &Path) {
+            let (up, down) = self.paths();
+            write(folder, &up, &self.on_disk(&self.up_sql()));
+            if let Some(down) = down {
+                write(
+                    folder,
+                    &down,
+                    &self.on_disk(&format!("DROP TABLE t{};", self.version)),
+                );
+            }
+        }
+    }
+
+    fn write(folder: &Path, path: &str, contents: &[u8]) {
+        let path = folder.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+
+    /// Files that are no migrations.
+    const UNRELATED: &[&str] = &[
+        "README.md",
+        "notes.txt",
+        ".hidden.sql",
+        "0001_init.sql.bak",
+        "fixtures/data.csv",
+        "docs/0002_x.md",
+    ];
+
+    fn form() -> impl Strategy<Value = Form> {
+        prop_oneof![
+            Just(Form::Plain),
+            Just(Form::UpOnly),
+            Just(Form::UpAndDown),
+            Just(Form::Refinery),
+            (any::<bool>(), vec(any::<Index>(), 0..4))
+                .prop_map(|(down, dashes)| Form::Diesel { down, dashes }),
+        ]
+    }
+
+    fn written(version: u64) -> impl Strategy<Value = Written> {
+        (
+            0..3usize,
+            "[a-z][a-z0-9]{0,8}",
+            form(),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(move |(zeros, name, form, bom, crlf)| Written {
+                version,
+                zeros,
+                name,
+                form,
+                bom,
+                crlf,
+            })
+    }
+
+    /// Migrations of distinct versions: small ones, so that 9 and 10 or 99
+    /// and 100 meet, and any up to u64::MAX.
+    fn migrations() -> impl Strategy<Value = Vec<Written>> {
+        btree_set(
+            prop_oneof![3 => 1..=30u64, 2 => 1..=2000u64, 1 => 1..=u64::MAX],
+            1..10,
+        )
+        .prop_flat_map(|versions| versions.into_iter().map(written).collect::<Vec<_>>())
+    }
+
+    fn folder_with(migrations: &[Written], unrelated: &[&str]) -> tempfile::TempDir {
+        let base = tempfile::tempdir().unwrap();
+        let folder = base.path().join("m");
+        fs::create_dir(&folder).unwrap();
+        for migration in migrations {
+            migration.write(&folder);
+        }
+        for file in unrelated {
+            write(&folder, file, b"not a migration");
+        }
+        base
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Every migration comes back once, ordered by its number (9 before
+        /// 10), with its name, its files and a checksum that neither CRLF
+        /// nor a byte order mark changes; other files are left alone.
+        #[test]
+        fn reads_every_migration_in_numeric_order(
+            migrations in migrations(),
+            unrelated in proptest::sample::subsequence(UNRELATED, 0..=UNRELATED.len()),
+        ) {
+            let base = folder_with(&migrations, &unrelated);
+            let sources = read_folder(base.path(), "m").map_err(|errors| {
+                TestCaseError::fail(format!("{errors:#?}"))
+            })?;
+            prop_assert_eq!(sources.len(), migrations.len());
+            prop_assert!(sources.windows(2).all(|pair| pair[0].migration.version() < pair[1].migration.version()));
+            // `migrations` is in numeric order already (from a BTreeSet).
+            for (source, written) in sources.iter().zip(&migrations) {
+                let (up, down) = written.paths();
+                let migration = &source.migration;
+                prop_assert_eq!(migration.version(), written.version);
+                prop_assert_eq!(migration.name(), written.name.as_str());
+                prop_assert_eq!(&source.up_file.display, &format!("m/{up}"));
+                prop_assert_eq!(source.down_file.as_ref().map(|f| f.display.clone()), down.map(|d| format!("m/{d}")));
+                prop_assert_eq!(migration.down().is_some(), source.down_file.is_some());
+                let sql = migration.up().sql();
+                prop_assert!(!sql.starts_with('\u{feff}'), "a byte order mark is kept");
+                prop_assert_eq!(migration.checksum(), checksum(&written.up_sql()));
+            }
+        }
+
+        /// A version written more than once is reported on each extra up
+        /// (or down) script, with the first one named: every up script of
+        /// that version is named.
+        #[test]
+        fn a_version_used_twice_names_both_files(
+            migrations in migrations(),
+            which in any::<Index>(),
+            extras in vec((0..3usize, form()), 1..3),
+        ) {
+            let original = &migrations[which.index(migrations.len())];
+            let version = original.version;
+            let extras: Vec<Written> = extras
+                .into_iter()
+                .enumerate()
+                .map(|(index, (zeros, form))| Written {
+                    version,
+                    zeros,
+                    name: format!("dup_{index}"),
+                    form,
+                    bom: false,
+                    crlf: false,
+                })
+                .collect();
+            let mut all = migrations.clone();
+            all.extend(extras.iter().cloned());
+            let base = folder_with(&all, &["README.md"]);
+            let errors = read_folder(base.path(), "m").unwrap_err();
+
+            let twice = format!("version {version} is used twice");
+            let reported: Vec<_> = errors.iter().filter(|e| e.message == twice).collect();
+            // Each extra up script, and each extra down script.
+            let downs = std::iter::once(original).chain(&extras).filter(|w| w.paths().1.is_some()).count();
+            prop_assert_eq!(reported.len(), extras.len() + downs.saturating_sub(1), "{:#?}", errors);
+            let text: String = reported.iter().map(|e| format!("{e}\n")).collect();
+            for written in std::iter::once(original).chain(&extras) {
+                let up = format!("m/{}", written.paths().0);
+                prop_assert!(text.contains(&up), "{} is not named in {}", up, text);
+            }
+            // Nothing is said about the other versions.
+            let files: Vec<_> = std::iter::once(original)
+                .chain(&extras)
+                .flat_map(|w| { let (up, down) = w.paths(); std::iter::once(up).chain(down) })
+                .map(|path| format!("m/{path}"))
+                .collect();
+            for error in &errors {
+                prop_assert!(files.contains(&error.path), "{}", error);
+            }
+        }
+
+        /// A down script without its up script is reported, naming the
+        /// missing up script, and is the only problem.
+        #[test]
+        fn a_down_without_an_up_is_reported(
+            migrations in migrations(),
+            orphan in (1..=3000u64, 0..3usize, "[a-z][a-z0-9]{0,8}", any::<bool>()),
+        ) {
+            let (version, zeros, name, diesel) = orphan;
+            prop_assume!(migrations.iter().all(|m| m.version != version));
+            let base = folder_with(&migrations, &["README.md"]);
+            let v = format!("{}{version}", "0".repeat(zeros));
+            let (down, up) = if diesel {
+                (format!("{v}_{name}/down.sql"), format!("{v}_{name}/up.sql"))
+            } else {
+                (format!("{v}_{name}.down.sql"), format!("{v}_{name}.up.sql"))
+            };
+            write(&base.path().join("m"), &down, b"DROP TABLE t;");
+            let errors = read_folder(base.path(), "m").unwrap_err();
+            prop_assert_eq!(errors.len(), 1, "{:#?}", errors);
+            prop_assert_eq!(&errors[0].path, &format!("m/{down}"));
+            prop_assert_eq!(errors[0].message.as_str(), "this down script has no up script");
+            prop_assert!(errors[0].to_string().contains(&format!("add `m/{up}`")), "{}", errors[0]);
+        }
+    }
+}

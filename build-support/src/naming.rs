@@ -231,3 +231,181 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The ways a migration's name can be written.
+    #[derive(Clone, Copy, Debug)]
+    enum Form {
+        /// `<v>_<d>.sql`
+        Plain,
+        /// `<v>_<d>.up.sql`
+        Up,
+        /// `<v>_<d>.down.sql`
+        Down,
+        /// `V<v>__<d>.sql`
+        Refinery,
+        /// `V<v>__<d>.up.sql`
+        RefineryUp,
+    }
+
+    fn form() -> impl Strategy<Value = Form> {
+        prop_oneof![
+            Just(Form::Plain),
+            Just(Form::Up),
+            Just(Form::Down),
+            Just(Form::Refinery),
+            Just(Form::RefineryUp),
+        ]
+    }
+
+    /// A version written with 0 to 25 leading zeros: more zeros than a u64
+    /// has digits still names the same number.
+    fn written_version() -> impl Strategy<Value = (u64, String)> {
+        let version = prop_oneof![1..=20u64, 1..=100_000u64, 1..=u64::MAX, Just(u64::MAX)];
+        (version, 0..=25usize)
+            .prop_map(|(version, zeros)| (version, format!("{}{version}", "0".repeat(zeros))))
+    }
+
+    /// A description: any printable text with something other than blank
+    /// space in it. Descriptions ending in `.up` or `.down` are left out: in
+    /// the plain form `1_x.down.sql` is, by design, the down script of `x`.
+    fn description() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z_][a-z0-9_ .-]{0,24}", "\\PC{1,12}"].prop_filter(
+            "a description with text, not ending like a script kind",
+            |d| !d.trim().is_empty() && !d.ends_with(".up") && !d.ends_with(".down"),
+        )
+    }
+
+    fn file_name(form: Form, version: &str, description: &str) -> String {
+        match form {
+            Form::Plain => format!("{version}_{description}.sql"),
+            Form::Up => format!("{version}_{description}.up.sql"),
+            Form::Down => format!("{version}_{description}.down.sql"),
+            Form::Refinery => format!("V{version}__{description}.sql"),
+            Form::RefineryUp => format!("V{version}__{description}.up.sql"),
+        }
+    }
+
+    fn expected_kind(form: Form) -> FileKind {
+        match form {
+            Form::Down => FileKind::Down,
+            _ => FileKind::Up,
+        }
+    }
+
+    /// Inserts dashes after the first digit, as diesel's dated versions
+    /// (`2025-09-19-140443`) have them.
+    fn dashed(digits: &str, dashes: &[usize]) -> String {
+        let mut out = String::new();
+        for (index, digit) in digits.chars().enumerate() {
+            out.push(digit);
+            let count = dashes
+                .iter()
+                .filter(|at| **at % digits.len() == index)
+                .count();
+            out.extend(std::iter::repeat_n('-', count));
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn every_form_reads_back_its_version_description_and_kind(
+            (version, written) in written_version(),
+            description in description(),
+            form in form(),
+        ) {
+            let name = file_name(form, &written, &description);
+            let parsed = parse_file_name(&name);
+            prop_assert_eq!(
+                parsed,
+                Ok(ParsedName { version, name: description, kind: expected_kind(form) }),
+                "{}", name
+            );
+        }
+
+        #[test]
+        fn diesel_folders_read_back_their_version_and_description(
+            (version, written) in written_version(),
+            dashes in proptest::collection::vec(any::<usize>(), 0..6),
+            description in description(),
+        ) {
+            let folder = format!("{}_{description}", dashed(&written, &dashes));
+            prop_assert_eq!(parse_folder_name(&folder), Ok((version, description)), "{}", folder);
+        }
+
+        #[test]
+        fn versions_beyond_64_bits_are_refused_in_every_form(
+            digits in prop_oneof![
+                (u128::from(u64::MAX) + 1..=u128::MAX).prop_map(|v| v.to_string()),
+                "[1-9][0-9]{20,40}",
+            ],
+            zeros in 0..4usize,
+            form in form(),
+        ) {
+            let written = format!("{}{digits}", "0".repeat(zeros));
+            let name = file_name(form, &written, "too_big");
+            let err = parse_file_name(&name).unwrap_err();
+            prop_assert!(err.contains("does not fit in 64 bits"), "{}: {}", name, err);
+            let err = parse_folder_name(&format!("{written}_too_big")).unwrap_err();
+            prop_assert!(err.contains("does not fit in 64 bits"), "{}", err);
+        }
+
+        #[test]
+        fn version_zero_is_refused_however_many_zeros(
+            zeros in 1..30usize,
+            form in form(),
+        ) {
+            let name = file_name(form, &"0".repeat(zeros), "zero");
+            let err = parse_file_name(&name).unwrap_err();
+            prop_assert!(err.contains("1 or more"), "{}: {}", name, err);
+            let err = parse_folder_name(&format!("{}_zero", "0".repeat(zeros))).unwrap_err();
+            prop_assert!(err.contains("1 or more"), "{}", err);
+        }
+
+        #[test]
+        fn refinery_down_scripts_are_refused(
+            (_, written) in written_version(),
+            description in description(),
+        ) {
+            let err = parse_file_name(&format!("V{written}__{description}.down.sql")).unwrap_err();
+            prop_assert!(err.contains("no down scripts"), "{}", err);
+        }
+
+        /// Any text, and any text that ends like a migration: no panic, and
+        /// either a name whose parts are found in the text or a message.
+        #[test]
+        fn any_name_parses_or_says_why(
+            text in prop_oneof![
+                "\\PC{0,30}",
+                "[0-9Vv_U.-]{0,12}(\\.up|\\.down)?\\.sql",
+                "[0-9]{0,25}[_-]{0,3}\\PC{0,8}",
+            ],
+        ) {
+            match parse_file_name(&text) {
+                Ok(parsed) => {
+                    prop_assert!(parsed.version >= 1);
+                    prop_assert!(!parsed.name.trim().is_empty());
+                    prop_assert!(text.ends_with(".sql"));
+                    prop_assert!(text.contains(&parsed.name), "{}: {:?}", text, parsed);
+                }
+                Err(message) => prop_assert!(!message.is_empty()),
+            }
+            match parse_folder_name(&text) {
+                Ok((version, name)) => {
+                    prop_assert!(version >= 1);
+                    prop_assert!(!name.trim().is_empty());
+                    prop_assert!(text.ends_with(&name), "{}: {}", text, name);
+                }
+                Err(message) => prop_assert!(!message.is_empty()),
+            }
+        }
+    }
+}

@@ -453,6 +453,27 @@ mod tests {
     );
 
     #[test]
+    fn what_sqlite_does_not_skip_fails_as_it_does_at_run_time() {
+        // U+00A0 and U+000B are blank space to Rust; to SQLite the first is
+        // part of a name and the second no token at all.
+        for sql in [
+            "CREATE TABLE a (x);\n\u{a0}CREATE TABLE b (x);",
+            "\u{b}CREATE TABLE a (x);",
+            "CREATE TABLE a (x);\u{a0}",
+            // `/*` last in the file is the `/` token, not a comment.
+            "CREATE TABLE a (x);\n/*",
+        ] {
+            let at_run_time = Connection::open_in_memory().unwrap().execute_batch(sql);
+            assert!(at_run_time.is_err(), "{sql:?}");
+            let error = run(&[("0001_a.sql", sql)]).unwrap_err();
+            assert!(
+                error.contains("syntax error") || error.contains("unrecognized token"),
+                "{sql:?}: {error}"
+            );
+        }
+    }
+
+    #[test]
     fn a_migration_that_fails_only_on_rows_is_reported() {
         let error = run(&[
             USERS,

@@ -26,7 +26,8 @@ impl Checksum {
 
     /// Parses the 64-character hexadecimal form; `None` if it is not one.
     pub fn from_hex(hex: &str) -> Option<Self> {
-        if hex.len() != 64 {
+        // Checked first: reading a pair as a number would also take a sign (`+f`).
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mut bytes = [0u8; 32];
@@ -71,5 +72,68 @@ mod tests {
     fn rejects_malformed_hex() {
         assert_eq!(Checksum::from_hex("ab"), None);
         assert_eq!(Checksum::from_hex(&"zz".repeat(32)), None);
+    }
+
+    #[test]
+    fn rejects_a_sign_before_a_digit() {
+        assert_eq!(Checksum::from_hex(&"+0".repeat(32)), None);
+        let mut hex = "ab".repeat(32);
+        hex.replace_range(62..63, "+");
+        assert_eq!(Checksum::from_hex(&hex), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn hex_round_trips(bytes in any::<[u8; 32]>()) {
+            let checksum = Checksum::from_bytes(bytes);
+            let hex = checksum.to_hex();
+            prop_assert_eq!(hex.len(), 64);
+            prop_assert!(hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            prop_assert_eq!(Checksum::from_hex(&hex), Some(checksum));
+            prop_assert_eq!(Checksum::from_hex(&hex.to_uppercase()), Some(checksum));
+            prop_assert_eq!(checksum.as_bytes(), &bytes);
+        }
+
+        /// Exactly the 64-character hexadecimal strings are read: no sign,
+        /// no blank space, nothing longer or shorter.
+        #[test]
+        fn only_hex_is_read(
+            text in prop_oneof![
+                "[0-9a-fA-F]{64}",
+                "([0-9a-fA-F+ -][0-9a-fA-F]){32}",
+                "[0-9a-f]{0,70}",
+                "\\PC{0,64}",
+            ],
+        ) {
+            let is_hex = text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
+            let read = Checksum::from_hex(&text);
+            prop_assert_eq!(read.is_some(), is_hex, "{:?}", text);
+            if let Some(checksum) = read {
+                prop_assert_eq!(checksum.to_hex(), text.to_lowercase());
+            }
+        }
+
+        /// One character that is no hex digit, anywhere in the hex form of a
+        /// checksum, makes it unreadable: a sign before a digit too, which
+        /// reading pairs of characters as numbers would let through.
+        #[test]
+        fn one_character_that_is_no_hex_digit_is_refused(
+            bytes in any::<[u8; 32]>(),
+            at in 0..64usize,
+            intruder in prop::sample::select(&['+', '-', ' ', 'g', 'x', '\n'][..]),
+        ) {
+            let mut hex = Checksum::from_bytes(bytes).to_hex();
+            hex.replace_range(at..at + 1, &intruder.to_string());
+            prop_assert_eq!(Checksum::from_hex(&hex), None, "{:?}", hex);
+        }
     }
 }

@@ -190,7 +190,8 @@ impl Directives {
             let Some(body) = directive_body(comment) else {
                 continue;
             };
-            let column = line.len() - trimmed.len() + 1;
+            // In characters, as every column in a diagnostic is.
+            let column = line[..line.len() - trimmed.len()].chars().count() + 1;
             let error = |message: String| DirectiveError {
                 line: index + 1,
                 column,
@@ -229,15 +230,17 @@ fn parse_directive(body: &str, lenient: bool) -> Result<Vec<Directive>, String> 
     let (word, rest) = body
         .split_once(char::is_whitespace)
         .map_or((body, ""), |(word, rest)| (word, rest.trim()));
+    let is_separator = |c: char| c == ',' || c.is_whitespace();
     match (word, rest) {
         ("no-transaction", "") => Ok(vec![Directive::NoTransaction]),
         ("foreign-keys-off", "") => Ok(vec![Directive::ForeignKeysOff]),
-        ("allow", "") => Err(format!(
+        // A list of separators alone names no lint either.
+        ("allow", names) if names.chars().all(is_separator) => Err(format!(
             "`allow` needs the name of a lint: one of {}",
             lint_names()
         )),
         ("allow", names) => names
-            .split(|c: char| c == ',' || c.is_whitespace())
+            .split(is_separator)
             .filter(|name| !name.is_empty())
             .filter(|name| !lenient || Lint::from_name(name).is_some())
             .map(|name| {
@@ -344,6 +347,30 @@ mod tests {
     }
 
     #[test]
+    fn the_column_of_an_error_counts_characters() {
+        // U+3000 is blank space of three bytes: one column.
+        let err = Directives::parse("SELECT 1;\n\u{3000}\t-- migrate: no-transaction").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 3));
+    }
+
+    #[test]
+    fn rejects_allow_without_a_lint() {
+        for sql in [
+            "-- migrate: allow",
+            "-- migrate: allow ,",
+            "-- migrate: allow , ,\t,",
+        ] {
+            for result in [Directives::parse(sql), Directives::parse_for_running(sql)] {
+                let err = result.unwrap_err();
+                assert!(
+                    err.message.contains("needs the name of a lint"),
+                    "{sql}: {err:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn rejects_other_capitalisation() {
         let err = Directives::parse("-- Migrate: no-transaction").unwrap_err();
         assert!(err.message.contains("lower case"));
@@ -373,5 +400,331 @@ mod tests {
             Lint::ALL.len() <= 64,
             "lints must fit in the allowed bit set"
         );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::{select, subsequence};
+
+    use super::*;
+
+    const SEPARATORS: &[&str] = &[",", ", ", " ", " , ", "\t", ",,", " ,\t", ",  "];
+    const INDENTS: &[&str] = &["", " ", "  ", "\t"];
+    const AFTER_DASHES: &[&str] = &["", " ", "  ", "\t"];
+    const AFTER_COLON: &[&str] = &["", " ", "   ", "\t"];
+    const AFTER_ALLOW: &[&str] = &[" ", "  ", "\t"];
+    const TRAILING: &[&str] = &["", " ", "\t ", "  "];
+    /// Lines of a header that are not directives.
+    const FILLERS: &[&str] = &[
+        "",
+        "   ",
+        "--",
+        "-- adds the users table",
+        "-- migrate users to the new layout",
+        "-- migrated: by hand, once",
+        "-- Note: -- migrate: no-transaction is not needed here",
+        "---- migrate: no-transaction",
+    ];
+    /// SQL after the header: the first line is SQL, the others may be
+    /// anything but a directive.
+    const SQL: &[&str] = &[
+        "CREATE TABLE t (x);",
+        "  VACUUM;",
+        "/* -- migrate: no-transaction */ SELECT 1;",
+        "SELECT 1; -- migrate: no-transaction",
+        "INSERT INTO t VALUES ('-- migrate: foreign-keys-off');",
+    ];
+
+    /// How one directive line is spaced.
+    type Spacing = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+
+    fn spacing() -> impl Strategy<Value = Spacing> {
+        (
+            select(INDENTS),
+            select(AFTER_DASHES),
+            select(AFTER_COLON),
+            select(AFTER_ALLOW),
+            select(TRAILING),
+        )
+    }
+
+    /// What follows `migrate:`: `word` and its argument, if any.
+    fn line(body: &(String, String), spacing: Spacing) -> String {
+        let (indent, after_dashes, after_colon, after_word, trailing) = spacing;
+        let (word, argument) = body;
+        let argument = if argument.is_empty() {
+            String::new()
+        } else {
+            format!("{after_word}{argument}")
+        };
+        format!("{indent}--{after_dashes}{DIRECTIVE_PREFIX}{after_colon}{word}{argument}{trailing}")
+    }
+
+    /// The lints of one `allow` line, joined by the given separators.
+    fn allow_list(lints: &[&str], separators: &[&'static str]) -> String {
+        let mut list = String::new();
+        for (index, lint) in lints.iter().enumerate() {
+            if index > 0 {
+                list.push_str(separators[index % separators.len()]);
+            }
+            list.push_str(lint);
+        }
+        list
+    }
+
+    /// A set of directives and the bodies of lines that say it: the flags
+    /// one line each, the allowed lints spread over one or more `allow`
+    /// lines in any order, with one lint possibly allowed twice.
+    fn directive_lines() -> impl Strategy<Value = (Directives, Vec<(String, String)>)> {
+        (
+            any::<bool>(),
+            any::<bool>(),
+            subsequence(Lint::ALL.to_vec(), 0..=Lint::ALL.len()).prop_shuffle(),
+            vec(any::<bool>(), Lint::ALL.len()),
+            vec(select(SEPARATORS), 1..4),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(no_transaction, fk_off, lints, breaks, separators, repeat)| {
+                    let mut expected = Directives::NONE;
+                    let mut bodies = Vec::new();
+                    if no_transaction {
+                        expected = expected.with(Directive::NoTransaction);
+                        bodies.push(("no-transaction".to_string(), String::new()));
+                    }
+                    if fk_off {
+                        expected = expected.with(Directive::ForeignKeysOff);
+                        bodies.push(("foreign-keys-off".to_string(), String::new()));
+                    }
+                    let mut names: Vec<&str> = lints.iter().map(|lint| lint.name()).collect();
+                    if repeat && !names.is_empty() {
+                        names.push(names[0]);
+                    }
+                    let mut group = Vec::new();
+                    for (index, name) in names.iter().enumerate() {
+                        if breaks[index % breaks.len()] && !group.is_empty() {
+                            bodies.push(("allow".into(), allow_list(&group, &separators)));
+                            group.clear();
+                        }
+                        group.push(name);
+                    }
+                    if !group.is_empty() {
+                        bodies.push(("allow".into(), allow_list(&group, &separators)));
+                    }
+                    for lint in lints {
+                        expected = expected.with(Directive::Allow(lint));
+                    }
+                    (expected, bodies)
+                },
+            )
+    }
+
+    /// A script: its directives in any order, each spaced its own way, with
+    /// blank lines and ordinary comments between them, then SQL; LF or CRLF.
+    fn script() -> impl Strategy<Value = (Directives, String)> {
+        directive_lines()
+            .prop_flat_map(|(expected, bodies)| {
+                let count = bodies.len();
+                (
+                    Just(expected),
+                    Just(bodies).prop_shuffle(),
+                    vec(spacing(), count),
+                    vec(select(FILLERS), count + 1),
+                    vec(select(SQL), 0..3),
+                    select(&["\n", "\r\n"][..]),
+                )
+            })
+            .prop_map(|(expected, bodies, spacings, fillers, sql, newline)| {
+                let mut lines = vec![fillers[0].to_string()];
+                for ((body, spacing), filler) in bodies.iter().zip(spacings).zip(&fillers[1..]) {
+                    lines.push(line(body, spacing));
+                    lines.push(filler.to_string());
+                }
+                lines.extend(sql.iter().map(|line| line.to_string()));
+                (expected, lines.join(newline))
+            })
+    }
+
+    /// `migrate:` in any case.
+    fn prefix_in_any_case() -> impl Strategy<Value = String> {
+        vec(any::<bool>(), DIRECTIVE_PREFIX.len()).prop_map(|upper| {
+            DIRECTIVE_PREFIX
+                .chars()
+                .zip(upper)
+                .map(|(c, upper)| if upper { c.to_ascii_uppercase() } else { c })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn a_rendered_set_of_directives_reads_back(
+            (expected, script) in script(),
+        ) {
+            prop_assert_eq!(Directives::parse(&script), Ok(expected), "{:?}", script);
+            prop_assert_eq!(Directives::parse_for_running(&script), Ok(expected));
+        }
+
+        #[test]
+        fn the_displayed_directives_read_back(
+            (expected, _) in directive_lines(),
+        ) {
+            let script: String = expected
+                .iter()
+                .map(|directive| format!("-- {DIRECTIVE_PREFIX} {directive}\n"))
+                .collect();
+            prop_assert_eq!(Directives::parse(&script), Ok(expected));
+            let (flags, allowed) = expected.to_raw();
+            prop_assert_eq!(Directives::from_raw(flags, allowed), expected);
+        }
+
+        /// Below the first line of SQL, any directive, well spelled or not,
+        /// is refused at its line and at the column of its `--`, counted in
+        /// characters as every other column is.
+        #[test]
+        fn a_directive_after_sql_is_refused_where_it_is(
+            (_, header) in script(),
+            sql in vec(select(SQL), 1..3),
+            fillers in vec(select(FILLERS), 0..3),
+            (_, bodies) in directive_lines(),
+            indent in select(&["", " ", "\t", "\u{a0}", "\u{3000} ", " \u{2003}"][..]),
+            prefix in prefix_in_any_case(),
+        ) {
+            let body = bodies.first().map_or("no-transaction".to_string(), |(w, a)| format!("{w} {a}"));
+            let mut lines: Vec<String> = vec![header.trim_end().to_string()];
+            if header.trim().is_empty() {
+                lines.clear();
+            }
+            lines.extend(sql.iter().map(|line| line.to_string()));
+            lines.extend(fillers.iter().map(|line| line.to_string()));
+            lines.push(format!("{indent}-- {prefix} {body}"));
+            let line = lines.iter().map(|l| l.lines().count().max(1)).sum::<usize>();
+            let script = lines.join("\n");
+            let err = Directives::parse(&script).unwrap_err();
+            prop_assert!(err.message.contains("at the top of the file"), "{:?}", err);
+            prop_assert_eq!((err.line, err.column), (line, indent.chars().count() + 1));
+            prop_assert!(Directives::parse_for_running(&script).is_err());
+        }
+
+        #[test]
+        fn the_prefix_in_another_case_is_refused(
+            prefix in prefix_in_any_case(),
+            (_, bodies) in directive_lines(),
+        ) {
+            let body = bodies.first().map_or("no-transaction".to_string(), |(w, a)| format!("{w} {a}"));
+            let result = Directives::parse(&format!("-- {prefix} {body}\nSELECT 1;"));
+            if prefix == DIRECTIVE_PREFIX {
+                prop_assert!(result.is_ok());
+            } else {
+                prop_assert!(result.unwrap_err().message.contains("lower case"));
+            }
+        }
+
+        /// An `allow` line is accepted only with a lint to allow: a list of
+        /// separators alone is refused like a bare `allow`.
+        #[test]
+        fn an_accepted_allow_allows_something(
+            names in vec(select(&["destructive", "redundant-index", "a-later-lint"][..]), 0..3),
+            separators in vec(select(SEPARATORS), 1..3),
+            leading in select(&["", ",", ", ", " ,"][..]),
+        ) {
+            let list = format!("{leading}{}", allow_list(&names, &separators));
+            let script = format!("-- migrate: allow {list}\nSELECT 1;");
+            for lenient in [false, true] {
+                match Directives::parse_with(&script, lenient) {
+                    Ok(directives) => prop_assert!(
+                        directives.iter().next().is_some() || lenient && !names.is_empty(),
+                        "{:?} accepted and allows nothing", script
+                    ),
+                    Err(err) => prop_assert!(
+                        !lenient && names.contains(&"a-later-lint") || names.is_empty(),
+                        "{:?}: {:?}", script, err
+                    ),
+                }
+            }
+        }
+
+        /// `parse_for_running` accepts all that `parse` accepts, with the same
+        /// result, and more: `allow` of a lint this build does not know.
+        #[test]
+        fn running_accepts_a_superset(
+            lines in vec(
+                prop_oneof![
+                    select(FILLERS).prop_map(str::to_string),
+                    select(SQL).prop_map(str::to_string),
+                    "-- migrate: (no-transaction|foreign-keys-off|allow|nothing|allow [a-z-]{1,20}(, [a-z-]{1,20})?)",
+                    "-- migrate: allow (destructive|int-primary-key|[a-z-]{1,12})([ ,]{1,2}(broken-view|[a-z-]{1,12}))*",
+                    "\\PC{0,20}",
+                ],
+                0..8,
+            ),
+        ) {
+            let script = lines.join("\n");
+            let strict = Directives::parse(&script);
+            let running = Directives::parse_for_running(&script);
+            if let Ok(directives) = strict {
+                prop_assert_eq!(running, Ok(directives));
+            } else if let Ok(directives) = running {
+                // Only unknown lints can make the difference: without them,
+                // the strict reading agrees.
+                let known_only: String = script
+                    .lines()
+                    .map(|line| match line.trim_start().strip_prefix("-- migrate: allow ") {
+                        Some(names) => {
+                            let known: Vec<_> = names
+                                .split(|c: char| c == ',' || c.is_whitespace())
+                                .filter(|name| Lint::from_name(name).is_some())
+                                .collect();
+                            if known.is_empty() {
+                                String::new()
+                            } else {
+                                format!("-- migrate: allow {}", known.join(","))
+                            }
+                        }
+                        None => line.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                prop_assert_eq!(Directives::parse(&known_only), Ok(directives), "{:?}", known_only);
+            }
+        }
+
+        #[test]
+        fn unknown_lints_are_refused_when_checking_and_skipped_when_running(
+            (expected, script) in script(),
+            unknown in "[a-z][a-z-]{0,15}".prop_filter("not a lint", |name| Lint::from_name(name).is_none()),
+            known in select(Lint::ALL),
+        ) {
+            let script = format!("-- migrate: allow {unknown}, {known}\n{script}");
+            let err = Directives::parse(&script).unwrap_err();
+            prop_assert!(err.message.contains(&format!("unknown lint `{unknown}`")), "{:?}", err);
+            prop_assert_eq!(
+                Directives::parse_for_running(&script),
+                Ok(expected.with(Directive::Allow(known)))
+            );
+        }
+
+        #[test]
+        fn any_text_reads_or_says_where_and_why(text in "(\\PC{0,20}\r?\n?){0,6}") {
+            for result in [Directives::parse(&text), Directives::parse_for_running(&text)] {
+                if let Err(err) = result {
+                    prop_assert!(!err.message.is_empty());
+                    let line = text.lines().nth(err.line - 1);
+                    prop_assert!(line.is_some(), "{:?}: {:?}", text, err);
+                    prop_assert!(err.column <= line.unwrap().chars().count());
+                }
+            }
+        }
     }
 }

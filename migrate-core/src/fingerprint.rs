@@ -116,3 +116,102 @@ mod tests {
         assert_eq!(FINGERPRINT, Fingerprint::of_applied([]));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{Directives, Script};
+
+    fn chain() -> impl Strategy<Value = Vec<(u64, [u8; 32])>> {
+        vec((any::<u64>(), any::<[u8; 32]>()), 0..8)
+    }
+
+    /// The chain as migrations; `name` and the SQL are not part of the fingerprint.
+    fn migrations(chain: &[(u64, [u8; 32])], name: &'static str) -> Vec<Migration> {
+        chain
+            .iter()
+            .map(|(version, checksum)| {
+                let up = Script::owned(format!("-- {name}\nSELECT {version};"), Directives::NONE);
+                Migration::new(*version, name, up, None, Checksum::from_bytes(*checksum))
+            })
+            .collect()
+    }
+
+    fn of(chain: &[(u64, [u8; 32])]) -> Fingerprint {
+        Fingerprint::of(&migrations(chain, "m"))
+    }
+
+    /// What to change in a chain of `len` migrations.
+    #[derive(Clone, Debug)]
+    enum Change {
+        Version { at: usize, to: u64 },
+        ChecksumByte { at: usize, byte: usize, xor: u8 },
+        Remove { at: usize },
+        Append { version: u64, checksum: [u8; 32] },
+        Swap { at: usize },
+    }
+
+    fn change() -> impl Strategy<Value = Change> {
+        prop_oneof![
+            (any::<usize>(), any::<u64>()).prop_map(|(at, to)| Change::Version { at, to }),
+            (any::<usize>(), 0..32usize, 1..=255u8)
+                .prop_map(|(at, byte, xor)| Change::ChecksumByte { at, byte, xor }),
+            any::<usize>().prop_map(|at| Change::Remove { at }),
+            (any::<u64>(), any::<[u8; 32]>())
+                .prop_map(|(version, checksum)| Change::Append { version, checksum }),
+            any::<usize>().prop_map(|at| Change::Swap { at }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn equal_chains_have_equal_fingerprints(chain in chain()) {
+            let fingerprint = of(&chain);
+            prop_assert_eq!(fingerprint, Fingerprint::of(&migrations(&chain, "other")));
+            let checksums: Vec<_> = chain.iter().map(|(v, c)| (*v, Checksum::from_bytes(*c))).collect();
+            prop_assert_eq!(
+                fingerprint,
+                Fingerprint::of_applied(checksums.iter().map(|(v, c)| (*v, c)))
+            );
+            prop_assert_ne!(fingerprint.to_user_version(), 0);
+            prop_assert_eq!(Fingerprint::from_user_version(fingerprint.to_user_version()), fingerprint);
+        }
+
+        /// Any change to the versions or checksums, or to their order,
+        /// changes the fingerprint (a 32-bit digest: a collision has a
+        /// chance of one in four billion per case).
+        #[test]
+        fn any_change_of_version_checksum_or_order_changes_it(
+            chain in chain(),
+            change in change(),
+        ) {
+            let mut changed = chain.clone();
+            match change {
+                Change::Version { at, to } if !chain.is_empty() => {
+                    let at = at % chain.len();
+                    prop_assume!(chain[at].0 != to);
+                    changed[at].0 = to;
+                }
+                Change::ChecksumByte { at, byte, xor } if !chain.is_empty() => {
+                    changed[at % chain.len()].1[byte] ^= xor;
+                }
+                Change::Remove { at } if !chain.is_empty() => {
+                    changed.remove(at % chain.len());
+                }
+                Change::Swap { at } if chain.len() >= 2 => {
+                    let at = at % (chain.len() - 1);
+                    prop_assume!(chain[at] != chain[at + 1]);
+                    changed.swap(at, at + 1);
+                }
+                Change::Append { version, checksum } => changed.push((version, checksum)),
+                _ => changed.push((1, [0; 32])),
+            }
+            prop_assert_ne!(of(&chain), of(&changed), "{:?}", change);
+        }
+    }
+}

@@ -584,3 +584,54 @@ mod tests {
         assert!(Migrator::new(&[]).check_sqlite_version().is_ok());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use migrate_core::{Checksum, Directives, Script};
+    use proptest::collection::{btree_set, vec};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn chain(versions: &[u64]) -> &'static [Migration] {
+        let migrations: Vec<_> = versions
+            .iter()
+            .map(|version| {
+                let up = Script::embedded("SELECT 1;", Directives::NONE);
+                let checksum = Checksum::from_bytes([*version as u8; 32]);
+                Migration::new(*version, "m", up, None, checksum)
+            })
+            .collect();
+        Box::leak(migrations.into_boxed_slice())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// `Migrator::new` takes exactly the chains ordered by version, each
+        /// version once, and keeps their fingerprint.
+        #[test]
+        fn new_takes_exactly_the_strictly_ordered_chains(
+            versions in prop_oneof![
+                btree_set(1..=40u64, 0..8).prop_map(|set| set.into_iter().collect::<Vec<_>>()),
+                vec(1..=40u64, 0..8),
+            ],
+        ) {
+            let ordered = versions.windows(2).all(|pair| pair[0] < pair[1]);
+            let migrations = chain(&versions);
+            match catch_unwind(AssertUnwindSafe(|| Migrator::new(migrations))) {
+                Ok(migrator) => {
+                    prop_assert!(ordered, "{:?} was taken", versions);
+                    prop_assert_eq!(migrator.fingerprint, Fingerprint::of(migrations));
+                }
+                Err(panic) => {
+                    prop_assert!(!ordered, "{:?} was refused", versions);
+                    let message = panic.downcast_ref::<&str>().copied().unwrap_or_default();
+                    prop_assert!(message.contains("ordered by version"), "{}", message);
+                }
+            }
+        }
+    }
+}
