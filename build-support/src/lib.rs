@@ -72,8 +72,15 @@ pub fn check_folder(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> 
             }
         }
     };
-    sort(lint(&sources));
-    let validated = match validate(&sources) {
+    // The lints replay the chain on databases of their own: they run beside
+    // validation, on another core where there is one.
+    let (findings, validation) = std::thread::scope(|scope| {
+        let lints = scope.spawn(|| lint(&sources));
+        let validation = validate(&sources);
+        (lints.join(), validation)
+    });
+    sort(findings.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+    let validated = match validation {
         Ok(validated) => validated,
         Err(diagnostic) => {
             let line = |d: &Diagnostic| d.location.as_ref().map(|at| at.line);
