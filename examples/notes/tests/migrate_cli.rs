@@ -500,7 +500,8 @@ fn baseline_of_a_schema_that_differs_is_refused_listing_the_difference() {
     let before = db.dump();
     let run = db.migrate(&["baseline", "--version", "2", "--yes"], 1);
     assert!(
-        run.stderr.contains("table `scratch` is not made by any migration"),
+        run.stderr
+            .contains("table `scratch` is not made by any migration"),
         "{}",
         run.stderr
     );
