@@ -1,0 +1,60 @@
+//! Compile-time validation against its floor.
+//!
+//! For N generated migrations (`workload::migrations`), `check_folder` (read
+//! the folder, lint it, execute the chain on an empty and on a seeded
+//! in-memory SQLite, check the down scripts: what `embed_migrations!` does)
+//! is set next to raw rusqlite executing the same SQL texts, each migration
+//! inside BEGIN/COMMIT, on a fresh in-memory connection. Its two largest
+//! parts, `lint` (which replays the chain) and `validate` (the empty and the
+//! seeded run), are measured alone on the parsed folder.
+//!
+//! Run with `cargo bench -p migrate-benches --bench validate`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
+use migrate_benches::{measuring, raw_in_memory, workload, write_folder};
+
+fn bench_validate(c: &mut Criterion) {
+    // `cargo test --all-targets` runs each benchmark once: 10 migrations will do.
+    let counts: &[usize] = if measuring() { &[100, 1000] } else { &[10] };
+    for &count in counts {
+        let files = workload::migrations(count);
+        let sqls: Vec<&str> = files.iter().map(|(_, sql)| sql.as_str()).collect();
+        let base = tempfile::tempdir().unwrap();
+        write_folder(base.path(), "migrations", &files);
+
+        // Every side must do the whole work, not stop at an error.
+        let checked = migrate_build_support::check_folder(base.path(), "migrations")
+            .unwrap_or_else(|diagnostics| {
+                panic!("generated chain does not validate: {diagnostics:?}")
+            });
+        assert_eq!(checked.sources.len(), count);
+        raw_in_memory(&sqls);
+
+        let mut group = c.benchmark_group(format!("validate/{count}"));
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(if count >= 1000 { 20 } else { 3 }));
+        group.bench_function("check_folder", |b| {
+            b.iter(|| {
+                migrate_build_support::check_folder(black_box(base.path()), black_box("migrations"))
+            })
+        });
+        group.bench_function("lint", |b| {
+            b.iter(|| migrate_build_support::lint(black_box(&checked.sources)))
+        });
+        group.bench_function("validate", |b| {
+            b.iter(|| migrate_build_support::validate(black_box(&checked.sources)))
+        });
+        group.bench_function("raw_rusqlite", |b| {
+            b.iter(|| raw_in_memory(black_box(&sqls)))
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_validate);
+criterion_main!(benches);
