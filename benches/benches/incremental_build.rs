@@ -87,8 +87,13 @@ impl Tool {
         };
         format!(
             "[package]\nname = \"{}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             {dependencies}\n[workspace]\n",
-            self.package()
+             {dependencies}\n{}[workspace]\n",
+            self.package(),
+            if std::env::var_os("MIGRATE_BENCH_OPT_MACROS").is_some() {
+                "[profile.dev.build-override]\nopt-level = 3\n\n"
+            } else {
+                ""
+            }
         )
     }
 
