@@ -22,6 +22,10 @@
 //! `incremental_build/1000/<tool>`), and under `cargo test --all-targets`,
 //! which runs it without `--bench`, does nothing.
 //!
+//! With `MIGRATE_BENCH_OPT_MACROS=1`, the scratch crates set
+//! `[profile.dev.build-override] opt-level = 3`, as the README recommends for
+//! long chains: the macro and the SQLite it runs are then compiled optimised.
+//!
 //! Run with `cargo bench -p migrate-benches --bench incremental_build`.
 
 use std::fs;
