@@ -23,19 +23,7 @@ pub(crate) fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, Er
         }
     }
     refuse_unwritable(path)?;
-    let conn = Connection::open(path).map_err(|source| match condition(path, &source) {
-        Some(error) => error,
-        None => Error::Open {
-            path: path.to_path_buf(),
-            source,
-        },
-    })?;
-    conn.busy_timeout(busy_timeout)
-        .map_err(|source| Error::Configure {
-            setting: "busy_timeout",
-            source,
-        })?;
-    Ok(conn)
+    opened(path, Connection::open(path), busy_timeout)
 }
 
 /// Opens the database at `path`, which must exist: for reading and
@@ -50,7 +38,17 @@ pub(crate) fn open_existing(path: &Path, busy_timeout: Duration) -> Result<Conne
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|source| {
+    opened(path, Connection::open_with_flags(path, flags), busy_timeout)
+}
+
+/// A connection just opened, with its busy timeout set; an error names the
+/// file's condition (not a database, read-only, …) where SQLite's says it.
+fn opened(
+    path: &Path,
+    opened: rusqlite::Result<Connection>,
+    busy_timeout: Duration,
+) -> Result<Connection, Error> {
+    let conn = opened.map_err(|source| {
         condition(path, &source).unwrap_or(Error::Open {
             path: path.to_path_buf(),
             source,

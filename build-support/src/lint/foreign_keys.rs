@@ -8,7 +8,7 @@ use super::indexes::list;
 use super::tokens::Token;
 use super::{File, Finding};
 use crate::discover::Source;
-use crate::schema::{ForeignKey, Schema};
+use crate::schema::{ForeignKey, Schema, Table};
 
 pub(super) fn unindexed_foreign_keys(
     files: &[File],
@@ -27,43 +27,54 @@ pub(super) fn unindexed_foreign_keys(
             .or_default()
             .push(index.columns.iter().map(|c| c.name.clone()).collect());
     }
-    for (name, table) in &schema.tables {
-        for key in &table.foreign_keys {
-            let Some(&file_index) =
-                origin.get(&(name.clone(), key.columns.clone(), key.parent_table.clone()))
-            else {
-                continue;
-            };
-            let wanted: BTreeSet<String> =
-                key.columns.iter().map(|c| c.to_ascii_lowercase()).collect();
-            let leads = |cols: &[String]| {
-                cols.len() >= wanted.len()
-                    && cols[..wanted.len()]
-                        .iter()
-                        .map(|c| c.to_ascii_lowercase())
-                        .collect::<BTreeSet<_>>()
-                        == wanted
-            };
-            let indexed = leads(&table.primary_key)
-                || table.unique.iter().any(|u| leads(u))
-                || by_table
-                    .get(name.as_str())
-                    .is_some_and(|lists| lists.iter().any(|cols| leads(cols)));
-            if indexed {
-                continue;
-            }
-            let file = &files[file_index];
-            let offset = references_offset(file, &key.columns[0], &key.parent_table)
-                .unwrap_or_else(|| file.column_offset(name, &key.columns[0], None));
-            let columns = list(&key.columns);
-            file.push(findings, file.finding(
+    for (name, table, key, file) in keys_with_origin(files, schema, origin) {
+        let wanted: BTreeSet<String> = key.columns.iter().map(|c| c.to_ascii_lowercase()).collect();
+        let leads = |cols: &[String]| {
+            cols.len() >= wanted.len()
+                && cols[..wanted.len()]
+                    .iter()
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect::<BTreeSet<_>>()
+                    == wanted
+        };
+        let indexed = leads(&table.primary_key)
+            || table.unique.iter().any(|u| leads(u))
+            || by_table
+                .get(name)
+                .is_some_and(|lists| lists.iter().any(|cols| leads(cols)));
+        if indexed {
+            continue;
+        }
+        let offset = key_offset(file, name, key);
+        let columns = list(&key.columns);
+        file.push(findings, file.finding(
                 Lint::UnindexedForeignKey,
                 offset,
                 format!("foreign key `{name}` ({columns}) → `{}` has no index on `{name}` ({columns}): each delete or key update in `{}` scans the whole of `{name}`", key.parent_table, key.parent_table),
                 &format!("add `CREATE INDEX {name}_{} ON {name} ({columns});`", key.columns.join("_")),
             ));
-        }
     }
+}
+
+/// The foreign keys of the final schema that a migration of the chain
+/// introduced: each with its table and the file that introduced it.
+fn keys_with_origin<'s, 'f>(
+    files: &'f [File<'f>],
+    schema: &'s Schema,
+    origin: &'s BTreeMap<(String, Vec<String>, String), usize>,
+) -> impl Iterator<Item = (&'s str, &'s Table, &'s ForeignKey, &'f File<'f>)> {
+    schema.tables.iter().flat_map(move |(name, table)| {
+        table.foreign_keys.iter().filter_map(move |key| {
+            let id = (name.clone(), key.columns.clone(), key.parent_table.clone());
+            Some((name.as_str(), table, key, &files[*origin.get(&id)?]))
+        })
+    })
+}
+
+/// Where `file` declares `key` of `table`: its `REFERENCES`, else the column.
+fn key_offset(file: &File, table: &str, key: &ForeignKey) -> usize {
+    references_offset(file, &key.columns[0], &key.parent_table)
+        .unwrap_or_else(|| file.column_offset(table, &key.columns[0], None))
 }
 
 /// Foreign keys whose parent the final schema cannot serve: a missing
@@ -76,21 +87,13 @@ pub(super) fn foreign_key_targets(
     origin: &BTreeMap<(String, Vec<String>, String), usize>,
     findings: &mut Vec<Finding>,
 ) {
-    for (name, table) in &schema.tables {
-        for key in &table.foreign_keys {
-            let Some(&file_index) =
-                origin.get(&(name.clone(), key.columns.clone(), key.parent_table.clone()))
-            else {
-                continue;
-            };
-            let Some(problem) = parent_problem(schema, key) else {
-                continue;
-            };
-            let file = &files[file_index];
-            let offset = references_offset(file, &key.columns[0], &key.parent_table)
-                .unwrap_or_else(|| file.column_offset(name, &key.columns[0], None));
-            let columns = list(&key.columns);
-            file.push(findings, file.finding(
+    for (name, _, key, file) in keys_with_origin(files, schema, origin) {
+        let Some(problem) = parent_problem(schema, key) else {
+            continue;
+        };
+        let offset = key_offset(file, name, key);
+        let columns = list(&key.columns);
+        file.push(findings, file.finding(
                 Lint::ForeignKeyTarget,
                 offset,
                 format!(
@@ -99,7 +102,6 @@ pub(super) fn foreign_key_targets(
                 ),
                 "refer to the parent's primary key, or to columns with a UNIQUE constraint or a unique index",
             ));
-        }
     }
 }
 
