@@ -1,5 +1,7 @@
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::sql::line_col;
 
 /// A problem found in a migrations folder, in the form a person can act on:
@@ -14,7 +16,7 @@ use crate::sql::line_col;
 ///   |                          ^
 ///   = note: …
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// The file or folder, as the user would type it (relative to the crate).
     pub path: String,
@@ -27,7 +29,7 @@ pub struct Diagnostic {
 }
 
 /// A place in a file, with the line it is on for quoting.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     /// 1-based line.
     pub line: usize,

@@ -11,6 +11,8 @@
 
 #![warn(missing_docs)]
 
+mod cache;
+mod check;
 mod checksum;
 mod data_failure;
 mod diagnostic;
@@ -24,8 +26,7 @@ mod seed;
 mod sql;
 mod validate;
 
-use std::path::Path;
-
+pub use check::{check_folder, check_folder_cached, Checked};
 pub use checksum::{checksum, normalize_line_endings};
 pub use diagnostic::{Diagnostic, Location};
 pub use discover::{read_folder, Source};
@@ -36,75 +37,6 @@ pub use schema::{normalize_sql, Schema, SchemaObject};
 pub use seed::seed_empty_tables;
 pub use sql::{line_col, statements, Statement};
 pub use validate::{validate, Validated};
-
-/// What [`check_folder`] returns for a folder that passes.
-#[derive(Clone, Debug)]
-pub struct Checked {
-    /// The migrations, ordered by version.
-    pub sources: Vec<Source>,
-    /// What validation learned.
-    pub validated: Validated,
-    /// Findings of warning lints (see [`lint()`]), not allowed by their file.
-    pub warnings: Vec<Diagnostic>,
-}
-
-/// Reads, lints and validates a migrations folder, and checks that each down
-/// script undoes its up script ([`check_round_trips`]): what
-/// `embed_migrations!` does.
-///
-/// Error lints fail the check. Lints run before the result of validation is
-/// reported: where validation fails on a statement a lint already names (a
-/// `VACUUM` without `no-transaction` fails with SQLite's "cannot VACUUM from
-/// within a transaction"), only the lint's message, which names the fix, is
-/// kept.
-///
-/// `base` is the crate root (`CARGO_MANIFEST_DIR`); `dir` is the folder as the
-/// user wrote it, relative to `base`, and is how messages name files.
-pub fn check_folder(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> {
-    let sources = read_folder(base, dir)?;
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    let mut sort = |findings: Vec<Finding>| {
-        for finding in findings {
-            match finding.severity {
-                Severity::Error => errors.push(finding.diagnostic),
-                Severity::Warning => warnings.push(finding.diagnostic),
-            }
-        }
-    };
-    // The lints replay the chain on databases of their own: they run beside
-    // validation, on another core where there is one.
-    let (findings, validation) = std::thread::scope(|scope| {
-        let lints = scope.spawn(|| lint(&sources));
-        let validation = validate(&sources);
-        (lints.join(), validation)
-    });
-    sort(findings.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-    let validated = match validation {
-        Ok(validated) => validated,
-        Err(diagnostic) => {
-            let line = |d: &Diagnostic| d.location.as_ref().map(|at| at.line);
-            let named = errors.iter().any(|e| {
-                e.path == diagnostic.path
-                    && (line(&diagnostic).is_none() || line(e) == line(&diagnostic))
-            });
-            if !named {
-                errors.push(diagnostic);
-            }
-            return Err(errors);
-        }
-    };
-    sort(validated.findings.clone());
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    check_round_trips(&sources)?;
-    Ok(Checked {
-        sources,
-        validated,
-        warnings,
-    })
-}
 
 /// The version of the SQLite that validates migrations, as SQLite numbers
 /// it (`3054001` for 3.54.1): the bundled one, which the runtime links too.

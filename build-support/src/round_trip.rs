@@ -1,6 +1,7 @@
 //! Down scripts checked at compile time: applying a migration's up script and
 //! then its down script must give back the schema from before the up.
 
+use migrate_core::Script;
 use rusqlite::Connection;
 
 use crate::diagnostic::Diagnostic;
@@ -32,47 +33,88 @@ pub fn check_round_trips(sources: &[Source]) -> Result<(), Vec<Diagnostic>> {
             )]
         })?;
     let mut problems = Vec::new();
-    for (index, source) in sources.iter().enumerate() {
-        let down = match (&source.down_file, source.migration.down()) {
-            (Some(file), Some(script)) => Some((file, script)),
-            _ => None,
-        };
-        // A `no-transaction` script (VACUUM, PRAGMA journal_mode) cannot run
-        // inside the savepoint that undoes the down, so a migration with one,
-        // up or down, is applied without its round trip being checked.
-        let down = down.filter(|(_, script)| {
-            !script.directives().no_transaction()
-                && !source.migration.up().directives().no_transaction()
-        });
-        let Some((file, script)) = down else {
-            apply(&conn, source).map_err(|diagnostic| vec![diagnostic])?;
-            continue;
-        };
-        let schema = |conn: &Connection| {
-            Schema::read(conn).map_err(|error| {
-                Diagnostic::file(
-                    &file.display,
-                    format!("cannot read the schema: {}", sqlite_message(&error)),
-                )
-            })
-        };
-        let before = schema(&conn).map_err(|diagnostic| vec![diagnostic])?;
-        apply(&conn, source).map_err(|diagnostic| vec![diagnostic])?;
-        match run_down(
-            &conn,
-            file,
-            script.sql(),
-            script.directives().foreign_keys_off(),
-            schema,
-        ) {
-            Ok(after) => {
-                let differences = before.diff(&after);
-                if !differences.is_empty() {
-                    let context = context(&sources[..index]);
-                    problems.push(not_a_round_trip(source, file, &differences, &context));
-                }
+    for index in 0..sources.len() {
+        let before = schema_before(&conn, &sources[index]).map_err(|d| vec![d])?;
+        apply(&conn, &sources[index]).map_err(|diagnostic| vec![diagnostic])?;
+        if let Some(before) = before {
+            if let Err(fatal) = check_down(&conn, sources, index, &before, &mut problems) {
+                problems.push(fatal);
+                return Err(problems);
             }
-            Err(Failure::InDown(diagnostic)) => problems.push(
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// The down script of `source` that can be checked: not of a
+/// `no-transaction` migration. Such a script (VACUUM, PRAGMA journal_mode)
+/// cannot run inside the savepoint that undoes the down, so its migration
+/// is applied without its round trip being checked.
+fn checked_down(source: &Source) -> Option<(&SourceFile, &Script)> {
+    let (file, script) = source.down_file.as_ref().zip(source.migration.down())?;
+    let no_transaction =
+        script.directives().no_transaction() || source.migration.up().directives().no_transaction();
+    (!no_transaction).then_some((file, script))
+}
+
+/// Before `source`'s up script runs on `conn`: the schema its down script
+/// must give back, when it has a down script to check.
+pub(crate) fn schema_before(
+    conn: &Connection,
+    source: &Source,
+) -> Result<Option<Schema>, Diagnostic> {
+    let Some((file, _)) = checked_down(source) else {
+        return Ok(None);
+    };
+    read_schema(conn, file).map(Some)
+}
+
+fn read_schema(conn: &Connection, file: &SourceFile) -> Result<Schema, Diagnostic> {
+    Schema::read(conn).map_err(|error| {
+        Diagnostic::file(
+            &file.display,
+            format!("cannot read the schema: {}", sqlite_message(&error)),
+        )
+    })
+}
+
+/// Right after the up script of `sources[index]` ran on `conn`: runs its
+/// down script in a savepoint and pushes onto `problems` a down that fails
+/// or does not give back `before`. The database is left as the up left it;
+/// an error means it could not be, and the check must stop.
+pub(crate) fn check_down(
+    conn: &Connection,
+    sources: &[Source],
+    index: usize,
+    before: &Schema,
+    problems: &mut Vec<Diagnostic>,
+) -> Result<(), Diagnostic> {
+    let source = &sources[index];
+    let Some((file, script)) = checked_down(source) else {
+        return Ok(());
+    };
+    let schema = |conn: &Connection| read_schema(conn, file);
+    match run_down(
+        conn,
+        file,
+        script.sql(),
+        script.directives().foreign_keys_off(),
+        schema,
+    ) {
+        Ok(after) => {
+            let differences = before.diff(&after);
+            if !differences.is_empty() {
+                let context = context(&sources[..index]);
+                problems.push(not_a_round_trip(source, file, &differences, &context));
+            }
+            Ok(())
+        }
+        Err(Failure::InDown(diagnostic)) => {
+            problems.push(
                 diagnostic
                     .note(format!(
                         "SQLite {} reported this while running the down script of migration {} \
@@ -85,17 +127,10 @@ pub fn check_round_trips(sources: &[Source]) -> Result<(), Vec<Diagnostic>> {
                         "a down script runs on the schema its up script leaves: fix it, or \
                          delete it to make the migration irreversible",
                     ),
-            ),
-            Err(Failure::Fatal(diagnostic)) => {
-                problems.push(diagnostic);
-                return Err(problems);
-            }
+            );
+            Ok(())
         }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
+        Err(Failure::Fatal(diagnostic)) => Err(diagnostic),
     }
 }
 

@@ -55,6 +55,16 @@ pub(crate) struct Seeder {
 }
 
 impl Seeder {
+    /// A seeder that has seen these tables (name → `CREATE TABLE` text).
+    pub(crate) fn resume(seen: HashMap<String, String>) -> Self {
+        Self { seen }
+    }
+
+    /// The tables seen so far: name → `CREATE TABLE` text.
+    pub(crate) fn seen(&self) -> &HashMap<String, String> {
+        &self.seen
+    }
+
     /// Seeds the new and changed tables that are empty.
     pub(crate) fn seed(&mut self, conn: &Connection) -> rusqlite::Result<()> {
         let now = table_texts(conn)?;

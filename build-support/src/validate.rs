@@ -1,10 +1,12 @@
 //! Compile-time validation: the whole chain executed, in order, on an
 //! in-memory SQLite, the way the runtime will execute it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
+use std::path::Path;
 
 use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
 
 use crate::data_failure::{data_problem, DataProblem};
 use crate::diagnostic::Diagnostic;
@@ -39,17 +41,55 @@ pub struct Validated {
 /// passes on the empty database but fails there, such as a NOT NULL column
 /// added without a default, is reported as failing when the table has rows.
 pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
-    let conn = Connection::open_in_memory().map_err(|error| {
-        Diagnostic::file(
-            "<in-memory database>",
-            format!("cannot open SQLite: {error}"),
-        )
-    })?;
-    conn.pragma_update(None, "foreign_keys", true)
-        .map_err(|error| Diagnostic::file("<in-memory database>", error.to_string()))?;
-    let sqlite_version = rusqlite::version().to_string();
-    let mut seeded = SeededRun::start();
-    for (index, source) in sources.iter().enumerate() {
+    let mut validation = Validation::start(true)?;
+    for index in 0..sources.len() {
+        validation.step(sources, index)?;
+    }
+    validation.finish()
+}
+
+/// [`validate`] one migration at a time, so that other checks can look at
+/// the database between migrations and a run can be saved and resumed.
+pub(crate) struct Validation {
+    /// The empty run: the chain on a database the migrations alone fill.
+    conn: Connection,
+    seeded: SeededRun,
+    sqlite_version: String,
+}
+
+impl Validation {
+    /// A run on empty databases, with the seeded run or without it.
+    pub(crate) fn start(seeded: bool) -> Result<Self, Diagnostic> {
+        let conn = fresh_connection().map_err(|error| {
+            Diagnostic::file(
+                "<in-memory database>",
+                format!("cannot open SQLite: {error}"),
+            )
+        })?;
+        let mut run = SeededRun::start();
+        if !seeded {
+            run.conn = None;
+        }
+        Ok(Self::with(conn, run))
+    }
+
+    fn with(conn: Connection, seeded: SeededRun) -> Self {
+        Self {
+            conn,
+            seeded,
+            sqlite_version: rusqlite::version().to_string(),
+        }
+    }
+
+    /// The empty run's database, holding the migrations stepped so far.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Applies `sources[index]`, the first not applied yet, on both runs.
+    pub(crate) fn step(&mut self, sources: &[Source], index: usize) -> Result<(), Diagnostic> {
+        let source = &sources[index];
+        let sqlite_version = &self.sqlite_version;
         let on = || match &sources[..index] {
             [] => "an empty in-memory database".to_string(),
             [only] => format!(
@@ -62,14 +102,14 @@ pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
                 last.migration.version()
             ),
         };
-        apply(&conn, source).map_err(|diagnostic| {
+        apply(&self.conn, source).map_err(|diagnostic| {
             diagnostic.note(format!(
                 "SQLite {sqlite_version} reported this while running migration {} at compile time, on {}",
                 source.migration,
                 on()
             ))
         })?;
-        seeded.apply(sources, index).map_err(|(diagnostic, help)| {
+        self.seeded.apply(sources, index).map_err(|(diagnostic, help)| {
             let on = on().replacen("an empty in-memory database", "an in-memory database", 1);
             let diagnostic = (*diagnostic).note(format!(
                 "SQLite {sqlite_version} reported this while running migration {} at compile time, on {on}, \
@@ -80,26 +120,76 @@ pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
                 Some(help) => diagnostic.help(help),
                 None => diagnostic,
             }
-        })?;
+        })
     }
-    let schema = Schema::read(&conn).map_err(|error| {
-        Diagnostic::file(
-            "<in-memory database>",
-            format!("cannot read the final schema: {error}"),
-        )
-    })?;
-    let objects = read_objects(&conn).map_err(|error| {
-        Diagnostic::file(
-            "<in-memory database>",
-            format!("cannot read the final schema: {error}"),
-        )
-    })?;
-    Ok(Validated {
-        sqlite_version,
-        schema,
-        objects,
-        findings: seeded.findings,
-    })
+
+    /// What the chain stepped so far leaves.
+    pub(crate) fn finish(self) -> Result<Validated, Diagnostic> {
+        let unreadable = |error: rusqlite::Error| {
+            Diagnostic::file(
+                "<in-memory database>",
+                format!("cannot read the final schema: {error}"),
+            )
+        };
+        Ok(Validated {
+            schema: Schema::read(&self.conn).map_err(unreadable)?,
+            objects: read_objects(&self.conn).map_err(unreadable)?,
+            sqlite_version: self.sqlite_version,
+            findings: self.seeded.findings,
+        })
+    }
+
+    /// Writes both databases into `dir` and returns the rest of the state.
+    pub(crate) fn save(&self, dir: &Path) -> rusqlite::Result<ValidationState> {
+        self.conn.backup("main", dir.join(EMPTY_RUN), NO_PROGRESS)?;
+        let seeded = &self.seeded;
+        if let Some(conn) = &seeded.conn {
+            conn.backup("main", dir.join(SEEDED_RUN), NO_PROGRESS)?;
+        }
+        Ok(ValidationState {
+            seeding: seeded.conn.is_some(),
+            seen: seeded.seeder.seen().clone(),
+            resyncs: seeded.resyncs,
+            broken_references: seeded.broken_references.clone(),
+            findings: seeded.findings.clone(),
+        })
+    }
+
+    /// The run [`Validation::save`] saved in `dir`.
+    pub(crate) fn resume(dir: &Path, state: ValidationState) -> rusqlite::Result<Self> {
+        let restore = |file: &str| -> rusqlite::Result<Connection> {
+            let mut conn = fresh_connection()?;
+            conn.restore("main", dir.join(file), NO_PROGRESS)?;
+            Ok(conn)
+        };
+        let seeded = SeededRun {
+            conn: if state.seeding {
+                Some(restore(SEEDED_RUN)?)
+            } else {
+                None
+            },
+            seeder: Seeder::resume(state.seen),
+            resyncs: state.resyncs,
+            broken_references: state.broken_references,
+            findings: state.findings,
+        };
+        Ok(Self::with(restore(EMPTY_RUN)?, seeded))
+    }
+}
+
+const EMPTY_RUN: &str = "empty-run.sqlite";
+const SEEDED_RUN: &str = "seeded-run.sqlite";
+const NO_PROGRESS: Option<fn(rusqlite::backup::Progress)> = None;
+
+/// What a saved [`Validation`] keeps beside its databases.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ValidationState {
+    /// Whether the seeded run was still going.
+    seeding: bool,
+    seen: HashMap<String, String>,
+    resyncs: usize,
+    broken_references: BTreeSet<(String, String)>,
+    findings: Vec<Finding>,
 }
 
 /// How many times the seeded run starts over after a failure it does not

@@ -11,7 +11,7 @@ mod schema;
 use std::path::PathBuf;
 
 use migrate_build_support::schema::{ColumnKind, Schema};
-use migrate_build_support::{check_folder, Checked, Diagnostic, Source, Validated};
+use migrate_build_support::{check_folder_cached, Checked, Diagnostic, Source, Validated};
 use migrate_core::Migration;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -39,7 +39,7 @@ fn expand(input: TokenStream) -> TokenStream {
             span,
         );
     };
-    match check_folder(&base, &dir) {
+    match check_folder_cached(&base, &dir, cache_folder(&dir).as_deref()) {
         Ok(Checked {
             sources,
             validated,
@@ -72,6 +72,19 @@ fn crate_root() -> Option<PathBuf> {
     std::env::var_os("MIGRATE_MANIFEST_DIR")
         .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
         .map(PathBuf::from)
+}
+
+/// Where the checks keep their saved runs for the folder `dir`, so that a
+/// build after adding a migration runs only that one: the crate's
+/// `OUT_DIR`, which cargo sets when the crate has a build script (the one
+/// `track_migrations` needs for added files to trigger a build at all).
+fn cache_folder(dir: &str) -> Option<PathBuf> {
+    let out = std::env::var_os("OUT_DIR")?;
+    let name: String = dir
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    Some(PathBuf::from(out).join("migrate-check").join(name))
 }
 
 /// One `compile_error!` per diagnostic, plus an empty `mod migrations` so

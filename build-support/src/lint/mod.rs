@@ -20,17 +20,21 @@ mod views;
 use std::ops::Range;
 
 use migrate_core::{Directives, Lint};
+use serde::{Deserialize, Serialize};
 
+use crate::check::Run;
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
 use crate::sql::statements;
 
 pub(crate) use foreign_keys::foreign_key_violation;
+pub(crate) use replay::{SchemaLints, SchemaLintsState};
+pub(crate) use text::text_lints;
 use tokens::{qualified_name, skip_words, Token};
 pub(crate) use tokens::{tokenize, Kind};
 
 /// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Severity {
     /// Fails the build.
     Error,
@@ -39,15 +43,31 @@ pub enum Severity {
 }
 
 /// One lint's finding, at a place in a migration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Which lint.
+    #[serde(with = "lint_name")]
     pub lint: Lint,
     /// Its severity.
     pub severity: Severity,
     /// Where, what and why (the message ends in `[<lint name>]`), and a
     /// `help:` that says how to fix it and names `-- migrate: allow <name>`.
     pub diagnostic: Diagnostic,
+}
+
+/// A [`Lint`] written as its name.
+mod lint_name {
+    use migrate_core::Lint;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(lint: &Lint, to: S) -> Result<S::Ok, S::Error> {
+        to.serialize_str(lint.name())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Lint, D::Error> {
+        let name = String::deserialize(from)?;
+        Lint::from_name(&name).ok_or_else(|| D::Error::custom(format!("no lint `{name}`")))
+    }
 }
 
 /// The severity of each lint.
@@ -65,18 +85,19 @@ pub fn severity(lint: Lint) -> Severity {
 /// reports it, in [`crate::Validated::findings`].
 pub fn lint(sources: &[Source]) -> Vec<Finding> {
     let files: Vec<File> = sources.iter().map(File::new).collect();
-    let mut findings = Vec::new();
-    for file in &files {
-        text::text_lints(file, &mut findings);
-    }
-    replay::schema_lints(&files, &mut findings);
-    findings
+    let Ok(mut run) = Run::start(false, false) else {
+        return Vec::new();
+    };
+    // A migration that fails ends the run: validation reports it, and later
+    // migrations depend on it.
+    while run.done() < files.len() && run.step(sources, &files).is_ok() {}
+    run.lint_findings(&files)
 }
 
 // ---------------------------------------------------------------------------
 // Files
 
-struct File<'a> {
+pub(crate) struct File<'a> {
     path: &'a str,
     sql: &'a str,
     directives: Directives,
@@ -90,7 +111,7 @@ struct Stmt<'a> {
 }
 
 impl<'a> File<'a> {
-    fn new(source: &'a Source) -> Self {
+    pub(crate) fn new(source: &'a Source) -> Self {
         let script = source.migration.up();
         let sql = script.sql();
         let statements = statements(sql)

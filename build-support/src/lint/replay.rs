@@ -6,6 +6,7 @@ use std::ops::Range;
 use migrate_core::Lint;
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
 
 use super::columns::column_lints;
 use super::foreign_keys::{foreign_key_targets, unindexed_foreign_keys};
@@ -17,52 +18,104 @@ use super::{File, Finding};
 use crate::schema::Schema;
 use crate::validate::sqlite_message;
 
-pub(super) fn schema_lints(files: &[File], findings: &mut Vec<Finding>) {
-    let Ok(conn) = open(true) else { return };
-    let dqs_off = open(false).ok();
-    // The tables and indexes so far, kept up to date by re-reading only the
-    // tables a migration changed: reading the whole schema after each
-    // migration would make a long chain quadratic.
-    let mut schema = Schema::default();
-    let mut objects = Objects::new();
-    // Where each foreign key appeared: (table, columns, parent) → file.
-    let mut fk_origin: BTreeMap<(String, Vec<String>, String), usize> = BTreeMap::new();
-    // Views that did not compile after the previous migration.
-    let mut broken = BTreeSet::new();
-    let mut complete = true;
-    for (index, file) in files.iter().enumerate() {
-        if replay(&conn, file).is_err() {
-            // Validation reports it; later migrations depend on this one.
-            complete = false;
-            break;
+/// The schema lints, one migration at a time, beside a run of the chain on
+/// a database of its own: [`SchemaLints::before`] each migration is applied
+/// there, [`SchemaLints::after`], and [`SchemaLints::finish`] once the
+/// whole chain has run.
+pub(crate) struct SchemaLints {
+    /// The tables and indexes so far, kept up to date by re-reading only the
+    /// tables a migration changed: reading the whole schema after each
+    /// migration would make a long chain quadratic.
+    schema: Schema,
+    /// The rows of `sqlite_schema` after the last migration.
+    objects: Objects,
+    /// Where each foreign key appeared: (table, columns, parent) → index of
+    /// the migration.
+    fk_origin: BTreeMap<ForeignKeyId, usize>,
+    /// Views that did not compile after the last migration.
+    broken_views: BTreeSet<String>,
+}
+
+/// A foreign key: (table, columns, parent table).
+type ForeignKeyId = (String, Vec<String>, String);
+
+/// What [`SchemaLints`] keeps that the database it runs beside cannot tell.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct SchemaLintsState {
+    fk_origin: Vec<(ForeignKeyId, usize)>,
+    broken_views: BTreeSet<String>,
+}
+
+impl SchemaLints {
+    /// Lints for a chain that starts on an empty database.
+    pub(crate) fn start() -> Self {
+        Self {
+            schema: Schema::default(),
+            objects: Objects::new(),
+            fk_origin: BTreeMap::new(),
+            broken_views: BTreeSet::new(),
         }
-        if let Some(dqs_off) = &dqs_off {
-            double_quoted_strings(dqs_off, file, findings);
+    }
+
+    /// Lints that go on from `state`, for a chain whose database is `conn`.
+    pub(crate) fn resume(conn: &Connection, state: SchemaLintsState) -> rusqlite::Result<Self> {
+        let Schema {
+            tables, indexes, ..
+        } = Schema::read(conn)?;
+        Ok(Self {
+            schema: Schema {
+                tables,
+                indexes,
+                ..Schema::default()
+            },
+            objects: read_objects(conn)?,
+            fk_origin: state.fk_origin.into_iter().collect(),
+            broken_views: state.broken_views,
+        })
+    }
+
+    /// What [`SchemaLints::resume`] needs beside the database.
+    pub(crate) fn state(&self) -> SchemaLintsState {
+        SchemaLintsState {
+            fk_origin: self.fk_origin.clone().into_iter().collect(),
+            broken_views: self.broken_views.clone(),
         }
-        let Ok(now) = read_objects(&conn) else {
-            complete = false;
-            break;
-        };
+    }
+
+    /// Before `file` runs on `conn`: the lints that try it another way and
+    /// undo what they tried.
+    pub(crate) fn before(&self, conn: &Connection, file: &File, findings: &mut Vec<Finding>) {
+        double_quoted_strings(conn, file, findings);
+    }
+
+    /// After `file`, the migration at `index`, ran on `conn`. An error means
+    /// the schema could not be read: the lints stop there.
+    pub(crate) fn after(
+        &mut self,
+        conn: &Connection,
+        file: &File,
+        index: usize,
+        findings: &mut Vec<Finding>,
+    ) -> rusqlite::Result<()> {
+        let now = read_objects(conn)?;
         rebuild_lints(
             file,
-            &schema,
-            &triggers(&objects),
+            &self.schema,
+            &triggers(&self.objects),
             &triggers(&now),
             findings,
         );
-        if now != objects && views::may_break_views(file) {
+        if now != self.objects && views::may_break_views(file) {
             let views: Vec<&str> = of_type(&now, "view").map(|(name, _)| name).collect();
-            broken_views(&conn, file, &views, &mut broken, findings);
+            broken_views(conn, file, &views, &mut self.broken_views, findings);
         }
-        let changed = changed_tables(&objects, &now);
-        objects = now;
+        let changed = changed_tables(&self.objects, &now);
+        self.objects = now;
         if changed.is_empty() {
-            continue;
+            return Ok(());
         }
-        let Ok(after) = Schema::read_tables(&conn, &changed) else {
-            complete = false;
-            break;
-        };
+        let after = Schema::read_tables(conn, &changed)?;
+        let schema = &mut self.schema;
         let before = Schema {
             tables: changed
                 .iter()
@@ -82,7 +135,7 @@ pub(super) fn schema_lints(files: &[File], findings: &mut Vec<Finding>) {
                     .get(name)
                     .is_some_and(|old| old.foreign_keys.contains(key));
                 if !known {
-                    fk_origin.insert(
+                    self.fk_origin.insert(
                         (name.clone(), key.columns.clone(), key.parent_table.clone()),
                         index,
                     );
@@ -91,10 +144,14 @@ pub(super) fn schema_lints(files: &[File], findings: &mut Vec<Finding>) {
         }
         schema.tables.extend(after.tables);
         schema.indexes.extend(after.indexes);
+        Ok(())
     }
-    if complete {
-        foreign_key_targets(files, &schema, &fk_origin, findings);
-        unindexed_foreign_keys(files, &schema, &fk_origin, findings);
+
+    /// The lints on the final schema, once every file has run: `files` are
+    /// the whole chain's.
+    pub(crate) fn finish(&self, files: &[File], findings: &mut Vec<Finding>) {
+        foreign_key_targets(files, &self.schema, &self.fk_origin, findings);
+        unindexed_foreign_keys(files, &self.schema, &self.fk_origin, findings);
     }
 }
 
@@ -162,58 +219,28 @@ fn take<V>(
     taken
 }
 
-fn open(dqs: bool) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_in_memory()?;
-    conn.pragma_update(None, "foreign_keys", true)?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, dqs)?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, dqs)?;
-    Ok(conn)
-}
-
 /// A failed replay: the failing statement's range, if a statement failed.
 struct Failed(Option<Range<usize>>, String);
 
-/// Runs a file's up script the way the runner does (without the checks
-/// validation makes).
-fn replay(conn: &Connection, file: &File) -> Result<(), Failed> {
-    let run = || -> Result<(), Failed> {
-        for statement in &file.statements {
-            let text = &file.sql[statement.range.clone()];
-            let fail = |error: rusqlite::Error| {
-                Failed(Some(statement.range.clone()), sqlite_message(&error))
-            };
-            let mut prepared = conn.prepare(text).map_err(fail)?;
-            let mut rows = prepared.raw_query();
-            while rows.next().map_err(fail)?.is_some() {}
-        }
-        Ok(())
-    };
-    let control = |sql: &str| {
-        conn.execute_batch(sql)
-            .map_err(|error| Failed(None, sqlite_message(&error)))
-    };
-    if file.directives.no_transaction() {
-        return run();
-    }
-    if file.directives.foreign_keys_off() {
-        control("PRAGMA foreign_keys = OFF")?;
-    }
-    control("BEGIN")?;
-    let result = run().and_then(|()| control("COMMIT"));
-    if result.is_err() && !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
-    }
-    if file.directives.foreign_keys_off() {
-        control("PRAGMA foreign_keys = ON")?;
-    }
-    result
-}
-
-/// Replays `file` with double-quoted string literals refused: a statement
-/// that fails there (and passed with them allowed) and has a double-quoted
-/// token uses one as a string. The connection is then brought in step again.
+/// Runs a file's up script with double-quoted string literals refused, and
+/// rolls it back: a statement that fails there (the file passes with them
+/// allowed) and has a double-quoted token uses one as a string.
+///
+/// A `no-transaction` file is not tried: what it does cannot be rolled back.
 fn double_quoted_strings(conn: &Connection, file: &File, findings: &mut Vec<Finding>) {
-    let Err(Failed(Some(range), message)) = replay(conn, file) else {
+    let quotes = |s: &super::Stmt| s.tokens.iter().any(|t| t.double_quoted());
+    if file.directives.no_transaction() || !file.statements.iter().any(quotes) {
+        return;
+    }
+    let set = |on: bool| {
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, on)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, on)
+    };
+    let tried = set(false).map(|_| try_and_roll_back(conn, file));
+    if set(true).is_err() {
+        return;
+    }
+    let Ok(Err(Failed(Some(range), message))) = tried else {
         return;
     };
     let statement = file.statements.iter().find(|s| s.range == range);
@@ -238,12 +265,33 @@ fn double_quoted_strings(conn: &Connection, file: &File, findings: &mut Vec<Find
             ),
         );
     }
-    // In step again: the same migration with double-quoted strings allowed.
-    let set = |on: bool| {
-        let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, on);
-        let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, on);
+}
+
+/// Runs a file's up script in a transaction, as the runner does, and rolls
+/// it back.
+fn try_and_roll_back(conn: &Connection, file: &File) -> Result<(), Failed> {
+    let control = |sql: &str| {
+        conn.execute_batch(sql)
+            .map_err(|error| Failed(None, sqlite_message(&error)))
     };
-    set(true);
-    let _ = replay(conn, file);
-    set(false);
+    if file.directives.foreign_keys_off() {
+        control("PRAGMA foreign_keys = OFF")?;
+    }
+    control("BEGIN")?;
+    let result = file.statements.iter().try_for_each(|statement| {
+        let text = &file.sql[statement.range.clone()];
+        let fail =
+            |error: rusqlite::Error| Failed(Some(statement.range.clone()), sqlite_message(&error));
+        let mut prepared = conn.prepare(text).map_err(fail)?;
+        let mut rows = prepared.raw_query();
+        while rows.next().map_err(fail)?.is_some() {}
+        Ok(())
+    });
+    if !conn.is_autocommit() {
+        control("ROLLBACK")?;
+    }
+    if file.directives.foreign_keys_off() {
+        control("PRAGMA foreign_keys = ON")?;
+    }
+    result
 }

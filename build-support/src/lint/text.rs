@@ -8,7 +8,7 @@ use super::rebuild::{created_table, dropped_table, rebuilds};
 use super::tokens::{has_top_level, qualified_name, skip_words, Token};
 use super::{File, Finding};
 
-pub(super) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
+pub(crate) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
     let transactional = !file.directives.no_transaction();
     let rebuilt: Vec<usize> = rebuilds(file).iter().map(|r| r.drop_at).collect();
     let mut created: BTreeSet<String> = BTreeSet::new();

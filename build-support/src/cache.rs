@@ -1,0 +1,161 @@
+//! Saved runs of the chain, so that checking a chain that starts with the
+//! migrations of an earlier check runs only the migrations after them.
+//!
+//! A saved run is a folder named by the digest of the migrations it ran
+//! ([`Cache::new`] says what goes into it), holding the databases of the
+//! validation runs and `state.json`. A folder is written under a temporary
+//! name and renamed into place, so a reader sees all of one or none: the
+//! library and the test targets of a crate expand the macro at the same
+//! time, in the same `OUT_DIR`. Anything that cannot be read or written is
+//! passed over, and the chain runs from the start.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use migrate_core::Checksum;
+use sha2::{Digest, Sha256};
+
+use crate::check::{Run, RunState};
+use crate::discover::Source;
+
+/// Changes when what a saved run holds changes shape.
+const FORMAT: &str = "migrate-check-cache-1";
+/// A digest of this crate's source, written by its build script.
+const SOURCE_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/source_digest"));
+const STATE: &str = "state.json";
+/// How old a partial folder is when it is taken as abandoned.
+const ABANDONED: Duration = Duration::from_secs(3600);
+
+/// The cache of one migrations folder.
+pub(crate) struct Cache {
+    folder: PathBuf,
+    /// `digests[k]`: the digest of the first `k` migrations.
+    digests: Vec<String>,
+    /// How many migrations the resumed run had run.
+    resumed_at: Option<usize>,
+}
+
+impl Cache {
+    /// The cache in `folder` for the chain `sources`.
+    ///
+    /// Each migration's digest chains the one before it with its files'
+    /// names and texts: everything the checks read and the messages quote.
+    /// The first also covers the format, this crate's version and source,
+    /// and the SQLite version.
+    pub(crate) fn new(folder: &Path, sources: &[Source]) -> Self {
+        let mut digest = Sha256::new();
+        for part in [
+            FORMAT,
+            env!("CARGO_PKG_VERSION"),
+            SOURCE_DIGEST,
+            rusqlite::version(),
+        ] {
+            add(&mut digest, part);
+        }
+        let mut digests = vec![hex(digest.clone())];
+        for source in sources {
+            add(&mut digest, &source.up_file.display);
+            add(&mut digest, source.migration.up().sql());
+            match (&source.down_file, source.migration.down()) {
+                (Some(file), Some(script)) => {
+                    add(&mut digest, &file.display);
+                    add(&mut digest, script.sql());
+                }
+                _ => add(&mut digest, ""),
+            }
+            digests.push(hex(digest.clone()));
+        }
+        Self {
+            folder: folder.to_path_buf(),
+            digests,
+            resumed_at: None,
+        }
+    }
+
+    /// The saved run of the longest prefix of the chain there is one for.
+    pub(crate) fn resume(&mut self) -> Option<Run> {
+        let (done, digest) = self
+            .digests
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, digest)| self.folder.join(digest).is_dir())?;
+        let dir = self.folder.join(digest);
+        let state: RunState = serde_json::from_slice(&fs::read(dir.join(STATE)).ok()?).ok()?;
+        let run = Run::resume(&dir, state).ok()?;
+        if run.done() != done {
+            return None;
+        }
+        self.resumed_at = Some(done);
+        Some(run)
+    }
+
+    /// Saves `run` under the digest of the migrations it ran, unless a run
+    /// is saved there already.
+    pub(crate) fn save(&self, run: &Run) {
+        let target = self.folder.join(&self.digests[run.done()]);
+        if target.is_dir() {
+            return;
+        }
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        let partial = self
+            .folder
+            .join(format!(".partial-{}-{nanos}", std::process::id()));
+        let written = fs::create_dir_all(&partial).is_ok()
+            && run
+                .save(&partial)
+                .ok()
+                .and_then(|state| serde_json::to_vec(&state).ok())
+                .is_some_and(|json| fs::write(partial.join(STATE), json).is_ok());
+        // Another check may have saved the same run meanwhile: then the
+        // rename fails and this copy goes.
+        if !written || fs::rename(&partial, &target).is_err() {
+            let _ = fs::remove_dir_all(&partial);
+        }
+    }
+
+    /// Removes the saved runs this chain no longer needs: all but the whole
+    /// chain's, the one without its last migration, and the one resumed.
+    pub(crate) fn prune(&self) {
+        let Ok(entries) = fs::read_dir(&self.folder) else {
+            return;
+        };
+        let n = self.digests.len() - 1;
+        let keep: Vec<&String> = [Some(n), n.checked_sub(1), self.resumed_at]
+            .into_iter()
+            .flatten()
+            .map(|done| &self.digests[done])
+            .collect();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // Another check may be writing a partial folder; one older than
+            // any check takes was left by a check that was stopped.
+            let abandoned = || {
+                entry
+                    .metadata()
+                    .and_then(|metadata| metadata.modified())
+                    .is_ok_and(|modified| modified.elapsed().unwrap_or_default() > ABANDONED)
+            };
+            let kept = keep.iter().any(|kept| **kept == name);
+            if kept || (name.starts_with(".partial-") && !abandoned()) {
+                continue;
+            }
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Adds `part` to `digest`, length first, so that parts cannot run together.
+fn add(digest: &mut Sha256, part: &str) {
+    digest.update((part.len() as u64).to_le_bytes());
+    digest.update(part.as_bytes());
+}
+
+fn hex(digest: Sha256) -> String {
+    let bytes: [u8; 32] = digest.finalize().into();
+    Checksum::from_bytes(bytes).to_hex()
+}

@@ -1,0 +1,459 @@
+//! Everything `embed_migrations!` checks, in one run of the chain: each
+//! migration is linted, validated and round-tripped on the same in-memory
+//! database before the next one runs. A run can be saved and resumed (see
+//! [`crate::cache`]), so that a build after adding a migration runs only it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::Cache;
+use crate::diagnostic::Diagnostic;
+use crate::discover::{read_folder, Source};
+use crate::lint::{text_lints, File, Finding, SchemaLints, SchemaLintsState, Severity};
+use crate::round_trip;
+use crate::validate::{Validated, Validation, ValidationState};
+
+/// What [`check_folder`] returns for a folder that passes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// The migrations, ordered by version.
+    pub sources: Vec<Source>,
+    /// What validation learned.
+    pub validated: Validated,
+    /// Findings of warning lints (see [`lint()`](crate::lint())), not
+    /// allowed by their file.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads, lints and validates a migrations folder, and checks that each down
+/// script undoes its up script ([`check_round_trips`](crate::check_round_trips)):
+/// what `embed_migrations!` does.
+///
+/// Error lints fail the check. Where validation fails on a statement a lint
+/// already names (a `VACUUM` without `no-transaction` fails with SQLite's
+/// "cannot VACUUM from within a transaction"), only the lint's message,
+/// which names the fix, is kept.
+///
+/// `base` is the crate root (`CARGO_MANIFEST_DIR`); `dir` is the folder as the
+/// user wrote it, relative to `base`, and is how messages name files.
+pub fn check_folder(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> {
+    check_folder_cached(base, dir, None)
+}
+
+/// [`check_folder`], keeping its work in the folder `cache` (created if
+/// missing): the run of the chain is saved there, and a later check of a
+/// chain that starts with the same migrations resumes it and runs only the
+/// rest. The result is the same as without the cache.
+///
+/// The saved runs are keyed by a digest of every file's name and text, of
+/// this crate's source and of the SQLite version; a cache that cannot be
+/// read or written is passed over. The macro keeps its cache in the
+/// crate's `OUT_DIR`.
+pub fn check_folder_cached(
+    base: &Path,
+    dir: &str,
+    cache: Option<&Path>,
+) -> Result<Checked, Vec<Diagnostic>> {
+    let sources = read_folder(base, dir)?;
+    let files: Vec<File> = sources.iter().map(File::new).collect();
+    let mut cache = cache.map(|folder| Cache::new(folder, &sources));
+    let resumed = cache.as_mut().and_then(Cache::resume);
+    let mut run = match resumed {
+        Some(run) => run,
+        None => Run::start(true, true).map_err(|diagnostic| vec![diagnostic])?,
+    };
+    let last = sources.len().saturating_sub(1);
+    let mut failure = None;
+    while run.done < sources.len() {
+        if let Some(cache) = &cache {
+            // The run without the last migration too: the one a developer
+            // edits between builds.
+            if run.done == last {
+                cache.save(&run);
+            }
+        }
+        if let Err(diagnostic) = run.step(&sources, &files) {
+            failure = Some(diagnostic);
+            break;
+        }
+    }
+    if let Some(cache) = &cache {
+        if failure.is_none() {
+            cache.save(&run);
+        }
+        cache.prune();
+    }
+    let outcome = run.report(&files, failure);
+    drop(files);
+    outcome.map(|(validated, warnings)| Checked {
+        sources,
+        validated,
+        warnings,
+    })
+}
+
+/// The chain run so far: the validation runs, the schema lints beside them,
+/// and what each found.
+pub(crate) struct Run {
+    validation: Validation,
+    lints: SchemaLints,
+    /// Whether down scripts are checked.
+    round_trips: bool,
+    /// Findings of the lints on the text of the migrations run so far.
+    text_findings: Vec<Finding>,
+    /// Findings of the lints on their schema.
+    schema_findings: Vec<Finding>,
+    /// Down scripts that do not undo their up script.
+    down_problems: Vec<Diagnostic>,
+    /// How many migrations have run.
+    done: usize,
+    /// Whether the migration after those failed.
+    failed: bool,
+}
+
+/// What a saved [`Run`] keeps beside the databases of its validation.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct RunState {
+    validation: ValidationState,
+    lints: SchemaLintsState,
+    text_findings: Vec<Finding>,
+    schema_findings: Vec<Finding>,
+    down_problems: Vec<Diagnostic>,
+    done: usize,
+}
+
+impl Run {
+    /// A run from an empty database: with the seeded run of validation or
+    /// without, with down scripts checked or not.
+    pub(crate) fn start(seeded: bool, round_trips: bool) -> Result<Self, Diagnostic> {
+        Ok(Self {
+            validation: Validation::start(seeded)?,
+            lints: SchemaLints::start(),
+            round_trips,
+            text_findings: Vec::new(),
+            schema_findings: Vec::new(),
+            down_problems: Vec::new(),
+            done: 0,
+            failed: false,
+        })
+    }
+
+    /// How many migrations have run.
+    pub(crate) fn done(&self) -> usize {
+        self.done
+    }
+
+    /// Runs the next migration, `sources[self.done]`. An error is the
+    /// validation failure that ends the run.
+    pub(crate) fn step(&mut self, sources: &[Source], files: &[File]) -> Result<(), Diagnostic> {
+        let result = self.try_step(sources, files);
+        self.failed = result.is_err();
+        result
+    }
+
+    fn try_step(&mut self, sources: &[Source], files: &[File]) -> Result<(), Diagnostic> {
+        let index = self.done;
+        let (source, file) = (&sources[index], &files[index]);
+        text_lints(file, &mut self.text_findings);
+        let conn = self.validation.conn();
+        let before = match self.round_trips {
+            true => round_trip::schema_before(conn, source)?,
+            false => None,
+        };
+        self.lints.before(conn, file, &mut self.schema_findings);
+        self.validation.step(sources, index)?;
+        let conn = self.validation.conn();
+        self.lints
+            .after(conn, file, index, &mut self.schema_findings)
+            .map_err(|error| {
+                Diagnostic::file(
+                    &source.up_file.display,
+                    format!("cannot read the schema after the migration: {error}"),
+                )
+            })?;
+        if let Some(before) = before {
+            round_trip::check_down(conn, sources, index, &before, &mut self.down_problems)?;
+        }
+        self.done += 1;
+        Ok(())
+    }
+
+    /// Every lint finding, in file order, text lints before schema ones; the
+    /// lints on the final schema only when the whole chain ran.
+    pub(crate) fn lint_findings(&self, files: &[File]) -> Vec<Finding> {
+        let mut findings = self.text_findings.clone();
+        // The migrations a failure left out are still read.
+        for file in files.iter().skip(self.text_findings_through()) {
+            text_lints(file, &mut findings);
+        }
+        findings.extend(self.schema_findings.iter().cloned());
+        if self.done == files.len() {
+            self.lints.finish(files, &mut findings);
+        }
+        findings
+    }
+
+    /// How many files the text findings cover: the migrations run, and the
+    /// one that failed, whose text lints ran before it.
+    fn text_findings_through(&self) -> usize {
+        self.done + usize::from(self.failed)
+    }
+
+    /// The outcome of [`check_folder`] once the run has ended, complete or
+    /// stopped by `failure`: what validation learned and the warnings, or
+    /// the errors.
+    fn report(
+        self,
+        files: &[File],
+        failure: Option<Diagnostic>,
+    ) -> Result<(Validated, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let mut sort = |findings: Vec<Finding>| {
+            for finding in findings {
+                match finding.severity {
+                    Severity::Error => errors.push(finding.diagnostic),
+                    Severity::Warning => warnings.push(finding.diagnostic),
+                }
+            }
+        };
+        sort(self.lint_findings(files));
+        if let Some(diagnostic) = failure {
+            let line = |d: &Diagnostic| d.location.as_ref().map(|at| at.line);
+            let named = errors.iter().any(|e| {
+                e.path == diagnostic.path
+                    && (line(&diagnostic).is_none() || line(e) == line(&diagnostic))
+            });
+            if !named {
+                errors.push(diagnostic);
+            }
+            return Err(errors);
+        }
+        let validated = self
+            .validation
+            .finish()
+            .map_err(|diagnostic| vec![diagnostic])?;
+        sort(validated.findings.clone());
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if !self.down_problems.is_empty() {
+            return Err(self.down_problems);
+        }
+        Ok((validated, warnings))
+    }
+
+    /// Writes the run's databases into `dir` and returns the rest of it.
+    pub(crate) fn save(&self, dir: &Path) -> rusqlite::Result<RunState> {
+        Ok(RunState {
+            validation: self.validation.save(dir)?,
+            lints: self.lints.state(),
+            text_findings: self.text_findings.clone(),
+            schema_findings: self.schema_findings.clone(),
+            down_problems: self.down_problems.clone(),
+            done: self.done,
+        })
+    }
+
+    /// The run [`Run::save`] saved in `dir`.
+    pub(crate) fn resume(dir: &Path, state: RunState) -> rusqlite::Result<Self> {
+        let validation = Validation::resume(dir, state.validation)?;
+        let lints = SchemaLints::resume(validation.conn(), state.lints)?;
+        Ok(Self {
+            validation,
+            lints,
+            round_trips: true,
+            text_findings: state.text_findings,
+            schema_findings: state.schema_findings,
+            down_problems: state.down_problems,
+            done: state.done,
+            failed: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+
+    /// A chain with something for each kind of saved state: warnings from
+    /// the text and the schema lints, a foreign key the final schema lints
+    /// look at, a view, down scripts, and rows the seeded run fills.
+    const CHAIN: &[(&str, &str)] = &[
+        (
+            "01_users.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+        ),
+        (
+            "02_posts.up.sql",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users, body TEXT);",
+        ),
+        ("02_posts.down.sql", "DROP TABLE posts;"),
+        (
+            "03_names.sql",
+            "CREATE VIEW names AS SELECT name FROM users;\nINSERT INTO users (name) VALUES ('root');",
+        ),
+        (
+            "04_email.up.sql",
+            "ALTER TABLE users ADD COLUMN email TEXT;",
+        ),
+        ("04_email.down.sql", "ALTER TABLE users DROP COLUMN email;"),
+        (
+            "05_tags.sql",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts, tag TEXT);",
+        ),
+        (
+            "06_title.sql",
+            "ALTER TABLE posts ADD COLUMN title TEXT NOT NULL DEFAULT '';",
+        ),
+    ];
+
+    fn write(base: &Path, files: &[(&str, &str)]) {
+        let dir = base.join("m");
+        fs::create_dir_all(&dir).unwrap();
+        for (name, sql) in files {
+            fs::write(dir.join(name), sql).unwrap();
+        }
+    }
+
+    fn saved_runs(cache: &Path) -> usize {
+        fs::read_dir(cache).map_or(0, |entries| entries.count())
+    }
+
+    #[test]
+    fn a_check_resumed_after_each_prefix_gives_what_a_fresh_one_gives() {
+        let fresh_base = tempfile::tempdir().unwrap();
+        write(fresh_base.path(), CHAIN);
+        let fresh = check_folder(fresh_base.path(), "m").unwrap();
+        assert!(!fresh.warnings.is_empty(), "the chain should warn");
+        for k in 0..CHAIN.len() {
+            let base = tempfile::tempdir().unwrap();
+            let cache = base.path().join("cache");
+            write(base.path(), &CHAIN[..k]);
+            let _ = check_folder_cached(base.path(), "m", Some(&cache));
+            write(base.path(), &CHAIN[k..]);
+            let resumed = check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
+            assert_eq!(resumed.validated, fresh.validated, "after {k} files");
+            assert_eq!(resumed.warnings, fresh.warnings, "after {k} files");
+        }
+    }
+
+    #[test]
+    fn errors_are_the_same_with_the_cache() {
+        let failing = [
+            // An error lint on the text, one on the schema, and a statement
+            // that fails only once the table has rows.
+            ("07_begin.sql", "BEGIN;\nCREATE TABLE t (x);\nCOMMIT;"),
+            (
+                "07_index.sql",
+                "CREATE INDEX a ON posts (user_id);\nCREATE INDEX b ON posts (user_id);",
+            ),
+            (
+                "07_status.sql",
+                "ALTER TABLE posts ADD COLUMN status TEXT NOT NULL;",
+            ),
+        ];
+        for bad in failing {
+            let fresh_base = tempfile::tempdir().unwrap();
+            write(fresh_base.path(), CHAIN);
+            write(fresh_base.path(), &[bad]);
+            let fresh = check_folder(fresh_base.path(), "m").unwrap_err();
+            let base = tempfile::tempdir().unwrap();
+            let cache = base.path().join("cache");
+            write(base.path(), CHAIN);
+            check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
+            write(base.path(), &[bad]);
+            let resumed = check_folder_cached(base.path(), "m", Some(&cache)).unwrap_err();
+            assert_eq!(resumed, fresh, "{}", bad.0);
+            // Fixing the file runs from the run saved before it.
+            fs::remove_file(base.path().join("m").join(bad.0)).unwrap();
+            write(base.path(), &[("07_fixed.sql", "CREATE TABLE fixed (x);")]);
+            let fixed = check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
+            assert!(fixed.validated.schema.tables.contains_key("fixed"));
+        }
+    }
+
+    #[test]
+    fn the_saved_run_is_resumed_not_run_again() {
+        let base = tempfile::tempdir().unwrap();
+        let cache = base.path().join("cache");
+        write(base.path(), CHAIN);
+        let first = check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
+        // Doctor the saved run of the whole chain: a check that resumes it
+        // reports what it says, one that ran the chain again would not.
+        let doctored = Diagnostic::file("m/01_users.sql", "doctored");
+        let mut marked = 0;
+        for entry in fs::read_dir(&cache).unwrap() {
+            let state = entry.unwrap().path().join("state.json");
+            let mut run: RunState = serde_json::from_slice(&fs::read(&state).unwrap()).unwrap();
+            // Two of the files are down scripts.
+            if run.done == CHAIN.len() - 2 {
+                run.text_findings.push(Finding {
+                    lint: migrate_core::Lint::UnindexedForeignKey,
+                    severity: Severity::Warning,
+                    diagnostic: doctored.clone(),
+                });
+                fs::write(&state, serde_json::to_vec(&run).unwrap()).unwrap();
+                marked += 1;
+            }
+        }
+        assert_eq!(marked, 1);
+        assert!(!first.warnings.contains(&doctored));
+        let again = check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
+        assert_eq!(again.validated, first.validated);
+        assert!(again.warnings.contains(&doctored), "{:?}", again.warnings);
+    }
+
+    #[test]
+    fn editing_the_last_migration_or_an_earlier_one_gives_what_a_fresh_check_gives() {
+        let base = tempfile::tempdir().unwrap();
+        let cache = base.path().join("cache");
+        write(base.path(), CHAIN);
+        check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
+        assert_eq!(
+            saved_runs(&cache),
+            2,
+            "the whole chain and the chain without its last"
+        );
+        for (name, sql) in [
+            ("06_title.sql", "ALTER TABLE posts ADD COLUMN title TEXT;"),
+            (
+                "01_users.sql",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);",
+            ),
+        ] {
+            write(base.path(), &[(name, sql)]);
+            let resumed = check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
+            let fresh = check_folder(base.path(), "m").unwrap();
+            assert_eq!(resumed, fresh, "{name}");
+            assert!(saved_runs(&cache) <= 3, "old runs are removed");
+        }
+    }
+
+    #[test]
+    fn a_damaged_cache_is_passed_over() {
+        let base = tempfile::tempdir().unwrap();
+        let cache = base.path().join("cache");
+        write(base.path(), CHAIN);
+        let fresh = check_folder(base.path(), "m").unwrap();
+        check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
+        for entry in fs::read_dir(&cache).unwrap() {
+            let dir = entry.unwrap().path();
+            for file in fs::read_dir(&dir).unwrap() {
+                let file = file.unwrap().path();
+                let bytes = fs::read(&file).unwrap();
+                fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+            }
+        }
+        let damaged = check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
+        assert_eq!(damaged, fresh);
+        // A cache folder that cannot be made is no cache.
+        let blocked = base.path().join("file");
+        fs::write(&blocked, "").unwrap();
+        let uncached = check_folder_cached(base.path(), "m", Some(&blocked)).unwrap();
+        assert_eq!(uncached, fresh);
+    }
+}
