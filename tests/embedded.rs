@@ -80,3 +80,18 @@ fn schema_describes_the_tables_the_chain_leaves() {
         "SELECT email FROM users"
     );
 }
+
+#[test]
+fn the_embedded_fingerprint_is_the_one_the_migrations_have() {
+    // The macro computes it while expanding; a database the migrator
+    // brought up to date keeps it in its header.
+    let dir = tempfile::tempdir().unwrap();
+    let conn = migrations::MIGRATOR
+        .open(dir.path().join("app.db"))
+        .expect("the fixture migrates");
+    let stored: i32 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    let expected = migrate_runtime::Fingerprint::of(migrations::MIGRATIONS);
+    assert_eq!(stored, expected.to_user_version());
+}

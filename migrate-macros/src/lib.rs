@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use migrate_build_support::schema::{ColumnKind, Schema};
 use migrate_build_support::{check_folder_cached, Checked, Diagnostic, Source, Validated};
-use migrate_core::Migration;
+use migrate_core::{Checksum, Fingerprint, Migration};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::LitStr;
@@ -132,6 +132,13 @@ fn migrations_module(
         .flat_map(|source| std::iter::once(&source.up_file).chain(&source.down_file))
         .map(|file| file.path.to_string_lossy().into_owned());
     let sqlite = migrate_build_support::sqlite_version_number();
+    let chain: Vec<(u64, Checksum)> = sources
+        .iter()
+        .map(|source| (source.migration.version(), source.migration.checksum()))
+        .collect();
+    let fingerprint =
+        Fingerprint::of_applied(chain.iter().map(|(version, checksum)| (*version, checksum)))
+            .to_user_version();
     let schema = schema::schema_module(&table_shapes(&validated.schema));
     let objects = validated.objects.iter().map(|object| {
         let (kind, name, table, sql) = (&*object.kind, &*object.name, &*object.table, &*object.sql);
@@ -153,7 +160,10 @@ fn migrations_module(
 
             /// Applies [`MIGRATIONS`] to a database: see [`::migrate_runtime::Migrator`].
             pub static MIGRATOR: ::migrate_runtime::Migrator =
-                ::migrate_runtime::Migrator::new(MIGRATIONS)
+                ::migrate_runtime::Migrator::embedded(
+                    MIGRATIONS,
+                    ::migrate_runtime::Fingerprint::from_user_version(#fingerprint),
+                )
                     .validated_with_sqlite(#sqlite)
                     .expecting_schema(FINAL_SCHEMA);
 

@@ -134,9 +134,18 @@ impl Migrator {
             );
             index += 1;
         }
+        Self::embedded(migrations, Fingerprint::of(migrations))
+    }
+
+    /// [`Migrator::new`] for the macro, which has ordered `migrations` and
+    /// computed their `fingerprint` ([`Fingerprint::of`]) already: the
+    /// compiler's const evaluation would take most of a second over a
+    /// thousand migrations.
+    #[doc(hidden)]
+    pub const fn embedded(migrations: &'static [Migration], fingerprint: Fingerprint) -> Self {
         Self {
             migrations,
-            fingerprint: Fingerprint::of(migrations),
+            fingerprint,
             busy_timeout: Duration::from_secs(60),
             deadline: Duration::from_secs(120),
             mode: TransactionMode::AllPending,
