@@ -232,7 +232,7 @@ impl Run {
         }
         let validated = self
             .validation
-            .finish()
+            .finish_with(self.lints.into_tables())
             .map_err(|diagnostic| vec![diagnostic])?;
         sort(validated.findings.clone());
         if !errors.is_empty() {
@@ -338,6 +338,25 @@ mod tests {
             let resumed = check_folder_cached(base.path(), "m", Some(&cache)).unwrap();
             assert_eq!(resumed.validated, fresh.validated, "after {k} files");
             assert_eq!(resumed.warnings, fresh.warnings, "after {k} files");
+        }
+    }
+
+    #[test]
+    fn the_schema_kept_migration_by_migration_is_the_one_read_at_the_end() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+        let base = tempfile::tempdir().unwrap();
+        write(base.path(), CHAIN);
+        for (base, dir) in [
+            (base.path(), "m"),
+            (&fixtures, "real_world"),
+            (&fixtures, "valid"),
+            (&fixtures, "long"),
+            (&fixtures, "schema_renamed_column"),
+        ] {
+            let checked = check_folder(base, dir).unwrap();
+            let validated = crate::validate(&checked.sources).unwrap();
+            assert_eq!(checked.validated.schema, validated.schema, "{dir}");
+            assert!(!validated.schema.tables.is_empty(), "{dir}");
         }
     }
 

@@ -15,10 +15,11 @@ use std::fmt;
 pub use migrate_core::{normalize_sql, SchemaObject};
 use migrate_core::{sql_regions, Region};
 use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
 
 /// The schema of a database's `main` schema, without SQLite's own objects
 /// (`sqlite_schema`, `sqlite_sequence`, `sqlite_stat1`, `sqlite_autoindex_…`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
     /// Tables (ordinary, virtual and shadow), by name.
     pub tables: BTreeMap<String, Table>,
@@ -32,7 +33,7 @@ pub struct Schema {
 }
 
 /// One table.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     /// Its columns, in order, hidden and generated ones included.
     pub columns: Vec<Column>,
@@ -58,7 +59,7 @@ pub struct Table {
 }
 
 /// One column of a table, as `pragma_table_xinfo` describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     /// Its name.
     pub name: String,
@@ -75,7 +76,7 @@ pub struct Column {
 }
 
 /// Whether a column is a plain one, a hidden one or a generated one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ColumnKind {
     /// An ordinary column.
     Plain,
@@ -88,7 +89,7 @@ pub enum ColumnKind {
 }
 
 /// A foreign key of a table.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ForeignKey {
     /// The referring columns of the child table.
     pub columns: Vec<String>,
@@ -104,7 +105,7 @@ pub struct ForeignKey {
 }
 
 /// An index made by `CREATE INDEX`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     /// The table it indexes.
     pub table: String,
@@ -118,7 +119,7 @@ pub struct Index {
 }
 
 /// One key column of an index.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexColumn {
     /// The column's name; for an expression, its normalised text as written
     /// in the `CREATE INDEX` statement.
@@ -132,17 +133,42 @@ pub struct IndexColumn {
 impl Schema {
     /// Reads the schema of `conn`'s `main` database.
     pub fn read(conn: &Connection) -> rusqlite::Result<Schema> {
-        Self::read_filtered(conn, None)
+        Self::read_filtered(conn, None)?.with_views_and_triggers(conn)
     }
 
     /// Reads only the tables named in `tables` (those that exist) and their
-    /// indexes, without triggers and views: what the lints re-read after a
+    /// indexes, without views and triggers: what the lints re-read after a
     /// migration that changed those tables.
     pub(crate) fn read_tables(
         conn: &Connection,
         tables: &BTreeSet<String>,
     ) -> rusqlite::Result<Schema> {
         Self::read_filtered(conn, Some(tables))
+    }
+
+    /// This schema with the views and triggers of `conn` in place of its own.
+    pub(crate) fn with_views_and_triggers(mut self, conn: &Connection) -> rusqlite::Result<Schema> {
+        let mut statement = conn.prepare(
+            "SELECT type, name, sql FROM main.sqlite_schema WHERE type IN ('trigger', 'view')",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            ))
+        })?;
+        self.triggers.clear();
+        self.views.clear();
+        for row in rows {
+            let (kind, name, sql) = row?;
+            let code = match kind.as_str() {
+                "trigger" => &mut self.triggers,
+                _ => &mut self.views,
+            };
+            code.insert(name, normalize_sql(&sql));
+        }
+        Ok(self)
     }
 
     fn read_filtered(
@@ -157,7 +183,7 @@ impl Schema {
         });
         let mut objects = conn.prepare(
             "SELECT type, name, sql FROM main.sqlite_schema \
-             WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+             WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
              AND (?1 IS NULL OR tbl_name IN (SELECT value FROM json_each(?1))) ORDER BY name",
         )?;
         let objects = objects
@@ -178,13 +204,6 @@ impl Schema {
                 }
                 "index" => {
                     index_sql.insert(name, sql);
-                }
-                "trigger" | "view" if only.is_some() => {}
-                "trigger" => {
-                    schema.triggers.insert(name, normalize_sql(&sql));
-                }
-                "view" => {
-                    schema.views.insert(name, normalize_sql(&sql));
                 }
                 _ => {}
             }

@@ -125,14 +125,17 @@ impl Validation {
 
     /// What the chain stepped so far leaves.
     pub(crate) fn finish(self) -> Result<Validated, Diagnostic> {
-        let unreadable = |error: rusqlite::Error| {
-            Diagnostic::file(
-                "<in-memory database>",
-                format!("cannot read the final schema: {error}"),
-            )
-        };
+        let schema = Schema::read(&self.conn).map_err(unreadable)?;
+        self.finish_with(schema)
+    }
+
+    /// [`Validation::finish`] with the tables and indexes already known:
+    /// only the views and triggers are read.
+    pub(crate) fn finish_with(self, tables: Schema) -> Result<Validated, Diagnostic> {
         Ok(Validated {
-            schema: Schema::read(&self.conn).map_err(unreadable)?,
+            schema: tables
+                .with_views_and_triggers(&self.conn)
+                .map_err(unreadable)?,
             objects: read_objects(&self.conn).map_err(unreadable)?,
             sqlite_version: self.sqlite_version,
             findings: self.seeded.findings,
@@ -175,6 +178,13 @@ impl Validation {
         };
         Ok(Self::with(restore(EMPTY_RUN)?, seeded))
     }
+}
+
+fn unreadable(error: rusqlite::Error) -> Diagnostic {
+    Diagnostic::file(
+        "<in-memory database>",
+        format!("cannot read the final schema: {error}"),
+    )
 }
 
 const EMPTY_RUN: &str = "empty-run.sqlite";

@@ -42,6 +42,7 @@ type ForeignKeyId = (String, Vec<String>, String);
 /// What [`SchemaLints`] keeps that the database it runs beside cannot tell.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct SchemaLintsState {
+    schema: Schema,
     fk_origin: Vec<(ForeignKeyId, usize)>,
     broken_views: BTreeSet<String>,
 }
@@ -59,15 +60,8 @@ impl SchemaLints {
 
     /// Lints that go on from `state`, for a chain whose database is `conn`.
     pub(crate) fn resume(conn: &Connection, state: SchemaLintsState) -> rusqlite::Result<Self> {
-        let Schema {
-            tables, indexes, ..
-        } = Schema::read(conn)?;
         Ok(Self {
-            schema: Schema {
-                tables,
-                indexes,
-                ..Schema::default()
-            },
+            schema: state.schema,
             objects: read_objects(conn)?,
             fk_origin: state.fk_origin.into_iter().collect(),
             broken_views: state.broken_views,
@@ -77,6 +71,7 @@ impl SchemaLints {
     /// What [`SchemaLints::resume`] needs beside the database.
     pub(crate) fn state(&self) -> SchemaLintsState {
         SchemaLintsState {
+            schema: self.schema.clone(),
             fk_origin: self.fk_origin.clone().into_iter().collect(),
             broken_views: self.broken_views.clone(),
         }
@@ -145,6 +140,12 @@ impl SchemaLints {
         schema.tables.extend(after.tables);
         schema.indexes.extend(after.indexes);
         Ok(())
+    }
+
+    /// The tables and indexes the chain has made so far, as
+    /// [`Schema::read`] would read them, without views and triggers.
+    pub(crate) fn into_tables(self) -> Schema {
+        self.schema
     }
 
     /// The lints on the final schema, once every file has run: `files` are
