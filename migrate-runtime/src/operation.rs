@@ -15,7 +15,7 @@ use crate::Error;
 
 /// A migration version to migrate to.
 ///
-/// A `&Migration`, such as the constants `embed_migrations!` defines
+/// A [`Migration`], such as the constants `embed_migrations!` defines
 /// (`migrations::V3_ADD_EMAIL`), converts into one, and so does a plain
 /// version number (`3`), for versions that come from an operator.
 ///
@@ -50,6 +50,12 @@ impl From<u64> for Target {
 
 impl From<&Migration> for Target {
     fn from(migration: &Migration) -> Self {
+        Self(migration.version())
+    }
+}
+
+impl From<Migration> for Target {
+    fn from(migration: Migration) -> Self {
         Self(migration.version())
     }
 }

@@ -147,7 +147,7 @@ fn open_configures_a_database_that_is_already_up_to_date() {
 
 #[test]
 fn no_transaction_migration_applies_and_is_recorded() {
-    let vacuum: &Migration = V4_VACUUM;
+    let vacuum: Migration = V4_VACUUM;
     assert!(vacuum.up().directives().no_transaction());
     let (_dir, path) = temp_db();
     let mut conn = first(3).open(&path).unwrap();
