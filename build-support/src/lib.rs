@@ -19,6 +19,7 @@ mod diagnostic;
 mod discover;
 pub mod lint;
 mod naming;
+mod objects;
 mod round_trip;
 pub mod scaffold;
 pub mod schema;

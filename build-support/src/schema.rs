@@ -303,7 +303,7 @@ impl Schema {
 }
 
 /// `name` as a JSON string.
-fn json_string(name: &str) -> String {
+pub(crate) fn json_string(name: &str) -> String {
     let mut quoted = String::from("\"");
     for c in name.chars() {
         match c {

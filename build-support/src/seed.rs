@@ -25,6 +25,10 @@ use std::collections::{BTreeSet, HashMap};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
+use crate::lint::File;
+use crate::objects::Objects;
+use crate::schema::json_string;
+
 /// Rows generated per table.
 pub const ROWS: usize = 3;
 
@@ -41,7 +45,7 @@ const NULL_ROW: usize = ROWS - 1;
 /// Errors are only those of reading the schema; a row that breaks a
 /// constraint is retried with other values and, failing that, left out.
 pub fn seed_empty_tables(conn: &Connection) -> rusqlite::Result<()> {
-    Seeder::default().seed(conn)
+    Seeder::default().seed(conn, None)
 }
 
 /// Seeds a database before each migration of a chain, looking only at the
@@ -50,32 +54,40 @@ pub fn seed_empty_tables(conn: &Connection) -> rusqlite::Result<()> {
 /// with tables × migrations. A table a migration empties is not seeded again.
 #[derive(Debug, Default)]
 pub(crate) struct Seeder {
-    /// Name → `CREATE TABLE` text of every table as last seen.
-    seen: HashMap<String, String>,
+    /// The rows of `sqlite_schema` as last seen.
+    objects: Objects,
 }
 
 impl Seeder {
-    /// A seeder that has seen these tables (name → `CREATE TABLE` text).
-    pub(crate) fn resume(seen: HashMap<String, String>) -> Self {
-        Self { seen }
+    /// A seeder that has seen these rows of `sqlite_schema`.
+    pub(crate) fn resume(objects: Objects) -> Self {
+        Self { objects }
     }
 
-    /// The tables seen so far: name → `CREATE TABLE` text.
-    pub(crate) fn seen(&self) -> &HashMap<String, String> {
-        &self.seen
+    /// The rows of `sqlite_schema` seen so far.
+    pub(crate) fn objects(&self) -> &Objects {
+        &self.objects
     }
 
-    /// Seeds the new and changed tables that are empty.
-    pub(crate) fn seed(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        let now = table_texts(conn)?;
+    /// Seeds the new and changed tables that are empty. `ran` is the
+    /// migration that ran since the last call, if that is all that did.
+    pub(crate) fn seed(&mut self, conn: &Connection, ran: Option<&File>) -> rusqlite::Result<()> {
+        let changes = self.objects.update(conn, ran)?;
+        let changed: Vec<String> = changes
+            .into_iter()
+            .filter_map(|change| change.after)
+            .filter(|(kind, _, _)| kind == "table")
+            .map(|(_, name, _)| name)
+            .collect();
         let mut tables = Vec::new();
-        for (name, sql) in &now {
-            if self.seen.get(name) != Some(sql) && is_ordinary(conn, name)? && is_empty(conn, name)?
+        for (name, sql) in table_texts(conn, &changed)? {
+            if !name.to_ascii_lowercase().starts_with("sqlite_")
+                && is_ordinary(conn, &name)?
+                && is_empty(conn, &name)?
             {
-                tables.push(Table::read(conn, name.clone(), sql)?);
+                tables.push(Table::read(conn, name, &sql)?);
             }
         }
-        self.seen = now.into_iter().collect();
         if tables.is_empty() {
             return Ok(());
         }
@@ -93,15 +105,21 @@ impl Seeder {
     }
 }
 
-/// Name and `CREATE TABLE` text of each table of `main`, SQLite's own left
-/// out, in the order they were made.
-fn table_texts(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+/// Name and `CREATE TABLE` text of the tables of `main` named in `names`,
+/// in the order they were made.
+fn table_texts(conn: &Connection, names: &[String]) -> rusqlite::Result<Vec<(String, String)>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<String> = names.iter().map(|name| json_string(name)).collect();
     let mut statement = conn.prepare_cached(
         "SELECT name, coalesce(sql, '') FROM main.sqlite_schema
-          WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+          WHERE type = 'table' AND name IN (SELECT value FROM json_each(?1))
           ORDER BY rowid",
     )?;
-    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let rows = statement.query_map([format!("[{}]", names.join(","))], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })?;
     rows.collect()
 }
 

@@ -1,7 +1,7 @@
 //! Compile-time validation: the whole chain executed, in order, on an
 //! in-memory SQLite, the way the runtime will execute it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 
@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::data_failure::{data_problem, DataProblem};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
-use crate::lint::{foreign_key_violation, Finding};
+use crate::lint::{foreign_key_violation, File, Finding};
+use crate::objects::Objects;
 use crate::schema::{read_objects, Schema, SchemaObject};
 use crate::seed::{Seeder, ROWS};
 use crate::sql::statements;
@@ -151,7 +152,8 @@ impl Validation {
         }
         Ok(ValidationState {
             seeding: seeded.conn.is_some(),
-            seen: seeded.seeder.seen().clone(),
+            seeder: seeded.seeder.objects().clone(),
+            ran: seeded.ran,
             resyncs: seeded.resyncs,
             broken_references: seeded.broken_references.clone(),
             findings: seeded.findings.clone(),
@@ -171,7 +173,8 @@ impl Validation {
             } else {
                 None
             },
-            seeder: Seeder::resume(state.seen),
+            seeder: Seeder::resume(state.seeder),
+            ran: state.ran,
             resyncs: state.resyncs,
             broken_references: state.broken_references,
             findings: state.findings,
@@ -196,7 +199,8 @@ const NO_PROGRESS: Option<fn(rusqlite::backup::Progress)> = None;
 pub(crate) struct ValidationState {
     /// Whether the seeded run was still going.
     seeding: bool,
-    seen: HashMap<String, String>,
+    seeder: Objects,
+    ran: Option<usize>,
     resyncs: usize,
     broken_references: BTreeSet<(String, String)>,
     findings: Vec<Finding>,
@@ -211,6 +215,9 @@ struct SeededRun {
     /// `None` once the run has given up: it never fails validation by itself.
     conn: Option<Connection>,
     seeder: Seeder,
+    /// The migration applied since the seeder last looked, if that is all
+    /// that changed the database.
+    ran: Option<usize>,
     resyncs: usize,
     /// Child and parent tables with broken references after the last
     /// migration: each pair is reported once, where it first appears.
@@ -224,6 +231,7 @@ impl SeededRun {
             conn: fresh_connection().ok(),
             resyncs: 0,
             seeder: Seeder::default(),
+            ran: None,
             broken_references: BTreeSet::new(),
             findings: Vec::new(),
         }
@@ -237,9 +245,11 @@ impl SeededRun {
         };
         let source = &sources[index];
         // Best effort: a table it cannot fill is left with fewer rows.
-        let _ = self.seeder.seed(conn);
+        let ran = self.ran.take().map(|ran| File::new(&sources[ran]));
+        let _ = self.seeder.seed(conn, ran.as_ref());
         let failure = match apply_traced(conn, source) {
             Ok(()) => {
+                self.ran = Some(index);
                 self.check_references(source);
                 return Ok(());
             }
@@ -299,6 +309,7 @@ impl SeededRun {
         {
             self.conn = Some(conn);
             self.seeder = Seeder::default();
+            self.ran = None;
         }
     }
 }

@@ -30,8 +30,9 @@ use crate::sql::statements;
 pub(crate) use foreign_keys::foreign_key_violation;
 pub(crate) use replay::{SchemaLints, SchemaLintsState};
 pub(crate) use text::text_lints;
-use tokens::{qualified_name, skip_words, Token};
-pub(crate) use tokens::{tokenize, Kind};
+use tokens::skip_words;
+pub(crate) use tokens::Token;
+pub(crate) use tokens::{qualified_name, tokenize, Kind};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +138,13 @@ impl<'a> File<'a> {
             directives: script.directives(),
             statements,
         }
+    }
+
+    /// The tokens of each statement.
+    pub(crate) fn statement_tokens(&self) -> impl Iterator<Item = &[Token<'a>]> {
+        self.statements
+            .iter()
+            .map(|statement| statement.tokens.as_slice())
     }
 
     fn finding(&self, lint: Lint, offset: usize, what: String, fix: &str) -> Finding {

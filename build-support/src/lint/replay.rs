@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use super::columns::column_lints;
 use super::foreign_keys::{foreign_key_targets, unindexed_foreign_keys};
 use super::indexes::redundant_indexes;
-use super::rebuild::rebuild_lints;
+use super::rebuild::{rebuild_lints, rebuilds};
 use super::tokens::Token;
 use super::views::{self, broken_views};
 use super::{File, Finding};
+use crate::objects::{changed_tables, Objects};
 use crate::schema::Schema;
 use crate::validate::sqlite_message;
 
@@ -52,7 +53,7 @@ impl SchemaLints {
     pub(crate) fn start() -> Self {
         Self {
             schema: Schema::default(),
-            objects: Objects::new(),
+            objects: Objects::default(),
             fk_origin: BTreeMap::new(),
             broken_views: BTreeSet::new(),
         }
@@ -62,7 +63,7 @@ impl SchemaLints {
     pub(crate) fn resume(conn: &Connection, state: SchemaLintsState) -> rusqlite::Result<Self> {
         Ok(Self {
             schema: state.schema,
-            objects: read_objects(conn)?,
+            objects: Objects::read(conn)?,
             fk_origin: state.fk_origin.into_iter().collect(),
             broken_views: state.broken_views,
         })
@@ -92,20 +93,23 @@ impl SchemaLints {
         index: usize,
         findings: &mut Vec<Finding>,
     ) -> rusqlite::Result<()> {
-        let now = read_objects(conn)?;
-        rebuild_lints(
-            file,
-            &self.schema,
-            &triggers(&self.objects),
-            &triggers(&now),
-            findings,
-        );
-        if now != self.objects && views::may_break_views(file) {
-            let views: Vec<&str> = of_type(&now, "view").map(|(name, _)| name).collect();
+        // A rebuild drops a table, so only then are the triggers compared.
+        let triggers_before = (!rebuilds(file).is_empty()).then(|| self.objects.triggers());
+        let changes = self.objects.update(conn, Some(file))?;
+        if let Some(before) = triggers_before {
+            rebuild_lints(
+                file,
+                &self.schema,
+                &before,
+                &self.objects.triggers(),
+                findings,
+            );
+        }
+        if !changes.is_empty() && views::may_break_views(file) {
+            let views: Vec<&str> = self.objects.of_type("view").map(|(name, _)| name).collect();
             broken_views(conn, file, &views, &mut self.broken_views, findings);
         }
-        let changed = changed_tables(&self.objects, &now);
-        self.objects = now;
+        let changed = changed_tables(&changes);
         if changed.is_empty() {
             return Ok(());
         }
@@ -154,58 +158,6 @@ impl SchemaLints {
         foreign_key_targets(files, &self.schema, &self.fk_origin, findings);
         unindexed_foreign_keys(files, &self.schema, &self.fk_origin, findings);
     }
-}
-
-/// The rows of `sqlite_schema`: name → (type, table, sql).
-type Objects = BTreeMap<String, (String, String, Option<String>)>;
-
-fn read_objects(conn: &Connection) -> rusqlite::Result<Objects> {
-    let mut statement =
-        conn.prepare_cached("SELECT name, type, tbl_name, sql FROM main.sqlite_schema")?;
-    let rows = statement.query_map([], |row| {
-        Ok((row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?)))
-    })?;
-    rows.collect()
-}
-
-/// The objects of one type: name → (table, sql).
-fn of_type<'o>(
-    objects: &'o Objects,
-    kind: &'o str,
-) -> impl Iterator<Item = (&'o str, (&'o str, &'o str))> {
-    objects
-        .iter()
-        .filter(move |(_, (k, _, _))| k == kind)
-        .map(|(name, (_, table, sql))| {
-            (
-                name.as_str(),
-                (table.as_str(), sql.as_deref().unwrap_or_default()),
-            )
-        })
-}
-
-/// The triggers: name → (table, SQL).
-fn triggers(objects: &Objects) -> BTreeMap<String, (String, String)> {
-    of_type(objects, "trigger")
-        .map(|(name, (table, sql))| (name.to_string(), (table.to_string(), sql.to_string())))
-        .collect()
-}
-
-/// The tables whose own row, or an index's, was added, removed or changed.
-fn changed_tables(before: &Objects, after: &Objects) -> BTreeSet<String> {
-    let mut changed = BTreeSet::new();
-    let table_or_index = |kind: &str| kind == "table" || kind == "index";
-    for (name, row) in before {
-        if table_or_index(&row.0) && after.get(name) != Some(row) {
-            changed.insert(row.1.clone());
-        }
-    }
-    for (name, row) in after {
-        if table_or_index(&row.0) && before.get(name) != Some(row) {
-            changed.insert(row.1.clone());
-        }
-    }
-    changed
 }
 
 /// Removes and returns the entries of `map` that `wanted` picks.

@@ -161,7 +161,7 @@ fn number_end(bytes: &[u8], mut i: usize) -> usize {
 
 /// A possibly schema-qualified name at `tokens[at..]`: the name (without the
 /// schema) and the index after it.
-pub(super) fn qualified_name(tokens: &[Token], at: usize) -> Option<(String, usize)> {
+pub(crate) fn qualified_name(tokens: &[Token], at: usize) -> Option<(String, usize)> {
     let first = tokens.get(at)?.name()?;
     if tokens.get(at + 1).is_some_and(|t| t.is_punct(".")) {
         let second = tokens.get(at + 2)?.name()?;

@@ -1,0 +1,242 @@
+//! The rows of `sqlite_schema` followed from migration to migration, by the
+//! lints and by the seeded run, re-reading only what a migration can have
+//! changed: reading every row after each migration would make a long chain
+//! quadratic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+use crate::lint::{qualified_name, File};
+use crate::schema::json_string;
+
+/// A row of `sqlite_schema` without its name: (type, table, sql).
+pub(crate) type Row = (String, String, Option<String>);
+
+/// The rows of `sqlite_schema`, by name.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Objects {
+    rows: BTreeMap<String, Row>,
+    /// The largest rowid read: SQLite numbers a new row past it.
+    last_rowid: i64,
+}
+
+/// A row a migration added, changed or removed.
+pub(crate) struct Change {
+    pub before: Option<Row>,
+    pub after: Option<Row>,
+}
+
+/// What a file's statements can do to `sqlite_schema`.
+enum Reach {
+    /// Add rows (`CREATE`), and change the rows of these tables, in lower
+    /// case (`ALTER TABLE … ADD COLUMN`); DML changes nothing.
+    Append(BTreeSet<String>),
+    /// Anything: a drop or a rename rewrites or removes other rows.
+    Any,
+}
+
+impl Objects {
+    /// Every row of `conn`'s `sqlite_schema`.
+    pub(crate) fn read(conn: &Connection) -> rusqlite::Result<Self> {
+        let mut objects = Self::default();
+        for (rowid, name, row) in query(conn, "1", [])? {
+            objects.last_rowid = objects.last_rowid.max(rowid);
+            objects.rows.insert(name, row);
+        }
+        Ok(objects)
+    }
+
+    /// Brings the rows up to date after `file` ran on `conn` (any migration
+    /// when `None`), and returns what changed.
+    pub(crate) fn update(
+        &mut self,
+        conn: &Connection,
+        file: Option<&File>,
+    ) -> rusqlite::Result<Vec<Change>> {
+        let Some(Reach::Append(altered)) = file.map(reach) else {
+            let now = Self::read(conn)?;
+            let before = std::mem::replace(self, now);
+            return Ok(diff(&before.rows, &self.rows));
+        };
+        // Two queries: with an OR, SQLite would scan every row for both.
+        let mut rows = query(conn, "rowid > ?1", [self.last_rowid])?;
+        if !altered.is_empty() {
+            let names: Vec<String> = altered.iter().map(|name| json_string(name)).collect();
+            rows.extend(query(
+                conn,
+                "type = 'table' AND lower(name) IN (SELECT value FROM json_each(?1))",
+                [format!("[{}]", names.join(","))],
+            )?);
+        }
+        let mut changes = Vec::new();
+        for (rowid, name, row) in rows {
+            self.last_rowid = self.last_rowid.max(rowid);
+            let before = self.rows.insert(name, row.clone());
+            if before.as_ref() != Some(&row) {
+                changes.push(Change {
+                    before,
+                    after: Some(row),
+                });
+            }
+        }
+        Ok(changes)
+    }
+
+    /// The rows of one type: name → (table, sql).
+    pub(crate) fn of_type<'o>(
+        &'o self,
+        kind: &'o str,
+    ) -> impl Iterator<Item = (&'o str, (&'o str, &'o str))> {
+        self.rows
+            .iter()
+            .filter(move |(_, (k, _, _))| k == kind)
+            .map(|(name, (_, table, sql))| {
+                (
+                    name.as_str(),
+                    (table.as_str(), sql.as_deref().unwrap_or_default()),
+                )
+            })
+    }
+
+    /// The triggers: name → (table, SQL).
+    pub(crate) fn triggers(&self) -> BTreeMap<String, (String, String)> {
+        self.of_type("trigger")
+            .map(|(name, (table, sql))| (name.to_string(), (table.to_string(), sql.to_string())))
+            .collect()
+    }
+}
+
+/// The tables whose own row, or an index's, `changes` added, removed or
+/// changed.
+pub(crate) fn changed_tables(changes: &[Change]) -> BTreeSet<String> {
+    changes
+        .iter()
+        .flat_map(|change| change.before.iter().chain(&change.after))
+        .filter(|(kind, _, _)| kind == "table" || kind == "index")
+        .map(|(_, table, _)| table.clone())
+        .collect()
+}
+
+/// The rows of `sqlite_schema` that `filter`, an SQL condition on its
+/// columns with `parameters`, picks: (rowid, name, row).
+fn query(
+    conn: &Connection,
+    filter: &str,
+    parameters: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<(i64, String, Row)>> {
+    let sql =
+        format!("SELECT rowid, name, type, tbl_name, sql FROM main.sqlite_schema WHERE {filter}");
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(parameters, |row| {
+        Ok((
+            row.get(0)?,
+            row.get(1)?,
+            (row.get(2)?, row.get(3)?, row.get(4)?),
+        ))
+    })?;
+    rows.collect()
+}
+
+fn diff(before: &BTreeMap<String, Row>, after: &BTreeMap<String, Row>) -> Vec<Change> {
+    let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    names
+        .into_iter()
+        .filter(|name| before.get(*name) != after.get(*name))
+        .map(|name| Change {
+            before: before.get(name).cloned(),
+            after: after.get(name).cloned(),
+        })
+        .collect()
+}
+
+/// What `file` can do to `sqlite_schema`, from its statements' first words.
+fn reach(file: &File) -> Reach {
+    let mut altered = BTreeSet::new();
+    for t in file.statement_tokens() {
+        let Some(first) = t.first() else { continue };
+        match first.text.to_ascii_uppercase().as_str() {
+            "CREATE" | "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "SELECT" | "VALUES"
+            | "WITH" => {}
+            "ALTER" if t.get(1).is_some_and(|word| word.is("TABLE")) => {
+                match qualified_name(t, 2) {
+                    Some((table, at)) if t.get(at).is_some_and(|word| word.is("ADD")) => {
+                        altered.insert(table.to_ascii_lowercase());
+                    }
+                    _ => return Reach::Any,
+                }
+            }
+            _ => return Reach::Any,
+        }
+    }
+    Reach::Append(altered)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::validate::apply;
+
+    /// After each migration, the rows kept up to date are the rows read anew.
+    fn follows_every_migration(base: &Path, dir: &str) {
+        let sources = crate::read_folder(base, dir).unwrap();
+        let conn = Connection::open_in_memory().unwrap();
+        let mut objects = Objects::default();
+        for source in &sources {
+            apply(&conn, source).unwrap();
+            let file = File::new(source);
+            let changes = objects.update(&conn, Some(&file)).unwrap();
+            let read = Objects::read(&conn).unwrap();
+            assert_eq!(objects.rows, read.rows, "after {}", source.up_file.display);
+            assert_eq!(objects.last_rowid, read.last_rowid);
+            assert!(changes.iter().all(|c| c.before != c.after));
+        }
+    }
+
+    #[test]
+    fn the_rows_follow_the_fixtures() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+        for dir in ["real_world", "valid", "long", "schema_renamed_column"] {
+            follows_every_migration(&fixtures, dir);
+        }
+    }
+
+    #[test]
+    fn the_rows_follow_adds_drops_and_renames() {
+        let base = tempfile::tempdir().unwrap();
+        let dir = base.path().join("m");
+        std::fs::create_dir(&dir).unwrap();
+        for (name, sql) in [
+            (
+                "1_a.sql",
+                "CREATE TABLE Alpha (id INTEGER PRIMARY KEY, x UNIQUE);",
+            ),
+            (
+                "2_b.sql",
+                "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id REFERENCES Alpha);",
+            ),
+            (
+                "3_add.sql",
+                "ALTER TABLE main.ALPHA ADD COLUMN y TEXT;\nINSERT INTO b (id) VALUES (1);",
+            ),
+            ("4_drop.sql", "DROP TABLE b;"),
+            // A new row may take the rowid the dropped one had.
+            (
+                "5_c.sql",
+                "CREATE TABLE c (id);\nCREATE INDEX c_id ON c (id);",
+            ),
+            ("6_rename.sql", "ALTER TABLE c RENAME TO d;"),
+            (
+                "7_view.sql",
+                "CREATE VIEW v AS SELECT * FROM d;\nWITH x AS (SELECT 1) SELECT * FROM x;",
+            ),
+            ("8_column.sql", "ALTER TABLE d RENAME COLUMN id TO key;"),
+        ] {
+            std::fs::write(dir.join(name), sql).unwrap();
+        }
+        follows_every_migration(base.path(), "m");
+    }
+}
