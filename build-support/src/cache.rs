@@ -159,3 +159,31 @@ fn hex(digest: Sha256) -> String {
     let bytes: [u8; 32] = digest.finalize().into();
     Checksum::from_bytes(bytes).to_hex()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+
+    use super::*;
+
+    #[test]
+    fn a_partial_folder_is_removed_once_abandoned() {
+        let folder = tempfile::tempdir().unwrap();
+        let cache = Cache::new(folder.path(), &[]);
+        let writing = folder.path().join(".partial-1-1");
+        let abandoned = folder.path().join(".partial-2-2");
+        let stale = folder.path().join("0".repeat(64));
+        for dir in [&writing, &abandoned, &stale] {
+            fs::create_dir(dir).unwrap();
+        }
+        let long_ago = SystemTime::now() - ABANDONED - Duration::from_secs(60);
+        File::open(&abandoned)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        cache.prune();
+        assert!(writing.is_dir(), "another check may be writing it");
+        assert!(!abandoned.exists());
+        assert!(!stale.exists(), "a run this chain does not need");
+    }
+}

@@ -398,6 +398,11 @@ mod tests {
             found[0].starts_with("m/1_a.sql:2:1: a directive must be at the top"),
             "{found:?}"
         );
+        // The line quoted is the one named.
+        assert!(
+            found[0].contains("\n2 | -- migrate: no-transaction\n"),
+            "{found:?}"
+        );
     }
 }
 

@@ -205,6 +205,9 @@ mod tests {
         );
         assert_eq!(parse_folder_name("7_x").unwrap(), (7, "x".into()));
         assert!(parse_folder_name("fixtures").is_err());
+        // A version starts with a digit, even where dashes may follow.
+        assert!(parse_folder_name("-1_x").is_err());
+        assert!(parse_folder_name("--_x").is_err());
     }
 
     #[test]

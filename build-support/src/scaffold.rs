@@ -209,6 +209,12 @@ mod tests {
             names(&["20301231235959_a.sql"], "b", false),
             ["20301231235960_b.sql"]
         );
+        assert_eq!(
+            names(&["2030-12-31-235959_a"], "b", false),
+            ["2030-12-31-235960_b/up.sql", "2030-12-31-235960_b/down.sql"]
+        );
+        // The width is the version's, not every digit of the name's.
+        assert_eq!(names(&["0001_add_v2.sql"], "c", false), ["0002_c.sql"]);
     }
 
     #[test]

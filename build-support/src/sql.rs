@@ -111,6 +111,16 @@ mod tests {
     }
 
     #[test]
+    fn a_statement_runs_to_its_semicolon() {
+        let sql = "SELECT 1;\n  -- two\nSELECT 2 ;SELECT 3";
+        let texts: Vec<&str> = statements(sql)
+            .iter()
+            .map(|s| &sql[s.range.clone()])
+            .collect();
+        assert_eq!(texts, ["SELECT 1;", "SELECT 2 ;", "SELECT 3"]);
+    }
+
+    #[test]
     fn splits_on_semicolons_outside_strings_and_comments() {
         let sql = "-- first; not a statement\nCREATE TABLE t (x TEXT DEFAULT 'a;b');\n\
                    /* ; */ INSERT INTO \"we;ird\" VALUES (1) ;\n  ;;\nSELECT 1";
