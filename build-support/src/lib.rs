@@ -6,6 +6,10 @@
 //! the file, line and column. The proc macro only turns these results into
 //! tokens; the developer CLI prints the same diagnostics.
 //!
+//! [`check_folder`] is everything the macro checks, in one run of the chain;
+//! [`check_folder_cached`] saves that run and resumes it, so that a build
+//! after adding a migration runs only the new one.
+//!
 //! It also holds the one-line `build.rs` helper, [`track_migrations`], that
 //! makes cargo rebuild when a migration file is added or removed.
 
