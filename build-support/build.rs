@@ -1,8 +1,10 @@
-//! Writes a digest of this crate's own source to `OUT_DIR/source_digest`.
+//! Writes a digest of this crate's own source, and of `migrate-core`'s
+//! beside it in the workspace, to `OUT_DIR/source_digest`.
 //!
 //! The validation cache (`src/cache.rs`) keys what it saves with it: a run
 //! saved by one build of the checks is never resumed by another, even where
-//! the version number is the same (a git or path dependency).
+//! the version number is the same (a git or path dependency). A published
+//! crate has no `migrate-core` beside it; there the versions match.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hasher;
@@ -10,9 +12,13 @@ use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 fn main() {
-    println!("cargo::rerun-if-changed=src");
     let mut files = Vec::new();
-    collect(Path::new("src"), &mut files);
+    for dir in ["src", "../migrate-core/src"] {
+        if Path::new(dir).is_dir() {
+            println!("cargo::rerun-if-changed={dir}");
+            collect(Path::new(dir), &mut files);
+        }
+    }
     files.sort();
     // `DefaultHasher::new` has fixed keys: the same source gives the same digest.
     let mut hasher = DefaultHasher::new();
