@@ -111,6 +111,12 @@ mod tests {
     }
 
     #[test]
+    fn an_offset_inside_a_character_counts_from_its_start() {
+        assert_eq!(line_col("é", 1), (1, 1));
+        assert_eq!(line_col("a\n€x", 4), (2, 1));
+    }
+
+    #[test]
     fn a_statement_runs_to_its_semicolon() {
         let sql = "SELECT 1;\n  -- two\nSELECT 2 ;SELECT 3";
         let texts: Vec<&str> = statements(sql)

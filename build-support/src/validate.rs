@@ -609,6 +609,65 @@ mod tests {
     }
 
     #[test]
+    fn after_a_failure_it_does_not_report_the_seeded_run_holds_what_the_migration_made() {
+        // 0002 fails on the generated rows (its UNIQUE clashes with them), a
+        // failure that is not reported; the seeded run starts over from a
+        // database holding 0001 and 0002, so `w`, which only 0002 makes, is
+        // there for 0003 to fail on for the right reason.
+        let error = run(&[
+            USERS,
+            (
+                "0002_rebuild.sql",
+                "CREATE TABLE w (id INTEGER PRIMARY KEY);\n\
+                 CREATE TABLE u2 (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n\
+                 INSERT INTO u2 SELECT id, name FROM users;\n\
+                 DROP TABLE users;\nALTER TABLE u2 RENAME TO users;",
+            ),
+            ("0003_z.sql", "ALTER TABLE w ADD COLUMN z TEXT NOT NULL;"),
+        ])
+        .unwrap_err();
+        assert!(
+            error.starts_with(
+                "m/0003_z.sql:1:1: fails when `w` has rows: Cannot add a NOT NULL column"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_points_at_its_token() {
+        let error =
+            run(&[("0001_a.sql", "CREATE TABLE a (x);\nSELECT * FROM a WHERE;")]).unwrap_err();
+        assert!(
+            error.starts_with("m/0001_a.sql:2:22: incomplete input")
+                || error.starts_with("m/0001_a.sql:2:22: near \";\": syntax error"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_foreign_keys_off_migration_must_leave_its_references_whole() {
+        let error = run(&[
+            USERS,
+            (
+                "0002_posts.sql",
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users);",
+            ),
+            (
+                "0003_orphan.sql",
+                "-- migrate: foreign-keys-off\nINSERT INTO posts VALUES (1, 42);",
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            error.starts_with(
+                "m/0003_orphan.sql: foreign key violation after the migration: row 1 of `posts` refers to a missing row of `users`"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn the_empty_run_still_reports_first_and_unchanged() {
         let error = run(&[
             USERS,
