@@ -44,6 +44,10 @@ fn a_new_empty_database_has_every_migration_pending_and_is_left_empty() {
         .all(|m| m.applied_at.is_none() && m.duration.is_none()));
     assert_eq!(status.current_version(), None);
     assert!(!status.is_up_to_date());
+    assert!(
+        entry(&status, 2).has_down,
+        "pending, and the binary has its down"
+    );
     assert_eq!(
         tables(&conn),
         Vec::<String>::new(),
@@ -163,6 +167,20 @@ fn a_newer_builds_migration_shows_as_unknown_to_the_binary() {
         .all(|m| m.state == State::Applied));
     assert_eq!(status.current_version(), Some(5));
     assert!(!status.is_up_to_date());
+}
+
+#[test]
+fn an_unknown_migration_kept_with_its_down_can_be_reverted() {
+    let (_dir, path) = temp_db();
+    let tags = with_down(5, "tags", "CREATE TABLE tags (x);", "DROP TABLE tags;", 5);
+    drop(fixtures_then(4, vec![tags]).open(&path).unwrap());
+    let conn = inspect(&path);
+
+    let status = MIGRATOR.status(&conn).unwrap();
+
+    let unknown = entry(&status, 5);
+    assert_eq!(unknown.state, State::UnknownToBinary);
+    assert!(unknown.has_down, "the history keeps its down script");
 }
 
 #[test]
