@@ -193,3 +193,28 @@ fn open_refuses_a_missing_folder_and_creates_nothing() {
         "{error}"
     );
 }
+
+#[test]
+fn migrations_after_a_no_transaction_one_run_without_a_deadline_cut() {
+    // After a `no-transaction` migration is recorded the deadline watch is
+    // set again: a long statement after it must run to the end.
+    let (_dir, path) = temp_db();
+    let chain = migrator(vec![
+        migration(1, "numbers", "CREATE TABLE numbers (n INTEGER);", 1),
+        migration(2, "vacuum", "-- migrate: no-transaction\nVACUUM;", 2),
+        migration(
+            3,
+            "fill",
+            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 20000)\n\
+             INSERT INTO numbers SELECT n FROM c;",
+            3,
+        ),
+    ]);
+
+    let conn = chain.open(&path).unwrap();
+
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM numbers", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(count, 20000);
+}

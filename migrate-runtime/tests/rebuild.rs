@@ -241,3 +241,38 @@ fn a_no_transaction_script_that_turns_foreign_keys_off_leaves_the_connection_as_
     migrator(vec![tables, left_off]).run(&mut conn).unwrap();
     assert_eq!(pragma(&conn, "foreign_keys"), "1");
 }
+
+#[test]
+fn the_foreign_key_check_names_five_rows_and_counts_the_rest() {
+    // Posts of users 3 to 9, who do not exist: 7 dangling rows, or 5.
+    for (orphans, tail) in [(7, Some(" and 2 more")), (5, None)] {
+        let (_dir, path) = temp_db();
+        let mut conn = first(2).open(&path).unwrap();
+        let orphaning = migration(
+            3,
+            "orphans",
+            &format!(
+                "-- migrate: foreign-keys-off\n\
+                 WITH RECURSIVE n(id) AS (SELECT 3 UNION ALL SELECT id + 1 FROM n WHERE id < {})\n\
+                 INSERT INTO posts (user_id, body) SELECT id, 'orphan' FROM n;",
+                orphans + 2
+            ),
+            3,
+        );
+
+        let error = fixtures_then(2, vec![orphaning])
+            .run(&mut conn)
+            .unwrap_err();
+
+        let message = error.to_string();
+        assert_eq!(
+            message.matches("refers to a missing row").count(),
+            5,
+            "{message}"
+        );
+        match tail {
+            Some(tail) => assert!(message.contains(tail), "{message}"),
+            None => assert!(!message.contains("more"), "{message}"),
+        }
+    }
+}
