@@ -29,6 +29,7 @@ pub(crate) struct Change {
 }
 
 /// What a file's statements can do to `sqlite_schema`.
+#[derive(Debug, PartialEq, Eq)]
 enum Reach {
     /// Add rows (`CREATE`), and change the rows of these tables, in lower
     /// case (`ALTER TABLE … ADD COLUMN`); DML changes nothing.
@@ -201,6 +202,31 @@ mod tests {
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
         for dir in ["real_world", "valid", "long", "schema_renamed_column"] {
             follows_every_migration(&fixtures, dir);
+        }
+    }
+
+    #[test]
+    fn creates_and_added_columns_read_only_what_they_touch() {
+        let base = tempfile::tempdir().unwrap();
+        let dir = base.path().join("m");
+        std::fs::create_dir(&dir).unwrap();
+        let cases = [
+            ("1_a.sql", "CREATE TABLE a (x);\nINSERT INTO a VALUES (1);\nWITH c AS (SELECT 1) SELECT * FROM c;", Some(&[][..])),
+            ("2_b.sql", "ALTER TABLE main.A ADD COLUMN y;\nALTER TABLE \"a\" ADD z;\nUPDATE a SET y = 1;", Some(&["a"][..])),
+            ("3_c.sql", "ALTER TABLE a RENAME COLUMN y TO w;", None),
+            ("4_d.sql", "DROP TABLE a;", None),
+            ("5_e.sql", "-- migrate: no-transaction\nPRAGMA foreign_keys = OFF;", None),
+        ];
+        for (name, sql, _) in cases {
+            std::fs::write(dir.join(name), sql).unwrap();
+        }
+        let sources = crate::read_folder(base.path(), "m").unwrap();
+        for (source, (name, _, expected)) in sources.iter().zip(cases) {
+            let expected = match expected {
+                Some(tables) => Reach::Append(tables.iter().map(|t| t.to_string()).collect()),
+                None => Reach::Any,
+            };
+            assert_eq!(reach(&File::new(source)), expected, "{name}");
         }
     }
 

@@ -356,6 +356,36 @@ fn unindexed_foreign_keys_are_warnings_until_indexed() {
 }
 
 #[test]
+fn an_index_dropped_later_no_longer_serves_a_foreign_key() {
+    let posts = (
+        "0002_posts.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\n\
+         CREATE INDEX posts_user ON posts (user_id);",
+    );
+    assert_eq!(names(&lint_files(&[USERS, posts])), Vec::<&str>::new());
+    let dropped = lint_files(&[USERS, posts, ("0003_drop.sql", "DROP INDEX posts_user;")]);
+    assert_eq!(names(&dropped), ["unindexed-foreign-key"]);
+}
+
+#[test]
+fn a_redundant_index_is_reported_once_where_it_was_made() {
+    let indexes = (
+        "0002_indexes.sql",
+        "-- migrate: allow redundant-index\n\
+         CREATE INDEX users_name ON users (name);\n\
+         CREATE INDEX users_name_id ON users (name, id);",
+    );
+    let later = (
+        "0003_column.sql",
+        "ALTER TABLE users ADD COLUMN age INTEGER;",
+    );
+    assert_eq!(
+        names(&lint_files(&[USERS, indexes, later])),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
 fn foreign_keys_to_what_cannot_serve_them_are_errors() {
     let findings = lint_files(&[
         (
@@ -433,6 +463,22 @@ fn check(files: &[(&str, &str)]) -> Result<crate::Checked, Vec<Diagnostic>> {
         std::fs::write(base.path().join("m").join(name), sql).unwrap();
     }
     crate::check_folder(base.path(), "m")
+}
+
+#[test]
+fn a_double_quoted_name_passes_and_leaves_the_chain_as_it_was() {
+    // The double-quoted string lint tries the file and rolls it back: the
+    // migration then runs once, as written.
+    let checked = check(&[
+        USERS,
+        (
+            "0002_quoted.sql",
+            "CREATE TABLE \"tags\" (\"id\" INTEGER PRIMARY KEY);\nINSERT INTO \"tags\" (\"id\") VALUES (1);",
+        ),
+    ])
+    .unwrap();
+    assert!(checked.validated.schema.tables.contains_key("tags"));
+    assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
 }
 
 #[test]
