@@ -9,8 +9,8 @@ use crate::discover::{Source, SourceFile};
 use crate::schema::Schema;
 use crate::validate::{apply, run_statements, sqlite_message};
 
-/// Runs the chain once more on a fresh in-memory database (foreign keys on,
-/// as in [`validate`](fn@crate::validate)), and for each migration with a down
+/// Runs the chain on a fresh in-memory database (foreign keys on, as in
+/// [`validate`](fn@crate::validate)), and for each migration with a down
 /// script checks that up-then-down is a round trip: the down runs, statement
 /// by statement, inside a savepoint right after the up; the schema it leaves
 /// is compared with the one from before the up (see [`Schema::diff`]); then
@@ -19,7 +19,9 @@ use crate::validate::{apply, run_statements, sqlite_message};
 ///
 /// Every down that fails or does not give back the schema is reported, on
 /// the down file. Meant to run after `validate` succeeded: an up script that
-/// fails here ends the check with its diagnostic.
+/// fails here ends the check with its diagnostic. [`crate::check_folder`]
+/// makes the same checks on the run that validates the chain, instead of
+/// running it again.
 pub fn check_round_trips(sources: &[Source]) -> Result<(), Vec<Diagnostic>> {
     let conn = Connection::open_in_memory()
         .and_then(|conn| {

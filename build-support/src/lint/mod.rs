@@ -2,9 +2,11 @@
 //!
 //! Each lint has a stable name ([`Lint`]) and a [`Severity`]; a file silences
 //! one with `-- migrate: allow <name>` at its top. Statement-shaped lints read
-//! the up scripts through a small tokenizer; the others replay the chain once
-//! on an in-memory SQLite (and once more with double-quoted strings off) and
-//! compare the normalised [`crate::Schema`] before and after each migration.
+//! the up scripts through a small tokenizer; the others look at the database
+//! validation runs the chain on, before and after each migration: they
+//! compare the normalised [`crate::Schema`] the migration leaves with the one
+//! before it, and try a file with a double-quoted token once more, with
+//! double-quoted strings refused, in a transaction they roll back.
 //!
 //! Only up scripts are linted: a down script exists to drop things.
 

@@ -1,4 +1,5 @@
-//! Lints on the schema, from a replay of the chain on an in-memory SQLite.
+//! Lints on the schema, migration by migration, on the database of the run
+//! that validates the chain.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
