@@ -228,5 +228,40 @@ mod tests {
             None
         );
         assert_eq!(table("VACUUM"), None);
+        assert_eq!(
+            Shape::of("CREATE UNIQUE INDEX IF NOT EXISTS i ON main.t (x)"),
+            Shape::CreateIndex {
+                unique: true,
+                table: "t".into()
+            }
+        );
+    }
+
+    #[test]
+    fn each_help_is_for_its_own_failure() {
+        let alter = Shape::AlterTable("t".into());
+        let copy = Shape::InsertSelect {
+            source: "old".into(),
+        };
+        let update = Shape::Changes("t".into());
+        let foreign_key = "FOREIGN KEY constraint failed";
+        for shape in [&alter, &copy, &update] {
+            let help = help(foreign_key, shape, false, true).unwrap();
+            assert!(help.contains("foreign-keys-off"), "{shape:?}: {help}");
+        }
+        assert!(help("CHECK constraint failed: x > 0", &alter, false, false)
+            .unwrap()
+            .contains("DEFAULT"));
+        assert_eq!(
+            help("CHECK constraint failed: x > 0", &update, false, false),
+            None
+        );
+        assert!(help("NOT NULL constraint failed: n.x", &copy, false, false)
+            .unwrap()
+            .contains("coalesce"));
+        assert_eq!(
+            help("NOT NULL constraint failed: t.x", &update, false, false),
+            None
+        );
     }
 }
