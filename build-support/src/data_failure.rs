@@ -229,6 +229,15 @@ mod tests {
         );
         assert_eq!(table("VACUUM"), None);
         assert_eq!(
+            Shape::of("CREATE INDEX main.i ON t (x)"),
+            Shape::CreateIndex {
+                unique: false,
+                table: "t".into()
+            }
+        );
+        // Dropping an index, a view or a trigger changes no table's rows.
+        assert_eq!(Shape::of("DROP INDEX i"), Shape::Other);
+        assert_eq!(
             Shape::of("CREATE UNIQUE INDEX IF NOT EXISTS i ON main.t (x)"),
             Shape::CreateIndex {
                 unique: true,
