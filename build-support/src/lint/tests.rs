@@ -287,6 +287,32 @@ fn redundant_indexes_name_what_they_repeat() {
         messages[2].contains("`users_name`") && messages[2].contains("index `users_name_id`"),
         "{messages:#?}"
     );
+    // Each at its own CREATE INDEX.
+    let lines: Vec<usize> = findings
+        .iter()
+        .map(|f| f.diagnostic.location.as_ref().unwrap().line)
+        .collect();
+    assert_eq!(lines, [3, 4, 2]);
+}
+
+#[test]
+fn dropping_a_table_a_view_reads_breaks_the_view() {
+    let (found, messages) = lint_chain(&[
+        USERS,
+        (
+            "0002_view.sql",
+            "CREATE VIEW names AS SELECT name FROM users;",
+        ),
+        (
+            "0003_drop.sql",
+            "-- migrate: allow destructive\nDROP TABLE users;",
+        ),
+    ]);
+    assert_eq!(found, ["broken-view"], "{messages:#?}");
+    assert!(
+        messages[0].contains("the view `names` no longer works"),
+        "{messages:#?}"
+    );
 }
 
 #[test]
@@ -391,7 +417,9 @@ fn foreign_keys_to_what_cannot_serve_them_are_errors() {
         (
             "1_users.sql",
             "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT);\n\
-                         CREATE TABLE logs (line TEXT);",
+                         CREATE TABLE logs (line TEXT);\n\
+                         CREATE INDEX users_name ON users (name);\n\
+                         CREATE UNIQUE INDEX users_name_some ON users (name) WHERE name > '';",
         ),
         (
             "2_posts.sql",
