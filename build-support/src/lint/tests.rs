@@ -296,6 +296,42 @@ fn redundant_indexes_name_what_they_repeat() {
 }
 
 #[test]
+fn of_two_new_equal_indexes_the_later_is_reported() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_twice.sql",
+            "CREATE INDEX users_name_a ON users (name);\nCREATE INDEX users_name_b ON users (name);",
+        ),
+    ]);
+    assert_eq!(names(&findings), ["redundant-index"]);
+    let text = findings[0].diagnostic.to_string();
+    assert!(text.starts_with("m/0002_twice.sql:2:1: "), "{text}");
+    assert!(text.contains("`users_name_b`"), "{text}");
+}
+
+#[test]
+fn each_table_constraint_key_is_found_at_its_own_references() {
+    let findings = lint_files(&[
+        ("0001_p.sql", "CREATE TABLE p (id INTEGER PRIMARY KEY);"),
+        (
+            "0002_c.sql",
+            "CREATE TABLE c (\n  a INTEGER,\n  b INTEGER,\n  FOREIGN KEY (b) REFERENCES p (id),\n  FOREIGN KEY (a) REFERENCES p (id)\n);",
+        ),
+    ]);
+    assert_eq!(names(&findings), ["unindexed-foreign-key"; 2]);
+    let mut places: Vec<(usize, bool)> = findings
+        .iter()
+        .map(|f| {
+            let line = f.diagnostic.location.as_ref().unwrap().line;
+            (line, f.diagnostic.message.contains("(a)"))
+        })
+        .collect();
+    places.sort();
+    assert_eq!(places, [(4, false), (5, true)]);
+}
+
+#[test]
 fn dropping_a_table_a_view_reads_breaks_the_view() {
     let (found, messages) = lint_chain(&[
         USERS,
