@@ -29,12 +29,11 @@
 //! Run with `cargo bench -p migrate-benches --bench incremental_build`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use migrate_benches::{measuring, workload, workspace_root};
+use migrate_benches::{filter, measuring, scratch_target, workload, workspace_root, write_summary};
 
 const MIGRATIONS: usize = 1000;
 const SAMPLES: usize = 5;
@@ -176,7 +175,7 @@ impl Scratch {
         let output = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "--manifest-path"])
             .arg(self.dir.path().join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", target_dir())
+            .env("CARGO_TARGET_DIR", scratch_target())
             .env("CARGO_TERM_COLOR", "never")
             .env_remove("MIGRATE_MANIFEST_DIR")
             .env_remove("RUSTFLAGS")
@@ -191,15 +190,6 @@ impl Scratch {
         );
         elapsed
     }
-}
-
-/// Shared with the tests that build scratch crates: the dependencies are
-/// compiled once.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-        .join("scratch")
 }
 
 struct Summary {
@@ -242,33 +232,12 @@ fn measure(tool: Tool, chain: &[(String, String)]) -> (Summary, Summary) {
     (summary(added), summary(unchanged))
 }
 
-fn write_results(lines: &[String]) {
-    let folder = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-        .join("criterion")
-        .join("incremental_build");
-    fs::create_dir_all(&folder).unwrap();
-    let path: &Path = &folder.join("summary.tsv");
-    let mut text = String::from("id\tcase\tmedian_s\tmin_s\tmax_s\n");
-    for line in lines {
-        text.push_str(line);
-        text.push('\n');
-    }
-    fs::write(path, text).unwrap();
-    eprintln!("written to {}", path.display());
-}
-
 fn main() {
     if !measuring() {
         println!("incremental_build: runs only under `cargo bench`");
         return;
     }
-    // Criterion's filter, if any: the first argument that is not a flag.
-    let filter = std::env::args()
-        .skip(1)
-        .find(|arg| !arg.starts_with('-'))
-        .unwrap_or_default();
+    let filter = filter();
     let chain = workload::migrations(MIGRATIONS + SAMPLES);
     let mut lines = Vec::new();
     for tool in [Tool::Ours, Tool::Refinery] {
@@ -293,6 +262,10 @@ fn main() {
         }
     }
     if !lines.is_empty() {
-        write_results(&lines);
+        write_summary(
+            "incremental_build",
+            "id\tcase\tmedian_s\tmin_s\tmax_s",
+            &lines,
+        );
     }
 }

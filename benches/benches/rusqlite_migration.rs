@@ -26,7 +26,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use migrate_benches::{measuring, workload, workspace_root, write_folder};
+use migrate_benches::{filter, measuring, scratch_target, workload, write_folder, write_summary};
 
 const MANIFEST: &str = r#"[package]
 name = "bench-rusqlite-migration"
@@ -169,18 +169,12 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-fn scratch_folder() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-}
-
 /// Builds the program and returns its path.
 fn build(crate_dir: &Path) -> PathBuf {
     fs::create_dir_all(crate_dir.join("src")).unwrap();
     fs::write(crate_dir.join("Cargo.toml"), MANIFEST).unwrap();
     fs::write(crate_dir.join("src/main.rs"), MAIN).unwrap();
-    let target = scratch_folder().join("scratch");
+    let target = scratch_target();
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(crate_dir.join("Cargo.toml"))
@@ -200,13 +194,10 @@ fn main() {
         println!("rusqlite_migration: runs only under `cargo bench`");
         return;
     }
-    let filter = std::env::args()
-        .skip(1)
-        .find(|arg| !arg.starts_with('-'))
-        .unwrap_or_default();
+    let filter = filter();
     let work = tempfile::tempdir().unwrap();
     let program = build(&work.path().join("crate"));
-    let mut lines = vec!["id\tsqlite\tpeer_ns\tfloor_ns\tratio".to_string()];
+    let mut lines = Vec::new();
     for (group, case, files) in cases() {
         let id = format!("{group}/rusqlite_migration");
         if !id.contains(&filter) {
@@ -241,11 +232,11 @@ fn main() {
             peer / floor
         ));
     }
-    let folder = scratch_folder()
-        .join("criterion")
-        .join("rusqlite_migration");
-    fs::create_dir_all(&folder).unwrap();
-    fs::write(folder.join("summary.tsv"), lines.join("\n") + "\n").unwrap();
+    write_summary(
+        "rusqlite_migration",
+        "id\tsqlite\tpeer_ns\tfloor_ns\tratio",
+        &lines,
+    );
 }
 
 fn shown(nanos: f64) -> String {

@@ -183,3 +183,40 @@ pub fn workspace_root() -> PathBuf {
         .expect("benches/ is inside the workspace")
         .to_path_buf()
 }
+
+/// Where the scratch crates build: `target/scratch` (under
+/// `CARGO_TARGET_DIR` when set), shared with the tests that build scratch
+/// crates, so that their dependencies are compiled once.
+pub fn scratch_target() -> PathBuf {
+    target_folder().join("scratch")
+}
+
+/// Criterion's filter, for the benchmarks that are not criterion's: the
+/// first argument that is not a flag, or "" for all.
+pub fn filter() -> String {
+    std::env::args()
+        .skip(1)
+        .find(|arg| !arg.starts_with('-'))
+        .unwrap_or_default()
+}
+
+/// Writes `header` and `lines` to `target/criterion/<group>/summary.tsv`,
+/// beside criterion's own figures, and says where.
+pub fn write_summary(group: &str, header: &str, lines: &[String]) {
+    let folder = target_folder().join("criterion").join(group);
+    std::fs::create_dir_all(&folder).unwrap();
+    let path = folder.join("summary.tsv");
+    let mut text = format!("{header}\n");
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    eprintln!("written to {}", path.display());
+}
+
+fn target_folder() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
