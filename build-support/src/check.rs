@@ -162,7 +162,7 @@ impl Run {
             false => None,
         };
         self.lints.before(conn, file, &mut self.schema_findings);
-        self.validation.step(sources, index)?;
+        self.validation.step(sources, files, index)?;
         let conn = self.validation.conn();
         self.lints
             .after(conn, file, index, &mut self.schema_findings)

@@ -42,9 +42,10 @@ pub struct Validated {
 /// passes on the empty database but fails there, such as a NOT NULL column
 /// added without a default, is reported as failing when the table has rows.
 pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
+    let files: Vec<File> = sources.iter().map(File::new).collect();
     let mut validation = Validation::start(true)?;
     for index in 0..sources.len() {
-        validation.step(sources, index)?;
+        validation.step(sources, &files, index)?;
     }
     validation.finish()
 }
@@ -87,8 +88,14 @@ impl Validation {
         &self.conn
     }
 
-    /// Applies `sources[index]`, the first not applied yet, on both runs.
-    pub(crate) fn step(&mut self, sources: &[Source], index: usize) -> Result<(), Diagnostic> {
+    /// Applies `sources[index]`, the first not applied yet, on both runs;
+    /// `files` are the chain's, read by the lints' tokenizer.
+    pub(crate) fn step(
+        &mut self,
+        sources: &[Source],
+        files: &[File],
+        index: usize,
+    ) -> Result<(), Diagnostic> {
         let source = &sources[index];
         let sqlite_version = &self.sqlite_version;
         let on = || match &sources[..index] {
@@ -110,7 +117,7 @@ impl Validation {
                 on()
             ))
         })?;
-        self.seeded.apply(sources, index).map_err(|(diagnostic, help)| {
+        self.seeded.apply(sources, files, index).map_err(|(diagnostic, help)| {
             let on = on().replacen("an empty in-memory database", "an in-memory database", 1);
             let diagnostic = (*diagnostic).note(format!(
                 "SQLite {sqlite_version} reported this while running migration {} at compile time, on {on}, \
@@ -239,14 +246,19 @@ impl SeededRun {
 
     /// Seeds the empty tables, then applies `sources[index]`, which passed
     /// on the empty database.
-    fn apply(&mut self, sources: &[Source], index: usize) -> Result<(), DataProblem> {
+    fn apply(
+        &mut self,
+        sources: &[Source],
+        files: &[File],
+        index: usize,
+    ) -> Result<(), DataProblem> {
         let Some(conn) = &self.conn else {
             return Ok(());
         };
         let source = &sources[index];
         // Best effort: a table it cannot fill is left with fewer rows.
-        let ran = self.ran.take().map(|ran| File::new(&sources[ran]));
-        let _ = self.seeder.seed(conn, ran.as_ref());
+        let ran = self.ran.take().map(|ran| &files[ran]);
+        let _ = self.seeder.seed(conn, ran);
         let failure = match apply_traced(conn, source) {
             Ok(()) => {
                 self.ran = Some(index);
