@@ -68,11 +68,7 @@ impl Validation {
                 format!("cannot open SQLite: {error}"),
             )
         })?;
-        let mut run = SeededRun::start();
-        if !seeded {
-            run.conn = None;
-        }
-        Ok(Self::with(conn, run))
+        Ok(Self::with(conn, SeededRun::start(seeded)))
     }
 
     fn with(conn: Connection, seeded: SeededRun) -> Self {
@@ -233,9 +229,10 @@ struct SeededRun {
 }
 
 impl SeededRun {
-    fn start() -> Self {
+    /// A run from an empty database, or one that has given up already.
+    fn start(seeded: bool) -> Self {
         Self {
-            conn: fresh_connection().ok(),
+            conn: seeded.then(|| fresh_connection().ok()).flatten(),
             resyncs: 0,
             seeder: Seeder::default(),
             ran: None,
