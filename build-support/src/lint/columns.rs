@@ -31,7 +31,12 @@ pub(super) fn column_lints(
             if seen {
                 continue;
             }
-            let first_word = column.declared_type.split_whitespace().next();
+            // `INT(11)` is the tokens `INT`, `(`, `11` and `)`.
+            let first_word = column
+                .declared_type
+                .split(|c: char| c.is_whitespace() || c == '(')
+                .next()
+                .filter(|word| !word.is_empty());
             let declared = column.declared_type.trim();
             let upper = declared.to_ascii_uppercase();
             if rowid_table(table)

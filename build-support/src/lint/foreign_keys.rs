@@ -73,7 +73,7 @@ fn keys_with_origin<'s, 'f>(
 
 /// Where `file` declares `key` of `table`: its `REFERENCES`, else the column.
 fn key_offset(file: &File, table: &str, key: &ForeignKey) -> usize {
-    references_offset(file, &key.columns[0], &key.parent_table)
+    references_offset(file, table, &key.columns[0], &key.parent_table)
         .unwrap_or_else(|| file.column_offset(table, &key.columns[0], None))
 }
 
@@ -151,9 +151,9 @@ fn parent_problem(schema: &Schema, key: &ForeignKey) -> Option<String> {
     })
 }
 
-/// The `REFERENCES parent` of the column `column` in `file`.
-fn references_offset(file: &File, column: &str, parent: &str) -> Option<usize> {
-    for statement in &file.statements {
+/// The `REFERENCES parent` of the column `column` of `table` in `file`.
+fn references_offset(file: &File, table: &str, column: &str, parent: &str) -> Option<usize> {
+    for statement in file.statements_on(table) {
         let t = &statement.tokens;
         for (k, token) in t.iter().enumerate() {
             let refers = token.is("REFERENCES")

@@ -189,11 +189,30 @@ impl<'a> File<'a> {
             })
     }
 
+    /// The statements of this file, those that create or alter `table` (or a
+    /// table renamed to it) first: a column of `table` is defined there, even
+    /// when another table of the file has a column of the same name.
+    fn statements_on(&self, table: &str) -> impl Iterator<Item = &Stmt<'a>> {
+        let renamed = self
+            .statements
+            .iter()
+            .filter_map(|s| rebuild::rename(&s.tokens))
+            .filter(|(_, to)| to.eq_ignore_ascii_case(table))
+            .map(|(from, _)| from);
+        let names: Vec<String> = std::iter::once(table.to_string()).chain(renamed).collect();
+        let (ours, others): (Vec<_>, Vec<_>) = self.statements.iter().partition(|s| {
+            rebuild::created_table(&s.tokens)
+                .or_else(|| altered_table(&s.tokens))
+                .is_some_and(|name| names.iter().any(|n| n.eq_ignore_ascii_case(&name)))
+        });
+        ours.into_iter().chain(others)
+    }
+
     /// Where the column `column` of type `first_type_word` is defined in this
     /// file, else where the table is named, else the top of the file.
     fn column_offset(&self, table: &str, column: &str, first_type_word: Option<&str>) -> usize {
         let mut fallback = None;
-        for statement in &self.statements {
+        for statement in self.statements_on(table) {
             let t = &statement.tokens;
             for (k, token) in t.iter().enumerate() {
                 if token.name().is_some_and(|n| n.eq_ignore_ascii_case(column)) {
@@ -215,6 +234,14 @@ impl<'a> File<'a> {
         }
         fallback.unwrap_or(0)
     }
+}
+
+/// `ALTER TABLE name …`.
+fn altered_table(t: &[Token]) -> Option<String> {
+    if !(t.first()?.is("ALTER") && t.get(1)?.is("TABLE")) {
+        return None;
+    }
+    qualified_name(t, 2).map(|(name, _)| name)
 }
 
 #[cfg(test)]

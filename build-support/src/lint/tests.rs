@@ -276,7 +276,10 @@ fn redundant_indexes_name_what_they_repeat() {
         .collect();
     assert_eq!(names(&findings), ["redundant-index"; 3], "{messages:#?}");
     assert!(
-        messages[0].contains("`users_email`") && messages[0].contains("UNIQUE constraint (email)"),
+        messages[0].contains("`users_email`")
+            && messages[0].contains(
+                "it has the same columns as the automatic index of the UNIQUE constraint (email)"
+            ),
         "{messages:#?}"
     );
     assert!(
@@ -284,7 +287,8 @@ fn redundant_indexes_name_what_they_repeat() {
         "{messages:#?}"
     );
     assert!(
-        messages[2].contains("`users_name`") && messages[2].contains("index `users_name_id`"),
+        messages[2].contains("`users_name`")
+            && messages[2].contains("its columns are a leading prefix of index `users_name_id`"),
         "{messages:#?}"
     );
     // Each at its own CREATE INDEX.
@@ -455,7 +459,8 @@ fn foreign_keys_to_what_cannot_serve_them_are_errors() {
             "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT);\n\
                          CREATE TABLE logs (line TEXT);\n\
                          CREATE INDEX users_name ON users (name);\n\
-                         CREATE UNIQUE INDEX users_name_some ON users (name) WHERE name > '';",
+                         CREATE UNIQUE INDEX users_name_some ON users (name) WHERE name > '';\n\
+                         CREATE UNIQUE INDEX users_name_email ON users (name, email);",
         ),
         (
             "2_posts.sql",
@@ -578,4 +583,101 @@ fn check_folder_fails_on_errors_and_returns_warnings() {
     assert!(checked.warnings[0]
         .message
         .ends_with("[unindexed-foreign-key]"));
+}
+
+/// The line and column of each finding, in order.
+fn places(findings: &[Finding]) -> Vec<(usize, usize)> {
+    findings
+        .iter()
+        .map(|f| {
+            let at = f.diagnostic.location.as_ref().unwrap();
+            (at.line, at.column)
+        })
+        .collect()
+}
+
+#[test]
+fn a_column_two_tables_of_a_file_share_is_found_in_its_own_table() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_tables.sql",
+            "CREATE TABLE posts (created_by INTEGER REFERENCES users (id), id INT(11) PRIMARY KEY);\n\
+             CREATE TABLE notes (created_by INTEGER REFERENCES users (id), id INT(11) PRIMARY KEY);",
+        ),
+    ]);
+    assert_eq!(
+        names(&findings),
+        [
+            "int-primary-key",
+            "int-primary-key",
+            "unindexed-foreign-key",
+            "unindexed-foreign-key"
+        ]
+    );
+    let mut found = places(&findings);
+    found.sort();
+    assert_eq!(found, [(1, 40), (1, 63), (2, 40), (2, 63)]);
+}
+
+#[test]
+fn a_column_with_two_foreign_keys_is_found_at_each_references() {
+    let findings = lint_files(&[
+        USERS,
+        ("0002_teams.sql", "CREATE TABLE teams (id INTEGER PRIMARY KEY);"),
+        (
+            "0003_members.sql",
+            "CREATE TABLE members (\n  id INTEGER PRIMARY KEY,\n  ref INTEGER REFERENCES teams (id),\n  FOREIGN KEY (ref) REFERENCES users (id)\n);",
+        ),
+    ]);
+    assert_eq!(names(&findings), ["unindexed-foreign-key"; 2]);
+    let mut found: Vec<(usize, bool)> = findings
+        .iter()
+        .map(|f| {
+            let line = f.diagnostic.location.as_ref().unwrap().line;
+            (line, f.diagnostic.message.contains("→ `users`"))
+        })
+        .collect();
+    found.sort();
+    assert_eq!(found, [(3, false), (4, true)]);
+}
+
+#[test]
+fn a_unique_index_is_repeated_only_by_an_equal_unique_one() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_pair.sql",
+            "CREATE UNIQUE INDEX users_name_email ON users (name, email);",
+        ),
+        (
+            "0003_more.sql",
+            "CREATE UNIQUE INDEX users_name ON users (name);\nCREATE INDEX users_name_email_2 ON users (name, email);",
+        ),
+    ]);
+    assert_eq!(names(&findings), ["redundant-index"]);
+    let text = findings[0].diagnostic.to_string();
+    assert!(
+        text.starts_with("m/0003_more.sql:2:1: index `users_name_email_2`")
+            && text.contains("it has the same columns as index `users_name_email`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_key_leading_the_primary_key_is_indexed() {
+    let findings = lint_files(&[
+        USERS,
+        ("0002_tags.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY);"),
+        (
+            "0003_user_tags.sql",
+            "CREATE TABLE user_tags (\n  user_id INTEGER REFERENCES users (id),\n  tag_id INTEGER REFERENCES tags (id),\n  PRIMARY KEY (user_id, tag_id)\n) WITHOUT ROWID;",
+        ),
+    ]);
+    assert_eq!(names(&findings), ["unindexed-foreign-key"]);
+    let text = findings[0].diagnostic.to_string();
+    assert!(
+        text.starts_with("m/0003_user_tags.sql:3:18: foreign key `user_tags` (tag_id) → `tags`"),
+        "{text}"
+    );
 }
