@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::lint::{qualified_name, File};
-use crate::schema::json_string;
+use crate::schema::json_array;
 
 /// A row of `sqlite_schema` without its name: (type, table, sql).
 pub(crate) type Row = (String, String, Option<String>);
@@ -64,11 +64,10 @@ impl Objects {
         // Two queries: with an OR, SQLite would scan every row for both.
         let mut rows = query(conn, "rowid > ?1", [self.last_rowid])?;
         if !altered.is_empty() {
-            let names: Vec<String> = altered.iter().map(|name| json_string(name)).collect();
             rows.extend(query(
                 conn,
                 "type = 'table' AND lower(name) IN (SELECT value FROM json_each(?1))",
-                [format!("[{}]", names.join(","))],
+                [json_array(&altered)],
             )?);
         }
         let mut changes = Vec::new();

@@ -177,10 +177,7 @@ impl Schema {
     ) -> rusqlite::Result<Schema> {
         let mut schema = Schema::default();
         // The tables wanted, as a JSON array for `json_each`; NULL for all.
-        let only_json = only.map(|names| {
-            let quoted: Vec<String> = names.iter().map(|name| json_string(name)).collect();
-            format!("[{}]", quoted.join(","))
-        });
+        let only_json = only.map(json_array);
         let mut objects = conn.prepare(
             "SELECT type, name, sql FROM main.sqlite_schema \
              WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
@@ -302,19 +299,13 @@ impl Schema {
     }
 }
 
-/// `name` as a JSON string.
-pub(crate) fn json_string(name: &str) -> String {
-    let mut quoted = String::from("\"");
-    for c in name.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            c if (c as u32) < 0x20 => quoted.push_str(&format!("\\u{:04x}", c as u32)),
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
+/// `names` as a JSON array, for SQLite's `json_each`.
+pub(crate) fn json_array<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
+    let names: Vec<_> = names
+        .into_iter()
+        .map(|name| name.as_ref().to_string())
+        .collect();
+    serde_json::to_string(&names).expect("a list of strings is valid JSON")
 }
 
 fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {
@@ -838,6 +829,26 @@ mod tests {
     }
 
     const USERS: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);";
+
+    #[test]
+    fn tables_with_any_name_are_read_by_name() {
+        let names = [
+            "with \"quotes\"",
+            "back\\slash",
+            "tab\tand\nnewline",
+            "naïve",
+            "plain",
+        ];
+        let conn = Connection::open_in_memory().unwrap();
+        for name in names {
+            let quoted = name.replace('"', "\"\"");
+            conn.execute_batch(&format!("CREATE TABLE \"{quoted}\" (x);"))
+                .unwrap();
+        }
+        let wanted: BTreeSet<String> = names[..4].iter().map(|n| n.to_string()).collect();
+        let read = Schema::read_tables(&conn, &wanted).unwrap();
+        assert_eq!(read.tables.keys().cloned().collect::<BTreeSet<_>>(), wanted);
+    }
 
     #[test]
     fn reads_tables_columns_keys_and_constraints() {

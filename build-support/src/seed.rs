@@ -27,7 +27,7 @@ use rusqlite::Connection;
 
 use crate::lint::File;
 use crate::objects::Objects;
-use crate::schema::json_string;
+use crate::schema::json_array;
 
 /// Rows generated per table.
 pub const ROWS: usize = 3;
@@ -111,15 +111,12 @@ fn table_texts(conn: &Connection, names: &[String]) -> rusqlite::Result<Vec<(Str
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let names: Vec<String> = names.iter().map(|name| json_string(name)).collect();
     let mut statement = conn.prepare_cached(
         "SELECT name, coalesce(sql, '') FROM main.sqlite_schema
           WHERE type = 'table' AND name IN (SELECT value FROM json_each(?1))
           ORDER BY rowid",
     )?;
-    let rows = statement.query_map([format!("[{}]", names.join(","))], |row| {
-        Ok((row.get(0)?, row.get(1)?))
-    })?;
+    let rows = statement.query_map([json_array(names)], |row| Ok((row.get(0)?, row.get(1)?)))?;
     rows.collect()
 }
 
