@@ -413,8 +413,11 @@ fn read_index(table: &str, sql: &str, mut columns: Vec<IndexColumn>) -> Index {
                 .unwrap_or_else(|| "<expression>".to_string());
         }
     }
-    let partial = find_word_at_depth_0(sql, &mask, "WHERE")
-        .map(|at| normalize_sql(&sql[at + "WHERE".len()..]));
+    // Nothing before a partial index's WHERE can hold the word: a subquery
+    // is not allowed in an index.
+    let partial = keyword_offsets(sql, &mask, "WHERE")
+        .first()
+        .map(|&at| normalize_sql(&sql[at + "WHERE".len()..]));
     Index {
         table: table.to_string(),
         columns,
@@ -713,39 +716,20 @@ fn code_mask(sql: &str) -> Vec<bool> {
 }
 
 /// Byte offsets of the code occurrences of the keyword `word` (any case, not
-/// part of a longer name), with the parenthesis depth at each.
-fn keyword_offsets(sql: &str, mask: &[bool], word: &str) -> Vec<(usize, usize)> {
+/// part of a longer name).
+fn keyword_offsets(sql: &str, mask: &[bool], word: &str) -> Vec<usize> {
     let bytes = sql.as_bytes();
     let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
-    let mut depth = 0usize;
-    let mut found = Vec::new();
-    for at in 0..bytes.len() {
-        if !mask[at] {
-            continue;
-        }
-        match bytes[at] {
-            b'(' => depth += 1,
-            b')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        let end = at + word.len();
-        if end <= bytes.len()
-            && mask[at..end].iter().all(|&code| code)
-            && bytes[at..end].eq_ignore_ascii_case(word.as_bytes())
-            && !(at > 0 && is_name(bytes[at - 1]))
-            && !bytes.get(end).is_some_and(|&b| is_name(b))
-        {
-            found.push((at, depth));
-        }
-    }
-    found
-}
-
-fn find_word_at_depth_0(sql: &str, mask: &[bool], word: &str) -> Option<usize> {
-    keyword_offsets(sql, mask, word)
-        .into_iter()
-        .find(|&(_, depth)| depth == 0)
-        .map(|(at, _)| at)
+    (0..bytes.len())
+        .filter(|&at| {
+            let end = at + word.len();
+            end <= bytes.len()
+                && mask[at..end].iter().all(|&code| code)
+                && bytes[at..end].eq_ignore_ascii_case(word.as_bytes())
+                && !(at > 0 && is_name(bytes[at - 1]))
+                && !bytes.get(end).is_some_and(|&b| is_name(b))
+        })
+        .collect()
 }
 
 /// The end (exclusive) of the parenthesised group opening at `open`.
@@ -775,7 +759,7 @@ fn checks(sql: &str) -> Vec<String> {
     let mask = code_mask(sql);
     let mut found: Vec<String> = keyword_offsets(sql, &mask, "CHECK")
         .into_iter()
-        .filter_map(|(at, _)| {
+        .filter_map(|at| {
             let after = at + "CHECK".len();
             let open = after + sql[after..].len() - sql[after..].trim_start().len();
             if sql.as_bytes().get(open) != Some(&b'(') {
@@ -854,7 +838,8 @@ mod tests {
     fn reads_tables_columns_keys_and_constraints() {
         let schema = schema(
             "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,
-                 age INT DEFAULT 0 CHECK (age >= 0), 'full name' GENERATED ALWAYS AS (name) STORED);
+                 age INT DEFAULT 0 CHECK (age >= 0), 'full name' GENERATED ALWAYS AS (name) STORED,
+                 initial AS (substr(name, 1, 1)));
              CREATE TABLE tags (a TEXT, b TEXT, PRIMARY KEY (b, a),
                  FOREIGN KEY (a) REFERENCES users (name) ON DELETE CASCADE) STRICT, WITHOUT ROWID;",
         );
@@ -873,7 +858,15 @@ mod tests {
             ),
             ("INT", false, Some("0"))
         );
-        assert_eq!(users.columns[3].kind, ColumnKind::GeneratedStored);
+        let kinds: Vec<_> = users.columns.iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds[2..],
+            [
+                ColumnKind::Plain,
+                ColumnKind::GeneratedStored,
+                ColumnKind::GeneratedVirtual
+            ]
+        );
         let tags = &schema.tables["tags"];
         assert_eq!(tags.primary_key, ["b", "a"]);
         assert!(tags.strict && tags.without_rowid);
@@ -947,19 +940,21 @@ mod tests {
     fn says_how_indexes_and_constraints_differ() {
         let before = schema(
             "CREATE TABLE p (id INTEGER PRIMARY KEY);
-             CREATE TABLE t (a INT UNIQUE, b INT REFERENCES p, CHECK (a > 0));
+             CREATE TABLE t (a INT UNIQUE, b INT REFERENCES p, c AS (a + 1), CHECK (a > 0));
              CREATE INDEX i ON t (a);",
         );
         let after = schema(
             "CREATE TABLE p (id INTEGER PRIMARY KEY);
-             CREATE TABLE t (b INT, a TEXT, CHECK (a > 1)) STRICT;
+             CREATE TABLE t (b INT, a TEXT, c INT AS (a + 1) STORED, CHECK (a > 1)) STRICT;
              CREATE UNIQUE INDEX i ON t (a, b) WHERE a IS NOT NULL;",
         );
         assert_eq!(
             before.diff(&after),
             [
                 "table t: column a: type INT → TEXT",
-                "table t: the columns are in another order: (a, b) → (b, a)",
+                "table t: column c: type no type → INT",
+                "table t: column c: GENERATED VIRTUAL → GENERATED STORED",
+                "table t: the columns are in another order: (a, b, c) → (b, a, c)",
                 "table t: not STRICT → STRICT",
                 "table t: foreign key (b) REFERENCES p is missing",
                 "table t: constraint UNIQUE (a) is missing",
@@ -978,6 +973,59 @@ mod tests {
             schema("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, x UNIQUE); ANALYZE;");
         assert_eq!(schema.tables.keys().collect::<Vec<_>>(), ["t"]);
         assert!(schema.indexes.is_empty());
+    }
+
+    #[test]
+    fn keywords_are_found_only_as_whole_words_in_code() {
+        let sql =
+            "CREATE INDEX nowhere_i ON t (\"where\", éwhere, where_x) WHERE x > 'where' -- where";
+        let mask = code_mask(sql);
+        assert_eq!(
+            keyword_offsets(sql, &mask, "WHERE"),
+            [sql.find(") WHERE").unwrap() + 2]
+        );
+        let schema = schema(
+            "CREATE TABLE nowhere (somewhere INT, \"where\" INT, éwhere INT, _where INT);
+             CREATE INDEX nowhere_somewhere ON nowhere (somewhere, \"where\", éwhere, _where) WHERE somewhere > 0;",
+        );
+        assert_eq!(
+            schema.indexes["nowhere_somewhere"].partial.as_deref(),
+            Some("somewhere > 0")
+        );
+    }
+
+    #[test]
+    fn objects_are_read_in_order_without_sqlites_own() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE b (id INTEGER PRIMARY KEY AUTOINCREMENT, x UNIQUE);
+             CREATE INDEX b_x_id ON b (x, id);
+             CREATE VIRTUAL TABLE docs USING fts5(body);
+             CREATE VIEW a AS SELECT x FROM b;
+             CREATE TRIGGER t AFTER INSERT ON b BEGIN SELECT 1; END;",
+        )
+        .unwrap();
+        let objects = read_objects(&conn).unwrap();
+        let names: Vec<(&str, &str, &str)> = objects
+            .iter()
+            .map(|o| (o.kind.as_ref(), o.name.as_ref(), o.table.as_ref()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("table", "b", "b"),
+                ("index", "b_x_id", "b"),
+                ("table", "docs", "docs"),
+                ("view", "a", "a"),
+                ("trigger", "t", "b"),
+            ]
+        );
+        let copy = Connection::open_in_memory().unwrap();
+        for object in &objects {
+            copy.execute_batch(&object.sql).unwrap();
+        }
+        let (original, made) = (Schema::read(&conn).unwrap(), Schema::read(&copy).unwrap());
+        assert_eq!(original.diff(&made), Vec::<String>::new());
     }
 
     #[test]
