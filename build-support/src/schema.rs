@@ -880,8 +880,15 @@ mod tests {
     fn reads_indexes_with_expressions_and_conditions() {
         let schema = schema(&format!(
             "{USERS} CREATE UNIQUE INDEX by_name ON users (lower(name), id DESC) WHERE name <> 'a b';
-             CREATE INDEX \"by(id)\" ON users (name COLLATE NOCASE);"
+             CREATE INDEX \"by(id)\" ON users (name COLLATE NOCASE);
+             CREATE INDEX by_parts ON users (id, substr(name, 1, 2), lower(name));"
         ));
+        let parts: Vec<_> = schema.indexes["by_parts"]
+            .columns
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(parts, ["id", "substr(name, 1, 2)", "lower(name)"]);
         let index = &schema.indexes["by_name"];
         assert!(index.unique);
         assert_eq!(index.partial.as_deref(), Some("name <> 'a b'"));

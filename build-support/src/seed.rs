@@ -789,6 +789,19 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_seeder_seeds_only_what_is_new_to_the_one_it_resumes() {
+        let conn = db("CREATE TABLE a (x INT);");
+        let mut seeder = Seeder::default();
+        seeder.seed(&conn, None).unwrap();
+        conn.execute_batch("DELETE FROM a; CREATE TABLE b (y INT);")
+            .unwrap();
+        let mut resumed = Seeder::resume(seeder.objects().clone());
+        resumed.seed(&conn, None).unwrap();
+        // `a` was emptied by a migration, not made: it stays empty.
+        assert_eq!((count(&conn, "a"), count(&conn, "b")), (0, 3));
+    }
+
+    #[test]
     fn foreign_keys_point_at_parent_rows_whatever_the_order() {
         let conn = db("CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), body TEXT NOT NULL);
                        CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
