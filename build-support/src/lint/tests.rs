@@ -681,3 +681,33 @@ fn a_key_leading_the_primary_key_is_indexed() {
         "{text}"
     );
 }
+
+#[test]
+fn a_key_a_rebuild_adds_is_found_in_the_table_renamed_into_place() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_posts.sql",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY, created_by INTEGER);",
+        ),
+        (
+            "0003_rebuild.sql",
+            "-- migrate: foreign-keys-off\n\
+             CREATE TABLE archive (id INTEGER PRIMARY KEY, created_by INTEGER REFERENCES users (id));\n\
+             CREATE TABLE posts_new (id INTEGER PRIMARY KEY, created_by INTEGER REFERENCES users (id));\n\
+             INSERT INTO posts_new SELECT id, created_by FROM posts;\n\
+             DROP TABLE posts;\n\
+             ALTER TABLE posts_new RENAME TO posts;",
+        ),
+    ]);
+    assert_eq!(names(&findings), ["unindexed-foreign-key"; 2]);
+    let mut found: Vec<(usize, bool)> = findings
+        .iter()
+        .map(|f| {
+            let line = f.diagnostic.location.as_ref().unwrap().line;
+            (line, f.diagnostic.message.contains("`posts`"))
+        })
+        .collect();
+    found.sort();
+    assert_eq!(found, [(2, false), (3, true)]);
+}
