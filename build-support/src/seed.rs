@@ -25,7 +25,7 @@ use std::collections::{BTreeSet, HashMap};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-use crate::lint::File;
+use crate::lint::{tokenize, File, Kind};
 use crate::objects::Objects;
 use crate::schema::json_array;
 
@@ -608,71 +608,29 @@ fn candidate(column: &Column, row: usize, choice: usize, literals: &[Value]) -> 
 
 /// String and number literals of `sql`, at most 16, without repeats.
 fn literals(sql: &str) -> Vec<Value> {
-    let mut found: Vec<Value> = Vec::new();
+    let mut found = Vec::new();
     let mut seen = BTreeSet::new();
-    let bytes = sql.as_bytes();
-    let mut i = 0;
-    let mut push = |value: Value, key: String| {
-        if found.len() < 16 && seen.insert(key) {
+    for token in tokenize(sql) {
+        let (value, key) = match token.kind {
+            Kind::String => {
+                let inner = token.text[1..]
+                    .strip_suffix('\'')
+                    .unwrap_or(&token.text[1..]);
+                let text = inner.replace("''", "'");
+                (Value::Text(text.clone()), format!("t{text}"))
+            }
+            Kind::Number => match (token.text.parse::<i64>(), token.text.parse::<f64>()) {
+                (Ok(integer), _) => (Value::Integer(integer), format!("i{integer}")),
+                (_, Ok(real)) => (Value::Real(real), format!("r{}", token.text)),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if seen.insert(key) {
             found.push(value);
-        }
-    };
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\'' => {
-                let mut text = String::new();
-                let mut j = i + 1;
-                let mut start = j;
-                while j < bytes.len() {
-                    if bytes[j] == b'\'' {
-                        text.push_str(&sql[start..j]);
-                        if bytes.get(j + 1) == Some(&b'\'') {
-                            text.push('\'');
-                            j += 2;
-                            start = j;
-                            continue;
-                        }
-                        break;
-                    }
-                    j += 1;
-                }
-                push(Value::Text(text.clone()), format!("t{text}"));
-                i = j + 1;
+            if found.len() == 16 {
+                break;
             }
-            b'"' | b'`' | b'[' => {
-                let close = if bytes[i] == b'[' { b']' } else { bytes[i] };
-                i += 1;
-                while i < bytes.len() && bytes[i] != close {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            c if c.is_ascii_digit() => {
-                let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
-                    i += 1;
-                }
-                let text = &sql[start..i];
-                if let Ok(integer) = text.parse::<i64>() {
-                    push(Value::Integer(integer), format!("i{integer}"));
-                } else if let Ok(real) = text.parse::<f64>() {
-                    push(Value::Real(real), format!("r{text}"));
-                }
-            }
-            c if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => {
-                // An identifier, which may hold digits (`t2`).
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80)
-                {
-                    i += 1;
-                }
-            }
-            _ => i += 1,
         }
     }
     found
@@ -729,6 +687,15 @@ mod tests {
 
     fn distinct(conn: &Connection, sql: &str) -> i64 {
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    fn values(conn: &Connection, sql: &str) -> Vec<Value> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
     }
 
     #[test]
@@ -850,6 +817,61 @@ mod tests {
     }
 
     #[test]
+    fn composite_keys_point_at_whole_parent_rows() {
+        let conn = db("CREATE TABLE parent (a INTEGER NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b));
+                       CREATE TABLE child (id INTEGER PRIMARY KEY, x INTEGER NOT NULL, y TEXT NOT NULL,
+                                           FOREIGN KEY (x, y) REFERENCES parent (a, b));");
+        conn.execute_batch("INSERT INTO parent VALUES (1, 'one'), (2, 'two'), (3, 'three');")
+            .unwrap();
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!(count(&conn, "child"), 3);
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+            0
+        );
+    }
+
+    #[test]
+    fn a_key_to_a_parent_without_rows_is_null() {
+        let conn = db("CREATE TABLE never (id INTEGER PRIMARY KEY, x INTEGER CHECK (0));
+                       CREATE TABLE child (id INTEGER PRIMARY KEY, never_id INTEGER UNIQUE REFERENCES never (id));");
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!(count(&conn, "child"), 3);
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM child WHERE never_id IS NULL"),
+            3
+        );
+    }
+
+    #[test]
+    fn failures_the_declared_columns_do_not_foresee_are_retried() {
+        let conn = db(
+            "CREATE TABLE keyed (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
+                       CREATE TABLE parity (a INTEGER NOT NULL UNIQUE);
+                       CREATE UNIQUE INDEX parity_of_a ON parity (a % 2);
+                       CREATE TABLE days (day DATE PRIMARY KEY CHECK (date(day) = day));
+                       CREATE TABLE stamps (at DATETIME NOT NULL CHECK (typeof(at) = 'integer'));",
+        );
+        seed_empty_tables(&conn).unwrap();
+        // The key of a WITHOUT ROWID table is NOT NULL though not declared so.
+        assert_eq!(count(&conn, "keyed"), 3);
+        // The third row's first candidates repeat a remainder: it takes the
+        // next distinct value that does not.
+        assert_eq!(
+            values(&conn, "SELECT a FROM parity ORDER BY rowid"),
+            [100_001, 100_002, -3].map(Value::Integer)
+        );
+        assert_eq!(
+            values(&conn, "SELECT day FROM days ORDER BY rowid"),
+            ["2025-01-01", "2025-01-02", "2025-01-03"].map(|day| Value::Text(day.into()))
+        );
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM stamps WHERE at = 1"),
+            3
+        );
+    }
+
+    #[test]
     fn an_impossible_table_gets_fewer_rows_not_an_error() {
         let conn = db("CREATE TABLE never (x INTEGER CHECK (0));
                        CREATE TABLE one (x INTEGER NOT NULL UNIQUE CHECK (x = 7));
@@ -877,7 +899,7 @@ mod tests {
 
     #[test]
     fn literals_of_the_create_statement() {
-        let found = literals("CREATE TABLE t2 (s TEXT CHECK (s IN ('it''s', \"x1\", 'b')), n INT DEFAULT 42 CHECK (n < 2.5)) -- 'no'");
+        let found = literals("CREATE TABLE t2 (s TEXT CHECK (s IN ('it''s', \"x1\", [y 2], `z3`, 'b', 'b')), /* 'no' 7 */\n n INT DEFAULT 42 CHECK (n < 2.5 AND n <> 42)) -- 'no'");
         assert_eq!(
             found,
             [
@@ -887,6 +909,10 @@ mod tests {
                 Value::Real(2.5)
             ]
         );
+        let many: Vec<String> = (0..20).map(|n| format!("'{n}'")).collect();
+        let found = literals(&format!("CHECK (x IN ({}))", many.join(", ")));
+        assert_eq!(found.len(), 16);
+        assert_eq!(found[15], Value::Text("15".into()));
     }
 
     #[test]
