@@ -820,11 +820,13 @@ mod tests {
     fn composite_keys_point_at_whole_parent_rows() {
         let conn = db("CREATE TABLE parent (a INTEGER NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b));
                        CREATE TABLE child (id INTEGER PRIMARY KEY, x INTEGER NOT NULL, y TEXT NOT NULL,
-                                           FOREIGN KEY (x, y) REFERENCES parent (a, b));");
+                                           FOREIGN KEY (x, y) REFERENCES parent (a, b));
+                       CREATE TABLE implied (id INTEGER PRIMARY KEY, x INTEGER NOT NULL, y TEXT NOT NULL,
+                                             FOREIGN KEY (x, y) REFERENCES parent);");
         conn.execute_batch("INSERT INTO parent VALUES (1, 'one'), (2, 'two'), (3, 'three');")
             .unwrap();
         seed_empty_tables(&conn).unwrap();
-        assert_eq!(count(&conn, "child"), 3);
+        assert_eq!((count(&conn, "child"), count(&conn, "implied")), (3, 3));
         assert_eq!(
             distinct(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
             0
