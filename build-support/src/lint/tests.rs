@@ -711,3 +711,31 @@ fn a_key_a_rebuild_adds_is_found_in_the_table_renamed_into_place() {
     found.sort();
     assert_eq!(found, [(2, false), (3, true)]);
 }
+
+#[test]
+fn a_new_column_is_linted_though_an_old_one_has_its_type() {
+    let findings = lint_files(&[
+        (
+            "0001_t.sql",
+            "-- migrate: allow unknown-type-word\nCREATE TABLE t (a TEXT NOL NULL);",
+        ),
+        ("0002_b.sql", "ALTER TABLE t ADD COLUMN b TEXT NOL NULL;"),
+    ]);
+    assert_eq!(names(&findings), ["unknown-type-word"]);
+    let text = findings[0].diagnostic.to_string();
+    assert!(text.starts_with("m/0002_b.sql:1:26: "), "{text}");
+}
+
+#[test]
+fn a_drop_after_a_rebuild_renamed_away_is_not_another_rebuild() {
+    let away = "ALTER TABLE users RENAME TO users_old;\n\
+                CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);\n\
+                INSERT INTO users SELECT id, name, email FROM users_old;\nDROP TABLE users_old;\n\
+                CREATE TABLE scratch (x);\nDROP TABLE scratch;";
+    let (found, messages) = lint_chain(&[USERS, ("0002_rebuild.sql", away)]);
+    assert_eq!(found, ["rebuild-foreign-keys"], "{messages:#?}");
+    assert!(
+        messages[0].starts_with("m/0002_rebuild.sql:4:1: this rebuild of `users`"),
+        "{messages:#?}"
+    );
+}
