@@ -834,6 +834,20 @@ mod tests {
     }
 
     #[test]
+    fn tables_that_refer_to_each_other_are_seeded_in_turn() {
+        let conn = db(
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, b_id INTEGER REFERENCES b (id));
+                       CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));",
+        );
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!((count(&conn, "a"), count(&conn, "b")), (3, 3));
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+            0
+        );
+    }
+
+    #[test]
     fn a_key_to_a_parent_without_rows_is_null() {
         let conn = db("CREATE TABLE never (id INTEGER PRIMARY KEY, x INTEGER CHECK (0));
                        CREATE TABLE child (id INTEGER PRIMARY KEY, never_id INTEGER UNIQUE REFERENCES never (id));");

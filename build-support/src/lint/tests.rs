@@ -111,6 +111,14 @@ fn rebuilds_with_foreign_keys_on_are_found_and_cascades_named() {
         "{messages:#?}"
     );
 
+    let set_default = ("0002_posts.sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER DEFAULT 0 REFERENCES users (id) ON DELETE SET DEFAULT);\nCREATE INDEX posts_user_id ON posts (user_id);");
+    let (found, messages) = lint_chain(&[USERS, set_default, ("0003_rebuild.sql", &plain)]);
+    assert_eq!(found, ["rebuild-cascade"], "{messages:#?}");
+    assert!(
+        messages[0].contains("have `user_id` set to its default (ON DELETE SET DEFAULT)"),
+        "{messages:#?}"
+    );
+
     let restrict = ("0002_posts.sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\nCREATE INDEX posts_user_id ON posts (user_id);");
     let (found, messages) = lint_chain(&[USERS, restrict, ("0003_rebuild.sql", &plain)]);
     assert_eq!(found, ["rebuild-foreign-keys"], "{messages:#?}");
@@ -183,13 +191,21 @@ fn a_rebuild_that_leaves_a_column_behind_is_destructive() {
         "{messages:#?}"
     );
 
-    let no_copy = format!("{header}{tail}");
-    let (found, messages) = lint_chain(&[USERS, ("0002_rebuild.sql", &no_copy)]);
-    assert_eq!(found, ["destructive"], "{messages:#?}");
-    assert!(
-        messages[0].contains("copies no rows from the old table"),
-        "{messages:#?}"
-    );
+    // Nothing, rows written by hand, a query alone, rows from elsewhere.
+    for copy in [
+        "",
+        "INSERT INTO users_new (id, name) VALUES (1, 'a');\n",
+        "SELECT count(*) FROM users;\n",
+        "CREATE TABLE archive (id, name);\nINSERT INTO users_new SELECT id, name FROM archive;\n",
+    ] {
+        let no_copy = format!("{header}{copy}{tail}");
+        let (found, messages) = lint_chain(&[USERS, ("0002_rebuild.sql", &no_copy)]);
+        assert_eq!(found, ["destructive"], "{copy}: {messages:#?}");
+        assert!(
+            messages[0].contains("copies no rows from the old table"),
+            "{copy}: {messages:#?}"
+        );
+    }
 
     let star = "-- migrate: foreign-keys-off\nCREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);\n\
                 INSERT INTO users_new SELECT * FROM users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;";
