@@ -40,6 +40,14 @@ fn destructive_statements_are_found_with_their_place() {
         first.contains("help: ") && first.contains("`-- migrate: allow destructive`"),
         "{first}"
     );
+    assert!(
+        findings[2]
+            .diagnostic
+            .message
+            .starts_with("ALTER TABLE `users` DROP COLUMN `email` deletes"),
+        "{}",
+        findings[2].diagnostic
+    );
     assert_eq!(findings[3].diagnostic.location.as_ref().unwrap().line, 5);
 }
 
@@ -137,6 +145,12 @@ fn rebuilds_with_foreign_keys_on_are_found_and_cascades_named() {
         lint_chain(&[USERS, POSTS, ("0003_rebuild.sql", &by_hand)]).0,
         Vec::<&str>::new()
     );
+    let other_pragma =
+        users_rebuild("-- migrate: no-transaction\nPRAGMA legacy_alter_table = OFF;\n");
+    assert_eq!(
+        lint_chain(&[USERS, POSTS, ("0003_rebuild.sql", &other_pragma)]).0,
+        ["rebuild-cascade"]
+    );
 }
 
 #[test]
@@ -207,11 +221,27 @@ fn a_rebuild_that_leaves_a_column_behind_is_destructive() {
         );
     }
 
-    let star = "-- migrate: foreign-keys-off\nCREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE);\n\
-                INSERT INTO users_new SELECT * FROM users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;";
-    assert_eq!(
-        lint_chain(&[USERS, ("0002_rebuild.sql", star)]).0,
-        Vec::<&str>::new()
+    // Every column, through a `*`.
+    for copy in [
+        "INSERT INTO users_new SELECT *, 0 FROM users;",
+        "INSERT INTO users_new SELECT DISTINCT *, 0 FROM users;",
+        "INSERT INTO users_new SELECT ALL *, 0 FROM users;",
+        "INSERT INTO users_new SELECT users.*, 0 FROM users;",
+        "INSERT INTO users_new (age, id, name, email) SELECT 0, * FROM users;",
+    ] {
+        let star = format!("-- migrate: foreign-keys-off\nCREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, age INTEGER);\n\
+                            {copy}\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;");
+        let (found, messages) = lint_chain(&[USERS, ("0002_rebuild.sql", &star)]);
+        assert_eq!(found, Vec::<&str>::new(), "{copy}: {messages:#?}");
+    }
+    // A product is no `*`.
+    let product =
+        format!("{header}INSERT INTO users_new (id, name) SELECT id, name * 1 FROM users;\n{tail}");
+    let (found, messages) = lint_chain(&[USERS, ("0002_rebuild.sql", &product)]);
+    assert_eq!(found, ["destructive"], "{messages:#?}");
+    assert!(
+        messages[0].contains("does not copy column(s) `email`"),
+        "{messages:#?}"
     );
 }
 
@@ -255,7 +285,7 @@ fn transactions_and_pragmas() {
         ),
         (
             "0003_no_tx.sql",
-            "-- migrate: no-transaction\nPRAGMA journal_mode = WAL;\nVACUUM;",
+            "-- migrate: no-transaction\nPRAGMA journal_mode = WAL;\nVACUUM;\nBEGIN;\nCREATE TABLE t (x);\nCOMMIT;",
         ),
     ]);
     assert_eq!(
@@ -754,4 +784,17 @@ fn a_drop_after_a_rebuild_renamed_away_is_not_another_rebuild() {
         messages[0].starts_with("m/0002_rebuild.sql:4:1: this rebuild of `users`"),
         "{messages:#?}"
     );
+}
+
+#[test]
+fn only_alter_table_rename_to_renames_a_table() {
+    let rename = |sql| rebuild::rename(&tokenize(sql));
+    assert_eq!(
+        rename("ALTER TABLE main.a RENAME TO \"b\""),
+        Some(("a".to_string(), "b".to_string()))
+    );
+    assert_eq!(rename("ALTER TABLE a RENAME COLUMN x TO y"), None);
+    assert_eq!(rename("ALTER TABLE a ADD COLUMN x"), None);
+    assert_eq!(rename("CREATE TABLE a RENAME TO b"), None);
+    assert_eq!(rename("ALTER INDEX a RENAME TO b"), None);
 }
