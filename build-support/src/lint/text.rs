@@ -194,5 +194,7 @@ mod tests {
     fn update_targets() {
         let t = tokenize("SET a = (SELECT b FROM c WHERE d = 1), \"e\" = 2 WHERE f = 3");
         assert_eq!(set_targets(&t), ["a", "e"]);
+        let aliased = tokenize("AS u SET x = 1, (y, z) = (2, 3)");
+        assert_eq!(set_targets(&aliased), ["x", "y", "z"]);
     }
 }
