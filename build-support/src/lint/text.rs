@@ -196,5 +196,9 @@ mod tests {
         assert_eq!(set_targets(&t), ["a", "e"]);
         let aliased = tokenize("AS u SET x = 1, (y, z) = (2, 3)");
         assert_eq!(set_targets(&aliased), ["x", "y", "z"]);
+        let joined = tokenize("SET x = a.v FROM a, b WHERE a.id = b.id");
+        assert_eq!(set_targets(&joined), ["x"]);
+        let returning = tokenize("SET x = 1 RETURNING y, z");
+        assert_eq!(set_targets(&returning), ["x"]);
     }
 }

@@ -228,6 +228,38 @@ mod tests {
     }
 
     #[test]
+    fn tokenizer_tells_operators_from_comments_and_numbers() {
+        let found: Vec<(Kind, &str)> = kinds("a - b / c - -1, .5 * t.x")
+            .into_iter()
+            .map(|(kind, text, _)| (kind, text))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Kind::Word, "a"),
+                (Kind::Punct, "-"),
+                (Kind::Word, "b"),
+                (Kind::Punct, "/"),
+                (Kind::Word, "c"),
+                (Kind::Punct, "-"),
+                (Kind::Punct, "-"),
+                (Kind::Number, "1"),
+                (Kind::Punct, ","),
+                (Kind::Number, ".5"),
+                (Kind::Punct, "*"),
+                (Kind::Word, "t"),
+                (Kind::Punct, "."),
+                (Kind::Word, "x"),
+            ]
+        );
+        let quoted = tokenize("`a``b` [c] \"d\" e");
+        let names: Vec<_> = quoted.iter().map(|t| t.name().unwrap()).collect();
+        assert_eq!(names, ["a`b", "c", "d", "e"]);
+        let double: Vec<_> = quoted.iter().map(Token::double_quoted).collect();
+        assert_eq!(double, [false, false, true, false]);
+    }
+
+    #[test]
     fn tokenizer_tracks_depth_numbers_and_unterminated_input() {
         let found = kinds("f(a, (1.5e+3)) é 'open");
         assert_eq!(
