@@ -252,11 +252,25 @@ mod tests {
                 (Kind::Word, "x"),
             ]
         );
+        let numbers: Vec<&str> = tokenize("1-2, 0xE + 1, 1e-3, 2E+4")
+            .iter()
+            .filter(|t| t.kind == Kind::Number)
+            .map(|t| t.text)
+            .collect();
+        assert_eq!(numbers, ["1", "2", "0xE", "1", "1e-3", "2E+4"]);
         let quoted = tokenize("`a``b` [c] \"d\" e");
         let names: Vec<_> = quoted.iter().map(|t| t.name().unwrap()).collect();
         assert_eq!(names, ["a`b", "c", "d", "e"]);
         let double: Vec<_> = quoted.iter().map(Token::double_quoted).collect();
         assert_eq!(double, [false, false, true, false]);
+    }
+
+    #[test]
+    fn words_are_skipped_only_all_together() {
+        let t = tokenize("DROP TABLE IF EXISTS x");
+        assert_eq!(skip_words(&t, 2, &["IF", "EXISTS"]), 4);
+        assert_eq!(skip_words(&t, 2, &["IF", "NOT", "EXISTS"]), 2);
+        assert_eq!(skip_words(&t, 0, &["DROP", "TABLE", "IF"]), 3);
     }
 
     #[test]
