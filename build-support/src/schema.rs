@@ -991,6 +991,9 @@ mod tests {
             keyword_offsets(sql, &mask, "WHERE"),
             [sql.find(") WHERE").unwrap() + 2]
         );
+        // At either end of the text, nothing lies beyond to be part of a name.
+        let edges = "WHERE x = 1 AND y WHERE";
+        assert_eq!(keyword_offsets(edges, &code_mask(edges), "where"), [0, 18]);
         let schema = schema(
             "CREATE TABLE nowhere (somewhere INT, \"where\" INT, éwhere INT, _where INT);
              CREATE INDEX nowhere_somewhere ON nowhere (somewhere, \"where\", éwhere, _where) WHERE somewhere > 0;",

@@ -888,6 +888,33 @@ mod tests {
     }
 
     #[test]
+    fn a_null_a_trigger_refuses_is_tried_again_with_a_value() {
+        let conn = db("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT);
+                       CREATE TABLE log (title TEXT NOT NULL);
+                       CREATE TRIGGER notes_log AFTER INSERT ON notes
+                       BEGIN INSERT INTO log (title) VALUES (NEW.title); END;");
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!(count(&conn, "notes"), 3);
+        assert_eq!(
+            distinct(&conn, "SELECT count(*) FROM notes WHERE title IS NULL"),
+            0
+        );
+    }
+
+    #[test]
+    fn a_distinct_column_takes_the_tables_literals_in_turn() {
+        // 'b2' is among the literals but fails the CHECK: the third row must
+        // still find 'd4' rather than go back to values already taken.
+        let conn = db("CREATE TABLE codes (code TEXT NOT NULL UNIQUE
+                           CHECK (code IN ('a1', 'b2', 'c3', 'd4') AND code <> 'b2'));");
+        seed_empty_tables(&conn).unwrap();
+        assert_eq!(
+            values(&conn, "SELECT code FROM codes ORDER BY rowid"),
+            ["a1", "c3", "d4"].map(|code| Value::Text(code.into()))
+        );
+    }
+
+    #[test]
     fn an_impossible_table_gets_fewer_rows_not_an_error() {
         let conn = db("CREATE TABLE never (x INTEGER CHECK (0));
                        CREATE TABLE one (x INTEGER NOT NULL UNIQUE CHECK (x = 7));
