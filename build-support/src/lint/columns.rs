@@ -19,11 +19,18 @@ pub(super) fn column_lints(
         if table.virtual_sql.is_some() || table.shadow {
             continue;
         }
-        let old = before.tables.get(name);
+        // A table or column this file only renames was declared, and
+        // linted, in the file that created it.
+        let old_name = file.earlier_table(name);
+        let old = before
+            .tables
+            .iter()
+            .find(|(table, _)| table.eq_ignore_ascii_case(&old_name));
         for column in &table.columns {
-            let seen = old.is_some_and(|old| {
+            let seen = old.is_some_and(|(old_name, old)| {
+                let old_column = file.earlier_column(old_name, name, &column.name);
                 old.columns.iter().any(|c| {
-                    c.name == column.name
+                    c.name.eq_ignore_ascii_case(&old_column)
                         && c.declared_type == column.declared_type
                         && c.primary_key_position == column.primary_key_position
                 })

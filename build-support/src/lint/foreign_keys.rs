@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use migrate_core::Lint;
 
 use super::indexes::list;
+use super::replay::{ForeignKeyId, Origin};
 use super::tokens::Token;
 use super::{File, Finding};
 use crate::discover::Source;
@@ -13,7 +14,7 @@ use crate::schema::{ForeignKey, Schema, Table};
 pub(super) fn unindexed_foreign_keys(
     files: &[File],
     schema: &Schema,
-    origin: &BTreeMap<(String, Vec<String>, String), usize>,
+    origin: &BTreeMap<ForeignKeyId, Origin>,
     findings: &mut Vec<Finding>,
 ) {
     let mut by_table: BTreeMap<&str, Vec<Vec<String>>> = BTreeMap::new();
@@ -27,7 +28,7 @@ pub(super) fn unindexed_foreign_keys(
             .or_default()
             .push(index.columns.iter().map(|c| c.name.clone()).collect());
     }
-    for (name, table, key, file) in keys_with_origin(files, schema, origin) {
+    for (name, table, key, (file, declared)) in keys_with_origin(files, schema, origin) {
         let wanted: BTreeSet<String> = key.columns.iter().map(|c| c.to_ascii_lowercase()).collect();
         let leads = |cols: &[String]| {
             cols.len() >= wanted.len()
@@ -45,7 +46,7 @@ pub(super) fn unindexed_foreign_keys(
         if indexed {
             continue;
         }
-        let offset = key_offset(file, name, key);
+        let offset = key_offset(file, declared);
         let columns = list(&key.columns);
         file.push(findings, file.finding(
                 Lint::UnindexedForeignKey,
@@ -57,24 +58,34 @@ pub(super) fn unindexed_foreign_keys(
 }
 
 /// The foreign keys of the final schema that a migration of the chain
-/// introduced: each with its table and the file that introduced it.
+/// introduced: each with its table, the file that declared it and the key as
+/// that file named it.
 fn keys_with_origin<'s, 'f>(
     files: &'f [File<'f>],
     schema: &'s Schema,
-    origin: &'s BTreeMap<(String, Vec<String>, String), usize>,
-) -> impl Iterator<Item = (&'s str, &'s Table, &'s ForeignKey, &'f File<'f>)> {
+    origin: &'s BTreeMap<ForeignKeyId, Origin>,
+) -> impl Iterator<
+    Item = (
+        &'s str,
+        &'s Table,
+        &'s ForeignKey,
+        (&'f File<'f>, &'s ForeignKeyId),
+    ),
+> {
     schema.tables.iter().flat_map(move |(name, table)| {
         table.foreign_keys.iter().filter_map(move |key| {
             let id = (name.clone(), key.columns.clone(), key.parent_table.clone());
-            Some((name.as_str(), table, key, &files[*origin.get(&id)?]))
+            let (index, declared) = origin.get(&id)?;
+            Some((name.as_str(), table, key, (&files[*index], declared)))
         })
     })
 }
 
-/// Where `file` declares `key` of `table`: its `REFERENCES`, else the column.
-fn key_offset(file: &File, table: &str, key: &ForeignKey) -> usize {
-    references_offset(file, table, &key.columns[0], &key.parent_table)
-        .unwrap_or_else(|| file.column_offset(table, &key.columns[0], None))
+/// Where `file` declares the key `declared`: its `REFERENCES`, else its
+/// first column.
+fn key_offset(file: &File, (table, columns, parent): &ForeignKeyId) -> usize {
+    references_offset(file, table, &columns[0], parent)
+        .unwrap_or_else(|| file.column_offset(table, &columns[0], None))
 }
 
 /// Foreign keys whose parent the final schema cannot serve: a missing
@@ -84,14 +95,14 @@ fn key_offset(file: &File, table: &str, key: &ForeignKey) -> usize {
 pub(super) fn foreign_key_targets(
     files: &[File],
     schema: &Schema,
-    origin: &BTreeMap<(String, Vec<String>, String), usize>,
+    origin: &BTreeMap<ForeignKeyId, Origin>,
     findings: &mut Vec<Finding>,
 ) {
-    for (name, _, key, file) in keys_with_origin(files, schema, origin) {
+    for (name, _, key, (file, declared)) in keys_with_origin(files, schema, origin) {
         let Some(problem) = parent_problem(schema, key) else {
             continue;
         };
-        let offset = key_offset(file, name, key);
+        let offset = key_offset(file, declared);
         let columns = list(&key.columns);
         file.push(findings, file.finding(
                 Lint::ForeignKeyTarget,

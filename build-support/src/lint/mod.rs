@@ -208,6 +208,36 @@ impl<'a> File<'a> {
         ours.into_iter().chain(others)
     }
 
+    /// The name the table now called `table` had before this file, following
+    /// its `ALTER TABLE … RENAME TO`s.
+    fn earlier_table(&self, table: &str) -> String {
+        let mut name = table.to_string();
+        for statement in self.statements.iter().rev() {
+            if let Some((from, to)) = rebuild::rename(&statement.tokens) {
+                if to.eq_ignore_ascii_case(&name) {
+                    name = from;
+                }
+            }
+        }
+        name
+    }
+
+    /// The name before this file of the column now called `column` of the
+    /// table now called `table` (`old_table` before this file), following
+    /// the file's `ALTER TABLE … RENAME [COLUMN] … TO`s.
+    fn earlier_column(&self, old_table: &str, table: &str, column: &str) -> String {
+        let mut name = column.to_string();
+        for statement in self.statements.iter().rev() {
+            if let Some((on, from, to)) = column_rename(&statement.tokens) {
+                let ours = on.eq_ignore_ascii_case(table) || on.eq_ignore_ascii_case(old_table);
+                if ours && to.eq_ignore_ascii_case(&name) {
+                    name = from;
+                }
+            }
+        }
+        name
+    }
+
     /// Where the column `column` of type `first_type_word` is defined in this
     /// file, else where the table is named, else the top of the file.
     fn column_offset(&self, table: &str, column: &str, first_type_word: Option<&str>) -> usize {
@@ -236,12 +266,31 @@ impl<'a> File<'a> {
     }
 }
 
+/// `ALTER TABLE table RENAME [COLUMN] from TO to`: (table, from, to).
+fn column_rename(t: &[Token]) -> Option<(String, String, String)> {
+    let (table, k) = altered(t)?;
+    if !t.get(k)?.is("RENAME") {
+        return None;
+    }
+    let at = skip_words(t, k + 1, &["COLUMN"]);
+    let from = t.get(at)?.name()?;
+    if !t.get(at + 1)?.is("TO") {
+        return None;
+    }
+    Some((table, from, t.get(at + 2)?.name()?))
+}
+
 /// `ALTER TABLE name …`.
 fn altered_table(t: &[Token]) -> Option<String> {
+    altered(t).map(|(name, _)| name)
+}
+
+/// `ALTER TABLE name …`: the name and where the rest begins.
+fn altered(t: &[Token]) -> Option<(String, usize)> {
     if !(t.first()?.is("ALTER") && t.get(1)?.is("TABLE")) {
         return None;
     }
-    qualified_name(t, 2).map(|(name, _)| name)
+    qualified_name(t, 2)
 }
 
 #[cfg(test)]

@@ -329,10 +329,7 @@ fn table_named<'s>(schema: &'s Schema, name: &str) -> Option<(&'s str, &'s Table
 
 /// `ALTER TABLE from RENAME TO to`.
 pub(super) fn rename(t: &[Token]) -> Option<(String, String)> {
-    if !(t.first()?.is("ALTER") && t.get(1)?.is("TABLE")) {
-        return None;
-    }
-    let (from, k) = qualified_name(t, 2)?;
+    let (from, k) = super::altered(t)?;
     if t.get(k)?.is("RENAME") && t.get(k + 1)?.is("TO") {
         return qualified_name(t, k + 2).map(|(to, _)| (from, to));
     }

@@ -31,21 +31,25 @@ pub(crate) struct SchemaLints {
     schema: Schema,
     /// The rows of `sqlite_schema` after the last migration.
     objects: Objects,
-    /// Where each foreign key appeared: (table, columns, parent) → index of
-    /// the migration.
-    fk_origin: BTreeMap<ForeignKeyId, usize>,
+    /// Where each foreign key of the schema was declared.
+    fk_origin: BTreeMap<ForeignKeyId, Origin>,
     /// Views that did not compile after the last migration.
     broken_views: BTreeSet<String>,
 }
 
 /// A foreign key: (table, columns, parent table).
-type ForeignKeyId = (String, Vec<String>, String);
+pub(super) type ForeignKeyId = (String, Vec<String>, String);
+
+/// Where a foreign key was declared: the index of the migration, and the key
+/// as that migration named it, since later ones may rename its table, its
+/// columns or its parent.
+pub(super) type Origin = (usize, ForeignKeyId);
 
 /// What [`SchemaLints`] keeps that the database it runs beside cannot tell.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct SchemaLintsState {
     schema: Schema,
-    fk_origin: Vec<(ForeignKeyId, usize)>,
+    fk_origin: Vec<(ForeignKeyId, Origin)>,
     broken_views: BTreeSet<String>,
 }
 
@@ -135,10 +139,10 @@ impl SchemaLints {
                     .get(name)
                     .is_some_and(|old| old.foreign_keys.contains(key));
                 if !known {
-                    self.fk_origin.insert(
-                        (name.clone(), key.columns.clone(), key.parent_table.clone()),
-                        index,
-                    );
+                    let id = (name.clone(), key.columns.clone(), key.parent_table.clone());
+                    let origin = renamed_from(&self.fk_origin, file, &id)
+                        .unwrap_or_else(|| (index, id.clone()));
+                    self.fk_origin.insert(id, origin);
                 }
             }
         }
@@ -159,6 +163,36 @@ impl SchemaLints {
         foreign_key_targets(files, &self.schema, &self.fk_origin, findings);
         unindexed_foreign_keys(files, &self.schema, &self.fk_origin, findings);
     }
+}
+
+/// The origin of the key `id` if `file` only renamed its table, columns or
+/// parent: the key as it was before `file`, which it does not declare again.
+fn renamed_from(
+    origins: &BTreeMap<ForeignKeyId, Origin>,
+    file: &File,
+    id: &ForeignKeyId,
+) -> Option<Origin> {
+    let (table, columns, parent) = id;
+    let old_table = file.earlier_table(table);
+    let old_columns: Vec<String> = columns
+        .iter()
+        .map(|column| file.earlier_column(&old_table, table, column))
+        .collect();
+    let old_parent = file.earlier_table(parent);
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let renamed = !same(&old_table, table)
+        || !same(&old_parent, parent)
+        || old_columns.iter().zip(columns).any(|(a, b)| !same(a, b));
+    if !renamed {
+        return None;
+    }
+    origins.iter().find_map(|((t, c, p), origin)| {
+        let matches = same(t, &old_table)
+            && same(p, &old_parent)
+            && c.len() == old_columns.len()
+            && c.iter().zip(&old_columns).all(|(a, b)| same(a, b));
+        matches.then(|| origin.clone())
+    })
 }
 
 /// Removes and returns the entries of `map` that `wanted` picks.

@@ -187,6 +187,15 @@ fn triggers_a_rebuild_drops_are_lost_unless_created_again() {
         lint_chain(&[USERS, trigger, ("0003_rebuild.sql", &dropped)]).0,
         Vec::<&str>::new()
     );
+
+    // Dropping the table does not count as dropping a trigger of its name.
+    let same_name = (
+        "0002_audit.sql",
+        "CREATE TABLE audit (user_id INTEGER);\n\
+         CREATE TRIGGER users AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;",
+    );
+    let (found, messages) = lint_chain(&[USERS, same_name, ("0003_rebuild.sql", &rebuild)]);
+    assert_eq!(found, ["rebuild-lost-trigger"], "{messages:#?}");
 }
 
 #[test]
@@ -797,4 +806,87 @@ fn only_alter_table_rename_to_renames_a_table() {
     assert_eq!(rename("ALTER TABLE a ADD COLUMN x"), None);
     assert_eq!(rename("CREATE TABLE a RENAME TO b"), None);
     assert_eq!(rename("ALTER INDEX a RENAME TO b"), None);
+}
+
+#[test]
+fn renaming_a_table_or_column_does_not_report_its_declaration_again() {
+    let create = (
+        "0001_a.sql",
+        "-- migrate: allow int-primary-key unknown-type-word\nCREATE TABLE a (id INT PRIMARY KEY, n TEXT NOL NULL);",
+    );
+    let renames = [
+        "ALTER TABLE a RENAME COLUMN id TO key;\nALTER TABLE a RENAME n TO m;",
+        "ALTER TABLE a RENAME TO b;",
+        "ALTER TABLE a RENAME TO b;\nALTER TABLE b RENAME COLUMN id TO key;\nALTER TABLE b RENAME COLUMN key TO k;",
+    ];
+    for rename in renames {
+        let (found, messages) = lint_chain(&[create, ("0002_rename.sql", rename)]);
+        assert_eq!(found, Vec::<&str>::new(), "{rename}: {messages:#?}");
+    }
+    // A rebuild declares the column anew, in its own file.
+    let rebuilt = "-- migrate: foreign-keys-off\nCREATE TABLE a_new (key INT PRIMARY KEY, n TEXT);\n\
+                   INSERT INTO a_new SELECT id, n FROM a;\nDROP TABLE a;\nALTER TABLE a_new RENAME TO a;";
+    let (found, messages) = lint_chain(&[create, ("0002_rebuild.sql", rebuilt)]);
+    assert_eq!(found, ["int-primary-key"], "{messages:#?}");
+    assert!(
+        messages[0].starts_with("m/0002_rebuild.sql:2:"),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn a_renamed_foreign_key_is_reported_where_it_was_declared() {
+    let posts =
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));";
+    for rename in [
+        "ALTER TABLE posts RENAME TO articles;",
+        "ALTER TABLE users RENAME TO people;",
+        "ALTER TABLE posts RENAME COLUMN user_id TO author_id;",
+        "ALTER TABLE posts RENAME TO a;\nALTER TABLE a RENAME user_id TO b;\nALTER TABLE a RENAME b TO c;",
+    ] {
+        let (found, messages) =
+            lint_chain(&[USERS, ("0002_posts.sql", posts), ("0003_rename.sql", rename)]);
+        assert_eq!(found, ["unindexed-foreign-key"], "{rename}: {messages:#?}");
+        assert!(
+            messages[0].starts_with("m/0002_posts.sql:1:61: "),
+            "{rename}: {messages:#?}"
+        );
+        // So the declaring file's opt-out still holds.
+        let allowed = format!("-- migrate: allow unindexed-foreign-key\n{posts}");
+        let (found, messages) =
+            lint_chain(&[USERS, ("0002_posts.sql", &allowed), ("0003_rename.sql", rename)]);
+        assert_eq!(found, Vec::<&str>::new(), "{rename}: {messages:#?}");
+    }
+}
+
+#[test]
+fn a_key_added_by_alter_table_is_found_in_its_own_statement() {
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_posts.sql",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY);\n\
+             CREATE TABLE comments (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\n\
+             CREATE INDEX comments_user ON comments (user_id);\n\
+             ALTER TABLE posts ADD COLUMN user_id INTEGER REFERENCES users (id);",
+        ),
+    ]);
+    assert_eq!(names(&findings), ["unindexed-foreign-key"]);
+    let text = findings[0].diagnostic.to_string();
+    assert!(text.starts_with("m/0002_posts.sql:4:46: "), "{text}");
+}
+
+#[test]
+fn indexes_on_other_tables_and_partial_ones_repeat_nothing() {
+    let (found, messages) = lint_chain(&[
+        USERS,
+        (
+            "0002_posts.sql",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY, name TEXT);\n\
+             CREATE INDEX posts_name_some ON posts (name) WHERE name > 'm';\n\
+             CREATE INDEX users_name ON users (name);",
+        ),
+        ("0003_posts.sql", "CREATE INDEX posts_name ON posts (name);"),
+    ]);
+    assert_eq!(found, Vec::<&str>::new(), "{messages:#?}");
 }
