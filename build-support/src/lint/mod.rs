@@ -239,13 +239,16 @@ impl<'a> File<'a> {
     }
 
     /// Where the column `column` of type `first_type_word` is defined in this
-    /// file, else where the table is named, else the top of the file.
+    /// file (under the name it had there, if the file renames it), else
+    /// where the table is named, else the top of the file.
     fn column_offset(&self, table: &str, column: &str, first_type_word: Option<&str>) -> usize {
+        let declared = self.earlier_column(&self.earlier_table(table), table, column);
+        let named = |n: &str| n.eq_ignore_ascii_case(column) || n.eq_ignore_ascii_case(&declared);
         let mut fallback = None;
         for statement in self.statements_on(table) {
             let t = &statement.tokens;
             for (k, token) in t.iter().enumerate() {
-                if token.name().is_some_and(|n| n.eq_ignore_ascii_case(column)) {
+                if token.name().is_some_and(|n| named(&n)) {
                     let typed = match first_type_word {
                         Some(word) => t.get(k + 1).is_some_and(|next| {
                             next.name().is_some_and(|n| n.eq_ignore_ascii_case(word))

@@ -890,3 +890,17 @@ fn indexes_on_other_tables_and_partial_ones_repeat_nothing() {
     ]);
     assert_eq!(found, Vec::<&str>::new(), "{messages:#?}");
 }
+
+#[test]
+fn a_column_renamed_in_its_own_file_is_reported_at_its_declaration() {
+    let file = (
+        "0001_a.sql",
+        "CREATE TABLE a (n TEXT, id INT PRIMARY KEY);\nALTER TABLE a RENAME COLUMN id TO key;",
+    );
+    let (found, messages) = lint_chain(&[file]);
+    assert_eq!(found, ["int-primary-key"], "{messages:#?}");
+    assert!(
+        messages[0].starts_with("m/0001_a.sql:1:25: column `key` of `a`"),
+        "{messages:#?}"
+    );
+}
