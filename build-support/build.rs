@@ -1,10 +1,10 @@
-//! Writes a digest of this crate's own source, and of `migrate-core`'s
+//! Writes a digest of this crate's own source, and of `migrate-sqlite`'s
 //! beside it in the workspace, to `OUT_DIR/source_digest`.
 //!
 //! The validation cache (`src/cache.rs`) keys what it saves with it: a run
 //! saved by one build of the checks is never resumed by another, even where
 //! the version number is the same (a git or path dependency). A published
-//! crate has no `migrate-core` beside it; there the versions match.
+//! crate has no `migrate-sqlite` beside it; there the versions match.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hasher;
@@ -13,7 +13,7 @@ use std::{env, fs};
 
 fn main() {
     let mut files = Vec::new();
-    for dir in ["src", "../migrate-core/src"] {
+    for dir in ["src", "../migrate-sqlite/src"] {
         if Path::new(dir).is_dir() {
             println!("cargo::rerun-if-changed={dir}");
             collect(Path::new(dir), &mut files);

@@ -44,7 +44,7 @@ fn crlf_checkout_has_the_same_checksum_as_lf() {
         "the fixture is stored with CRLF"
     );
     let lf = crlf.up().sql().replace("\r\n", "\n");
-    assert_eq!(migrate_build_support::checksum(&lf), crlf.checksum());
+    assert_eq!(migrate_runtime::Checksum::of(&lf), crlf.checksum());
 }
 
 #[test]

@@ -39,7 +39,7 @@ impl Chain {
                     name.to_string(),
                     Script::owned(sql.clone(), directives),
                     None,
-                    migrate_build_support::checksum(sql),
+                    migrate_runtime::Checksum::of(sql),
                 )
             })
             .collect();

@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use migrate_core::Checksum;
+use migrate_sqlite::Checksum;
 use sha2::{Digest, Sha256};
 
 use crate::check::{Run, RunState};

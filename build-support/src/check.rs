@@ -156,16 +156,20 @@ impl Run {
         let index = self.done;
         let (source, file) = (&sources[index], &files[index]);
         text_lints(file, &mut self.text_findings);
-        let conn = self.validation.conn();
         let before = match self.round_trips {
-            true => round_trip::schema_before(conn, source)?,
+            true => round_trip::schema_before(self.validation.conn(), source)?,
             false => None,
         };
-        self.lints.before(conn, file, &mut self.schema_findings);
-        self.validation.step(sources, files, index)?;
-        let conn = self.validation.conn();
         self.lints
-            .after(conn, file, index, &mut self.schema_findings)
+            .before(self.validation.conn_mut(), file, &mut self.schema_findings);
+        self.validation.step(sources, files, index)?;
+        self.lints
+            .after(
+                self.validation.conn(),
+                file,
+                index,
+                &mut self.schema_findings,
+            )
             .map_err(|error| {
                 Diagnostic::file(
                     &source.up_file.display,
@@ -173,6 +177,7 @@ impl Run {
                 )
             })?;
         if let Some(before) = before {
+            let conn = self.validation.conn_mut();
             round_trip::check_down(conn, sources, index, &before, &mut self.down_problems)?;
         }
         self.done += 1;
@@ -411,7 +416,7 @@ mod tests {
             // Two of the files are down scripts.
             if run.done == CHAIN.len() - 2 {
                 run.text_findings.push(Finding {
-                    lint: migrate_core::Lint::UnindexedForeignKey,
+                    lint: migrate_sqlite::Lint::UnindexedForeignKey,
                     severity: Severity::Warning,
                     diagnostic: doctored.clone(),
                 });

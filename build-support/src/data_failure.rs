@@ -2,10 +2,11 @@
 //! table's rows it failed on, whether the generated rows rather than the
 //! migration are to blame, and what to do.
 
+use migrate_sqlite::lex::{self, Kind};
+use migrate_sqlite::{FailedAt, Failure};
+
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
-use crate::lint::{tokenize, Kind};
-use crate::validate::{FailedAt, Failure};
 
 /// A failure on rows, and what to do about it.
 pub(crate) type DataProblem = (Box<Diagnostic>, Option<&'static str>);
@@ -20,33 +21,30 @@ pub(crate) fn data_problem(source: &Source, failure: Failure) -> Option<DataProb
     let sql = source.migration.up().sql();
     let path = &source.up_file.display;
     let unique = matches!(
-        failure.code,
+        failure.code(),
         Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
     );
-    let foreign_key = failure.message.contains("FOREIGN KEY")
-        || failure.message.starts_with("foreign key violation");
-    let (statement, offset) = match &failure.at {
+    let message = failure.message();
+    let foreign_key =
+        message.contains("FOREIGN KEY") || matches!(failure.at, FailedAt::ForeignKeyCheck(_));
+    let statement = match &failure.at {
         FailedAt::Control => return None,
-        FailedAt::Commit => ("", None),
-        FailedAt::Statement { range, offset } => (&sql[range.clone()], Some(*offset)),
+        FailedAt::Commit | FailedAt::ForeignKeyCheck(_) => "",
+        FailedAt::Statement { range, .. } => &sql[range.clone()],
     };
     let shape = Shape::of(statement);
     if unique && !matches!(shape, Shape::CreateIndex { unique: true, .. }) {
         return None;
     }
-    let message = match shape.table() {
-        Some(table) if !foreign_key => {
-            format!("fails when `{table}` has rows: {}", failure.message)
-        }
-        _ => format!("fails when the tables have rows: {}", failure.message),
+    let what = match shape.table() {
+        Some(table) if !foreign_key => format!("fails when `{table}` has rows"),
+        _ => "fails when the tables have rows".to_string(),
     };
-    let diagnostic = match offset {
-        Some(offset) => Diagnostic::at(path, sql, offset, message),
-        None => Diagnostic::file(path, message),
-    };
+    let mut diagnostic = Diagnostic::of_failure(path, sql, &failure);
+    diagnostic.message = format!("{what}: {}", diagnostic.message);
     Some((
         Box::new(diagnostic),
-        help(&failure.message, &shape, unique, foreign_key),
+        help(&message, &shape, unique, foreign_key),
     ))
 }
 
@@ -179,10 +177,10 @@ impl Shape {
     }
 }
 
-/// Words, names (without their quotes) and punctuation of `sql`, through
-/// the lints' tokenizer; string literals and comments are left out.
+/// Words, names (without their quotes) and punctuation of `sql`; string
+/// literals and comments are left out.
 fn tokens(sql: &str) -> Vec<String> {
-    tokenize(sql)
+    lex::code(sql)
         .into_iter()
         .filter(|token| token.kind != Kind::String)
         .map(|token| token.name().unwrap_or_else(|| token.text.to_string()))

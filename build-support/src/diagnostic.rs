@@ -1,8 +1,8 @@
 use std::fmt;
 
+use migrate_sqlite::lex::line_col;
+use migrate_sqlite::{FailedAt, Failure};
 use serde::{Deserialize, Serialize};
-
-use crate::sql::line_col;
 
 /// A problem found in a migrations folder, in the form a person can act on:
 /// where (file, line, column), what, and what to do.
@@ -73,6 +73,24 @@ impl Diagnostic {
         Self {
             location: Some(Location::at(text, offset)),
             ..Self::file(path, message)
+        }
+    }
+
+    /// The problem a script of the file `path`, whose text is `sql`, ran
+    /// into: at the failing statement, or, for the commit and what surrounds
+    /// the script, on the file; with what to do when the failure says.
+    pub fn of_failure(path: &str, sql: &str, failure: &Failure) -> Self {
+        let message = failure.message();
+        let diagnostic = match (&failure.at, failure.offset()) {
+            (_, Some(offset)) => Self::at(path, sql, offset, message),
+            (FailedAt::Commit, None) => {
+                Self::file(path, format!("{message} when committing the migration"))
+            }
+            _ => Self::file(path, message),
+        };
+        match failure.help() {
+            Some(help) => diagnostic.help(help),
+            None => diagnostic,
         }
     }
 

@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use migrate_core::{Directives, Migration, Script};
+use migrate_sqlite::{Checksum, Directives, Migration, Script};
 
-use crate::checksum::checksum;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::naming::{parse_file_name, parse_folder_name, FileKind};
-use crate::sql::statements;
+use migrate_sqlite::lex::statements;
 
 /// A migration read from a folder, with the files it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -243,7 +242,7 @@ fn read_source((up, down): (Found, Option<Found>)) -> Result<Source, Vec<Diagnos
         (Ok(up), Ok(down)) => (up, down),
         (up, down) => return Err(up.err().into_iter().chain(down.err()).collect()),
     };
-    let checksum = checksum(up_script.sql());
+    let checksum = Checksum::of(up_script.sql());
     Ok(Source {
         migration: Migration::new(up.version, up.name, up_script, down_script, checksum),
         up_file: up.file,
@@ -602,7 +601,7 @@ mod properties {
                 prop_assert_eq!(migration.down().is_some(), source.down_file.is_some());
                 let sql = migration.up().sql();
                 prop_assert!(!sql.starts_with('\u{feff}'), "a byte order mark is kept");
-                prop_assert_eq!(migration.checksum(), checksum(&written.up_sql()));
+                prop_assert_eq!(migration.checksum(), Checksum::of(&written.up_sql()));
             }
         }
 

@@ -17,7 +17,6 @@
 
 mod cache;
 mod check;
-mod checksum;
 mod data_failure;
 mod diagnostic;
 mod discover;
@@ -28,11 +27,9 @@ mod round_trip;
 pub mod scaffold;
 pub mod schema;
 mod seed;
-mod sql;
 mod validate;
 
 pub use check::{check_folder, check_folder_cached, Checked};
-pub use checksum::{checksum, normalize_line_endings};
 pub use diagnostic::{Diagnostic, Location};
 pub use discover::{read_folder, Source};
 pub use lint::{lint, Finding, Severity};
@@ -40,7 +37,6 @@ pub use naming::{parse_file_name, parse_folder_name, FileKind, ParsedName};
 pub use round_trip::check_round_trips;
 pub use schema::{normalize_sql, Schema, SchemaObject};
 pub use seed::seed_empty_tables;
-pub use sql::{line_col, statements, Statement};
 pub use validate::{validate, Validated};
 
 /// The version of the SQLite that validates migrations, as SQLite numbers

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::lint::{qualified_name, File};
+use migrate_sqlite::lex::qualified_name;
+
+use crate::lint::File;
 use crate::schema::json_array;
 
 /// A row of `sqlite_schema` without its name: (type, table, sql).
@@ -183,10 +185,10 @@ mod tests {
     /// After each migration, the rows kept up to date are the rows read anew.
     fn follows_every_migration(base: &Path, dir: &str) {
         let sources = crate::read_folder(base, dir).unwrap();
-        let conn = Connection::open_in_memory().unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
         let mut objects = Objects::default();
         for source in &sources {
-            apply(&conn, source).unwrap();
+            apply(&mut conn, source).unwrap();
             let file = File::new(source);
             let changes = objects.update(&conn, Some(&file)).unwrap();
             let read = Objects::read(&conn).unwrap();

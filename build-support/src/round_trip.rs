@@ -1,21 +1,22 @@
 //! Down scripts checked at compile time: applying a migration's up script and
 //! then its down script must give back the schema from before the up.
 
-use migrate_core::Script;
+use migrate_sqlite::apply::sqlite_message;
+use migrate_sqlite::{Applying, Script};
 use rusqlite::Connection;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::{Source, SourceFile};
 use crate::schema::Schema;
-use crate::validate::{apply, run_statements, sqlite_message};
+use crate::validate::apply;
 
 /// Runs the chain on a fresh in-memory database (foreign keys on, as in
 /// [`validate`](fn@crate::validate)), and for each migration with a down
-/// script checks that up-then-down is a round trip: the down runs, statement
-/// by statement, inside a savepoint right after the up; the schema it leaves
-/// is compared with the one from before the up (see [`Schema::diff`]); then
-/// the savepoint is rolled back, so that the next migration runs on the up's
-/// schema, as it will at run time.
+/// script checks that up-then-down is a round trip: the down runs, as the
+/// runtime runs it, right after the up; the schema it leaves is compared
+/// with the one from before the up (see [`Schema::diff`]); then the down is
+/// rolled back, so that the next migration runs on the up's schema, as it
+/// will at run time.
 ///
 /// Every down that fails or does not give back the schema is reported, on
 /// the down file. Meant to run after `validate` succeeded: an up script that
@@ -23,7 +24,7 @@ use crate::validate::{apply, run_statements, sqlite_message};
 /// makes the same checks on the run that validates the chain, instead of
 /// running it again.
 pub fn check_round_trips(sources: &[Source]) -> Result<(), Vec<Diagnostic>> {
-    let conn = Connection::open_in_memory()
+    let mut conn = Connection::open_in_memory()
         .and_then(|conn| {
             conn.pragma_update(None, "foreign_keys", true)?;
             Ok(conn)
@@ -37,9 +38,9 @@ pub fn check_round_trips(sources: &[Source]) -> Result<(), Vec<Diagnostic>> {
     let mut problems = Vec::new();
     for index in 0..sources.len() {
         let before = schema_before(&conn, &sources[index]).map_err(|d| vec![d])?;
-        apply(&conn, &sources[index]).map_err(|diagnostic| vec![diagnostic])?;
+        apply(&mut conn, &sources[index]).map_err(|diagnostic| vec![diagnostic])?;
         if let Some(before) = before {
-            if let Err(fatal) = check_down(&conn, sources, index, &before, &mut problems) {
+            if let Err(fatal) = check_down(&mut conn, sources, index, &before, &mut problems) {
                 problems.push(fatal);
                 return Err(problems);
             }
@@ -54,7 +55,7 @@ pub fn check_round_trips(sources: &[Source]) -> Result<(), Vec<Diagnostic>> {
 
 /// The down script of `source` that can be checked: not of a
 /// `no-transaction` migration. Such a script (VACUUM, PRAGMA journal_mode)
-/// cannot run inside the savepoint that undoes the down, so its migration
+/// cannot run inside the transaction that undoes the down, so its migration
 /// is applied without its round trip being checked.
 fn checked_down(source: &Source) -> Option<(&SourceFile, &Script)> {
     let (file, script) = source.down_file.as_ref().zip(source.migration.down())?;
@@ -85,11 +86,11 @@ fn read_schema(conn: &Connection, file: &SourceFile) -> Result<Schema, Diagnosti
 }
 
 /// Right after the up script of `sources[index]` ran on `conn`: runs its
-/// down script in a savepoint and pushes onto `problems` a down that fails
-/// or does not give back `before`. The database is left as the up left it;
-/// an error means it could not be, and the check must stop.
+/// down script, rolled back after, and pushes onto `problems` a down that
+/// fails or does not give back `before`. The database is left as the up
+/// left it; an error means it could not be, and the check must stop.
 pub(crate) fn check_down(
-    conn: &Connection,
+    conn: &mut Connection,
     sources: &[Source],
     index: usize,
     before: &Schema,
@@ -99,14 +100,7 @@ pub(crate) fn check_down(
     let Some((file, script)) = checked_down(source) else {
         return Ok(());
     };
-    let schema = |conn: &Connection| read_schema(conn, file);
-    match run_down(
-        conn,
-        file,
-        script.sql(),
-        script.directives().foreign_keys_off(),
-        schema,
-    ) {
+    match run_down(conn, file, script) {
         Ok(after) => {
             let differences = before.diff(&after);
             if !differences.is_empty() {
@@ -115,7 +109,7 @@ pub(crate) fn check_down(
             }
             Ok(())
         }
-        Err(Failure::InDown(diagnostic)) => {
+        Err(DownFailure::InDown(diagnostic)) => {
             problems.push(
                 diagnostic
                     .note(format!(
@@ -132,11 +126,11 @@ pub(crate) fn check_down(
             );
             Ok(())
         }
-        Err(Failure::Fatal(diagnostic)) => Err(diagnostic),
+        Err(DownFailure::Fatal(diagnostic)) => Err(diagnostic),
     }
 }
 
-enum Failure {
+enum DownFailure {
     /// The down script failed; its changes were rolled back and the chain
     /// goes on.
     InDown(Diagnostic),
@@ -144,39 +138,32 @@ enum Failure {
     Fatal(Diagnostic),
 }
 
-/// Runs a down script in a savepoint, reads the schema it leaves, and rolls
-/// the savepoint back whether the script worked or not.
+/// Runs a down script as the runtime runs it, reads the schema it leaves,
+/// and rolls it back whether it worked or not.
 fn run_down(
-    conn: &Connection,
+    conn: &mut Connection,
     file: &SourceFile,
-    sql: &str,
-    foreign_keys_off: bool,
-    schema: impl Fn(&Connection) -> Result<Schema, Diagnostic>,
-) -> Result<Schema, Failure> {
-    let control = |sql: &str| {
-        conn.execute_batch(sql).map_err(|error| {
-            Failure::Fatal(Diagnostic::file(
-                &file.display,
-                format!(
-                    "{} when running `{sql}` around the down script at compile time",
-                    sqlite_message(&error)
-                ),
-            ))
-        })
+    script: &Script,
+) -> Result<Schema, DownFailure> {
+    let around = |failure: migrate_sqlite::Failure| {
+        DownFailure::Fatal(Diagnostic::file(
+            &file.display,
+            format!(
+                "{} when running the down script at compile time, around its SQL",
+                failure.message()
+            ),
+        ))
     };
-    // `PRAGMA foreign_keys` does nothing inside a transaction: switch it
-    // before the savepoint, as the runtime does before its transaction.
-    if foreign_keys_off {
-        control("PRAGMA foreign_keys = OFF")?;
-    }
-    control("SAVEPOINT migrate_round_trip")?;
-    let result = run_statements(conn, &file.display, sql)
-        .and_then(|()| schema(conn))
-        .map_err(Failure::InDown);
-    control("ROLLBACK TO migrate_round_trip; RELEASE migrate_round_trip")?;
-    if foreign_keys_off {
-        control("PRAGMA foreign_keys = ON")?;
-    }
+    let applying = Applying::begin(conn, script.directives(), None).map_err(around)?;
+    let result = match applying.run(script.sql()) {
+        Ok(()) => read_schema(applying.conn(), file).map_err(DownFailure::InDown),
+        Err(failure) => Err(DownFailure::InDown(Diagnostic::of_failure(
+            &file.display,
+            script.sql(),
+            &failure,
+        ))),
+    };
+    applying.roll_back().map_err(around)?;
     result
 }
 

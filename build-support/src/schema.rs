@@ -12,8 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-pub use migrate_core::{normalize_sql, SchemaObject};
-use migrate_core::{sql_regions, Region};
+pub use migrate_sqlite::lex::normalize_sql;
+use migrate_sqlite::lex::{self, closing_paren, Token};
+pub use migrate_sqlite::SchemaObject;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
@@ -402,9 +403,9 @@ fn index_columns(conn: &Connection, index: &str) -> rusqlite::Result<Vec<IndexCo
 }
 
 fn read_index(table: &str, sql: &str, mut columns: Vec<IndexColumn>) -> Index {
-    let mask = code_mask(sql);
+    let tokens = lex::code(sql);
     // Expressions have no name in the pragma: name them by their text.
-    let written = index_column_texts(sql, &mask);
+    let written = index_column_texts(sql, &tokens);
     for (position, column) in columns.iter_mut().enumerate() {
         if column.name.is_empty() {
             column.name = written
@@ -415,25 +416,16 @@ fn read_index(table: &str, sql: &str, mut columns: Vec<IndexColumn>) -> Index {
     }
     // Nothing before a partial index's WHERE can hold the word: a subquery
     // is not allowed in an index.
-    let partial = keyword_offsets(sql, &mask, "WHERE")
-        .first()
-        .map(|&at| normalize_sql(&sql[at + "WHERE".len()..]));
+    let partial = tokens
+        .iter()
+        .find(|token| token.depth == 0 && token.is("WHERE"))
+        .map(|token| normalize_sql(&sql[token.end()..]));
     Index {
         table: table.to_string(),
         columns,
-        unique: sql_starts_with_unique(sql),
+        unique: tokens.get(1).is_some_and(|token| token.is("UNIQUE")),
         partial,
     }
-}
-
-fn sql_starts_with_unique(sql: &str) -> bool {
-    let mut words = sql.split_whitespace();
-    words
-        .next()
-        .is_some_and(|w| w.eq_ignore_ascii_case("CREATE"))
-        && words
-            .next()
-            .is_some_and(|w| w.eq_ignore_ascii_case("UNIQUE"))
 }
 
 /// Calls `changed` for each name in both maps whose values differ, and says
@@ -706,67 +698,16 @@ pub fn read_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
     rows.collect()
 }
 
-/// For each byte of `sql`: true when it is SQL code, false inside a quoted
-/// string or name or a comment.
-fn code_mask(sql: &str) -> Vec<bool> {
-    sql_regions(sql)
-        .into_iter()
-        .map(|region| region == Region::Code)
-        .collect()
-}
-
-/// Byte offsets of the code occurrences of the keyword `word` (any case, not
-/// part of a longer name).
-fn keyword_offsets(sql: &str, mask: &[bool], word: &str) -> Vec<usize> {
-    let bytes = sql.as_bytes();
-    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
-    (0..bytes.len())
-        .filter(|&at| {
-            let end = at + word.len();
-            end <= bytes.len()
-                && mask[at..end].iter().all(|&code| code)
-                && bytes[at..end].eq_ignore_ascii_case(word.as_bytes())
-                && !(at > 0 && is_name(bytes[at - 1]))
-                && !bytes.get(end).is_some_and(|&b| is_name(b))
-        })
-        .collect()
-}
-
-/// The end (exclusive) of the parenthesised group opening at `open`.
-fn matching_paren(sql: &str, mask: &[bool], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (at, byte) in sql.bytes().enumerate().skip(open) {
-        if !mask[at] {
-            continue;
-        }
-        match byte {
-            b'(' => depth += 1,
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(at + 1);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 /// The `CHECK (…)` constraints of a `CREATE TABLE` statement, normalised and
 /// sorted. Best effort: read from the text, not from SQLite.
 fn checks(sql: &str) -> Vec<String> {
-    let mask = code_mask(sql);
-    let mut found: Vec<String> = keyword_offsets(sql, &mask, "CHECK")
-        .into_iter()
+    let tokens = lex::code(sql);
+    let mut found: Vec<String> = (0..tokens.len())
+        .filter(|&at| tokens[at].is("CHECK"))
         .filter_map(|at| {
-            let after = at + "CHECK".len();
-            let open = after + sql[after..].len() - sql[after..].trim_start().len();
-            if sql.as_bytes().get(open) != Some(&b'(') {
-                return None;
-            }
-            let close = matching_paren(sql, &mask, open)?;
-            Some(format!("CHECK {}", normalize_sql(&sql[open..close])))
+            let close = closing_paren(&tokens, at + 1)?;
+            let text = &sql[tokens[at + 1].start..tokens[close].end()];
+            Some(format!("CHECK {}", normalize_sql(text)))
         })
         .collect();
     found.sort();
@@ -774,32 +715,21 @@ fn checks(sql: &str) -> Vec<String> {
 }
 
 /// The key columns of a `CREATE INDEX` statement as written, normalised.
-fn index_column_texts(sql: &str, mask: &[bool]) -> Vec<String> {
-    let Some(open) = (0..sql.len()).find(|&at| mask[at] && sql.as_bytes()[at] == b'(') else {
+fn index_column_texts(sql: &str, tokens: &[Token]) -> Vec<String> {
+    let Some(open) = tokens.iter().position(|token| token.is_punct("(")) else {
         return Vec::new();
     };
-    let Some(close) = matching_paren(sql, mask, open) else {
+    let Some(close) = closing_paren(tokens, open) else {
         return Vec::new();
     };
-    let mut texts = Vec::new();
-    let mut depth = 0usize;
-    let mut start = open + 1;
-    for at in open + 1..close - 1 {
-        if !mask[at] {
-            continue;
-        }
-        match sql.as_bytes()[at] {
-            b'(' => depth += 1,
-            b')' => depth -= 1,
-            b',' if depth == 0 => {
-                texts.push(normalize_sql(&sql[start..at]));
-                start = at + 1;
-            }
-            _ => {}
-        }
-    }
-    texts.push(normalize_sql(&sql[start..close - 1]));
-    texts
+    let inside = tokens[open].depth + 1;
+    tokens[open + 1..close]
+        .split(|token| token.depth == inside && token.is_punct(","))
+        .filter_map(|column| {
+            let (first, last) = (column.first()?, column.last()?);
+            Some(normalize_sql(&sql[first.start..last.end()]))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -984,24 +914,21 @@ mod tests {
 
     #[test]
     fn keywords_are_found_only_as_whole_words_in_code() {
-        let sql =
-            "CREATE INDEX nowhere_i ON t (\"where\", éwhere, where_x) WHERE x > 'where' -- where";
-        let mask = code_mask(sql);
-        assert_eq!(
-            keyword_offsets(sql, &mask, "WHERE"),
-            [sql.find(") WHERE").unwrap() + 2]
-        );
-        // At either end of the text, nothing lies beyond to be part of a name.
-        let edges = "WHERE x = 1 AND y WHERE";
-        assert_eq!(keyword_offsets(edges, &code_mask(edges), "where"), [0, 18]);
-        let schema = schema(
+        let nowhere = schema(
             "CREATE TABLE nowhere (somewhere INT, \"where\" INT, éwhere INT, _where INT);
              CREATE INDEX nowhere_somewhere ON nowhere (somewhere, \"where\", éwhere, _where) WHERE somewhere > 0;",
         );
         assert_eq!(
-            schema.indexes["nowhere_somewhere"].partial.as_deref(),
+            nowhere.indexes["nowhere_somewhere"].partial.as_deref(),
             Some("somewhere > 0")
         );
+        let quoted = schema(
+            "CREATE TABLE t (\"where\" INT, x INT);
+             CREATE INDEX i ON t (\"where\" /* where */, x) WHERE x > 'where';",
+        );
+        let index = &quoted.indexes["i"];
+        assert_eq!(index.partial.as_deref(), Some("x > 'where'"));
+        assert_eq!(index.columns.len(), 2);
     }
 
     #[test]

@@ -25,7 +25,9 @@ use std::collections::{BTreeSet, HashMap};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-use crate::lint::{tokenize, File, Kind};
+use migrate_sqlite::lex::{self, Kind};
+
+use crate::lint::File;
 use crate::objects::Objects;
 use crate::schema::json_array;
 
@@ -455,7 +457,7 @@ impl Table {
         let message = message.as_deref().unwrap_or("");
         let named = |text: &str| -> Vec<usize> {
             (0..self.columns.len())
-                .filter(|&i| mentions(text, &self.columns[i].name))
+                .filter(|&i| lex::find_name(text, &self.columns[i].name).is_some())
                 .collect()
         };
         if let Some(rest) = message.strip_prefix("NOT NULL constraint failed: ") {
@@ -497,20 +499,6 @@ fn primary_key(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> 
     conn.prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")?
         .query_map([table], |row| row.get(0))?
         .collect()
-}
-
-/// Whether `name` occurs in `text` as a whole identifier.
-fn mentions(text: &str, name: &str) -> bool {
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    let lower = text.to_ascii_lowercase();
-    let name = name.to_ascii_lowercase();
-    lower.match_indices(&name).any(|(at, _)| {
-        !lower[..at].chars().next_back().is_some_and(is_ident)
-            && !lower[at + name.len()..]
-                .chars()
-                .next()
-                .is_some_and(is_ident)
-    })
 }
 
 /// The `choice`-th candidate value of `column` for row `row`, or `None` when
@@ -610,7 +598,7 @@ fn candidate(column: &Column, row: usize, choice: usize, literals: &[Value]) -> 
 fn literals(sql: &str) -> Vec<Value> {
     let mut found = Vec::new();
     let mut seen = BTreeSet::new();
-    for token in tokenize(sql) {
+    for token in lex::code(sql) {
         let (value, key) = match token.kind {
             Kind::String => {
                 let inner = token.text[1..]

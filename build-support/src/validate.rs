@@ -2,9 +2,10 @@
 //! in-memory SQLite, the way the runtime will execute it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 use std::path::Path;
 
+use migrate_sqlite::apply::foreign_key_violations;
+use migrate_sqlite::Failure;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +16,6 @@ use crate::lint::{foreign_key_violation, File, Finding};
 use crate::objects::Objects;
 use crate::schema::{read_objects, Schema, SchemaObject};
 use crate::seed::{Seeder, ROWS};
-use crate::sql::statements;
 
 /// What validation learned about a chain that passed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +84,11 @@ impl Validation {
         &self.conn
     }
 
+    /// The same, for running a script on it and rolling it back.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// Applies `sources[index]`, the first not applied yet, on both runs;
     /// `files` are the chain's, read by the lints' tokenizer.
     pub(crate) fn step(
@@ -106,7 +111,7 @@ impl Validation {
                 last.migration.version()
             ),
         };
-        apply(&self.conn, source).map_err(|diagnostic| {
+        apply(&mut self.conn, source).map_err(|diagnostic| {
             diagnostic.note(format!(
                 "SQLite {sqlite_version} reported this while running migration {} at compile time, on {}",
                 source.migration,
@@ -249,14 +254,14 @@ impl SeededRun {
         files: &[File],
         index: usize,
     ) -> Result<(), DataProblem> {
-        let Some(conn) = &self.conn else {
+        let Some(conn) = &mut self.conn else {
             return Ok(());
         };
         let source = &sources[index];
         // Best effort: a table it cannot fill is left with fewer rows.
         let ran = self.ran.take().map(|ran| &files[ran]);
         let _ = self.seeder.seed(conn, ran);
-        let failure = match apply_traced(conn, source) {
+        let failure = match try_apply(conn, source) {
             Ok(()) => {
                 self.ran = Some(index);
                 self.check_references(source);
@@ -309,12 +314,12 @@ impl SeededRun {
             return;
         }
         self.resyncs += 1;
-        let Ok(conn) = fresh_connection() else {
+        let Ok(mut conn) = fresh_connection() else {
             return;
         };
         if sources[..=index]
             .iter()
-            .all(|source| apply_traced(&conn, source).is_ok())
+            .all(|source| try_apply(&mut conn, source).is_ok())
         {
             self.conn = Some(conn);
             self.seeder = Seeder::default();
@@ -326,11 +331,11 @@ impl SeededRun {
 /// (child table, parent table) → how many rows of the child refer to a
 /// missing parent row.
 fn broken_references(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, String), usize>> {
-    let mut statement = conn.prepare("PRAGMA foreign_key_check")?;
-    let mut rows = statement.query([])?;
     let mut found = BTreeMap::new();
-    while let Some(row) = rows.next()? {
-        *found.entry((row.get(0)?, row.get(2)?)).or_insert(0) += 1;
+    for violation in foreign_key_violations(conn)? {
+        *found
+            .entry((violation.table, violation.parent))
+            .or_insert(0) += 1;
     }
     Ok(found)
 }
@@ -341,217 +346,26 @@ fn fresh_connection() -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-/// A failure of a migration, with what the seeded run needs to judge it.
-pub(crate) struct Failure {
-    /// As the empty run reports it.
-    pub diagnostic: Box<Diagnostic>,
-    /// SQLite's message.
-    pub message: String,
-    /// SQLite's extended result code, when SQLite gave one.
-    pub code: Option<i32>,
-    /// Where it failed.
-    pub at: FailedAt,
-}
-
-pub(crate) enum FailedAt {
-    /// A statement of the script: its byte range, and the offset the
-    /// diagnostic points at.
-    Statement { range: Range<usize>, offset: usize },
-    /// `COMMIT`, or the foreign key check before it.
-    Commit,
-    /// `BEGIN`, a `PRAGMA` around the migration: nothing to do with its rows.
-    Control,
-}
-
-impl Failure {
-    fn file(path: &str, at: FailedAt, error: &rusqlite::Error, message: String) -> Self {
-        Self {
-            diagnostic: Box::new(Diagnostic::file(path, message.clone())),
-            message,
-            code: extended_code(error),
-            at,
-        }
-    }
-}
-
-fn extended_code(error: &rusqlite::Error) -> Option<i32> {
-    match error {
-        rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code),
-        _ => None,
-    }
-}
-
-pub(crate) fn apply(conn: &Connection, source: &Source) -> Result<(), Diagnostic> {
-    apply_traced(conn, source).map_err(|failure| *failure.diagnostic)
-}
-
-fn apply_traced(conn: &Connection, source: &Source) -> Result<(), Failure> {
-    let script = source.migration.up();
-    let directives = script.directives();
-    let path = &source.up_file.display;
-    let control = |sql: &str| {
-        conn.execute_batch(sql)
-            .map_err(|error| Failure::file(path, FailedAt::Control, &error, sqlite_message(&error)))
-    };
-    if directives.no_transaction() {
-        return run_statements_traced(conn, path, script.sql());
-    }
-    if directives.foreign_keys_off() {
-        control("PRAGMA foreign_keys = OFF")?;
-    }
-    control("BEGIN")?;
-    let result = run_statements_traced(conn, path, script.sql()).and_then(|()| {
-        if directives.foreign_keys_off() {
-            check_foreign_keys(conn, path).map_err(|diagnostic| Failure {
-                message: diagnostic.message.clone(),
-                diagnostic: Box::new(diagnostic),
-                code: None,
-                at: FailedAt::Commit,
-            })?;
-        }
-        conn.execute_batch("COMMIT").map_err(|error| {
-            Failure::file(
-                path,
-                FailedAt::Commit,
-                &error,
-                format!("{} when committing the migration", sqlite_message(&error)),
-            )
-        })
-    });
-    if result.is_err() && !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
-    }
-    if directives.foreign_keys_off() {
-        control("PRAGMA foreign_keys = ON")?;
-    }
-    result
-}
-
-pub(crate) fn run_statements(conn: &Connection, path: &str, sql: &str) -> Result<(), Diagnostic> {
-    run_statements_traced(conn, path, sql).map_err(|failure| *failure.diagnostic)
-}
-
-fn run_statements_traced(conn: &Connection, path: &str, sql: &str) -> Result<(), Failure> {
-    for statement in statements(sql) {
-        let start = statement.range.start;
-        let fail = |error: rusqlite::Error| {
-            let text = &sql[statement.range.clone()];
-            let message = sqlite_message(&error);
-            let offset = match &error {
-                rusqlite::Error::SqlInputError { offset, .. } => start + (*offset).max(0) as usize,
-                _ => start + offset_of_named_object(text, &message).unwrap_or(0),
-            };
-            let mut diagnostic = Diagnostic::at(path, sql, offset, message.clone());
-            if let Some(help) = schema_error_help(&message) {
-                diagnostic = diagnostic.help(help);
-            }
-            Failure {
-                diagnostic: Box::new(diagnostic),
-                message,
-                code: extended_code(&error),
-                at: FailedAt::Statement {
-                    range: statement.range.clone(),
-                    offset,
-                },
-            }
-        };
-        let mut prepared = conn.prepare(&sql[statement.range.clone()]).map_err(fail)?;
-        let mut rows = prepared.raw_query();
-        while rows.next().map_err(fail)?.is_some() {}
-    }
-    Ok(())
-}
-
-/// What to do about SQLite's check of the whole schema that an `ALTER TABLE`
-/// makes: a view or trigger naming a table or column that is gone.
-fn schema_error_help(message: &str) -> Option<&'static str> {
-    if message.starts_with("error in view ") {
-        Some("SQLite checks every view when a table is altered: drop the views that read what is removed or renamed, and create them again afterwards (in a rebuild, drop them before the old table and create them after the new one is renamed into place)")
-    } else if message.starts_with("error in trigger ") {
-        Some("SQLite checks every trigger when a table is altered: drop the triggers that name what is removed or renamed, and create them again afterwards (in a rebuild, drop them before the old table and create them after the new one is renamed into place)")
-    } else {
-        None
-    }
-}
-
-/// The 12-step rebuild's last check: rows that break a foreign key.
-fn check_foreign_keys(conn: &Connection, path: &str) -> Result<(), Diagnostic> {
-    let violation: Option<(String, i64, String)> = conn
-        .query_row("PRAGMA foreign_key_check", [], |row| {
-            Ok((
-                row.get(0)?,
-                row.get::<_, Option<i64>>(1)?.unwrap_or(0),
-                row.get(2)?,
-            ))
-        })
-        .map(Some)
-        .or_else(|error| match error {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            error => Err(Diagnostic::file(path, sqlite_message(&error))),
-        })?;
-    match violation {
-        None => Ok(()),
-        Some((table, rowid, parent)) => Err(Diagnostic::file(
-            path,
-            format!("foreign key violation after the migration: row {rowid} of `{table}` refers to a missing row of `{parent}`"),
-        )),
-    }
-}
-
-/// Where in `statement` the object named by a "no such …" message is, for the
-/// messages SQLite gives without an offset (`no such table: main.post`).
-fn offset_of_named_object(statement: &str, message: &str) -> Option<usize> {
-    const NAMING: [&str; 4] = [
-        "no such table: ",
-        "no such column: ",
-        "has no column named ",
-        "no such index: ",
-    ];
-    let name = NAMING
-        .iter()
-        .find_map(|prefix| message.split_once(prefix).map(|(_, name)| name))?;
-    let name = name.strip_prefix("main.").unwrap_or(name);
-    find_word(statement, name)
-}
-
-/// First case-insensitive occurrence of `word` in `text` not inside a longer identifier.
-fn find_word(text: &str, word: &str) -> Option<usize> {
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    let lower = text.to_ascii_lowercase();
-    let word = word.to_ascii_lowercase();
-    lower.match_indices(&word).map(|(at, _)| at).find(|&at| {
-        let before = lower[..at].chars().next_back();
-        let after = lower[at + word.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+/// Applies `source`'s up script to `conn` as the runtime applies it; a
+/// failure as the diagnostic that names its place.
+pub(crate) fn apply(conn: &mut Connection, source: &Source) -> Result<(), Diagnostic> {
+    try_apply(conn, source).map_err(|failure| {
+        Diagnostic::of_failure(
+            &source.up_file.display,
+            source.migration.up().sql(),
+            &failure,
+        )
     })
 }
 
-/// SQLite's own message, without rusqlite's framing.
-pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
-    match error {
-        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
-        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
-        other => other.to_string(),
-    }
+fn try_apply(conn: &mut Connection, source: &Source) -> Result<(), Failure> {
+    let script = source.migration.up();
+    migrate_sqlite::apply(conn, script.sql(), script.directives())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_the_object_a_message_names() {
-        let statement = "INSERT INTO users (id, nmae) VALUES (2, 'nmae')";
-        let offset = offset_of_named_object(statement, "table users has no column named nmae");
-        assert_eq!(offset, Some(statement.find("nmae").unwrap()));
-        let statement = "CREATE INDEX posts_user ON post (user_id)";
-        let offset = offset_of_named_object(statement, "no such table: main.post");
-        assert_eq!(offset, Some(statement.find("post (").unwrap()));
-        assert_eq!(
-            offset_of_named_object(statement, "UNIQUE constraint failed: t.x"),
-            None
-        );
-    }
 
     fn validated(files: &[(&str, &str)]) -> Result<Validated, String> {
         let base = tempfile::tempdir().unwrap();
@@ -670,7 +484,7 @@ mod tests {
         .unwrap_err();
         assert!(
             error.starts_with(
-                "m/0003_orphan.sql: foreign key violation after the migration: row 1 of `posts` refers to a missing row of `users`"
+                "m/0003_orphan.sql: foreign key check failed after the migration: row 1 of `posts` refers to a missing row of `users`"
             ),
             "{error}"
         );

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use migrate_build_support::schema::{ColumnKind, Schema};
 use migrate_build_support::{check_folder_cached, Checked, Diagnostic, Source, Validated};
-use migrate_core::{Checksum, Fingerprint, Migration};
+use migrate_sqlite::{Checksum, Fingerprint, Migration};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::LitStr;
@@ -261,7 +261,7 @@ fn migration_tokens(migration: &Migration) -> TokenStream {
     }
 }
 
-fn script_tokens(script: &migrate_core::Script) -> TokenStream {
+fn script_tokens(script: &migrate_sqlite::Script) -> TokenStream {
     let sql = script.sql();
     let (flags, allowed) = script.directives().to_raw();
     quote! {
@@ -290,7 +290,7 @@ fn constant_name(migration: &Migration) -> syn::Ident {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use migrate_core::{Checksum, Directives, Script};
+    use migrate_sqlite::{Checksum, Directives, Script};
 
     fn named(version: u64, name: &'static str) -> Migration {
         let up = Script::embedded("SELECT 1;", Directives::NONE);

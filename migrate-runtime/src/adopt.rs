@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use migrate_core::Migration;
+use migrate_sqlite::Migration;
 use rusqlite::Connection;
 
 use crate::connection::{self, begin_immediate};

@@ -151,24 +151,14 @@ fn configure_error(path: &Path, source: rusqlite::Error) -> Error {
 
 /// Sets `PRAGMA foreign_keys`; outside a transaction, where it takes effect.
 pub(crate) fn set_foreign_keys(conn: &Connection, on: bool) -> Result<(), Error> {
-    conn.pragma_update(None, "foreign_keys", on)
-        .map_err(|source| Error::Configure {
-            setting: if on {
-                "foreign_keys = ON"
-            } else {
-                "foreign_keys = OFF"
-            },
-            source,
-        })
-}
-
-/// Reads `PRAGMA foreign_keys`.
-pub(crate) fn foreign_keys(conn: &Connection) -> Result<bool, Error> {
-    conn.pragma_query_value(None, "foreign_keys", |row| row.get(0))
-        .map_err(|source| Error::Configure {
-            setting: "foreign_keys",
-            source,
-        })
+    migrate_sqlite::apply::set_foreign_keys(conn, on).map_err(|source| Error::Configure {
+        setting: if on {
+            "foreign_keys = ON"
+        } else {
+            "foreign_keys = OFF"
+        },
+        source,
+    })
 }
 
 /// `BEGIN IMMEDIATE`, waiting at most the connection's busy timeout, for a

@@ -2,7 +2,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use migrate_core::Drift;
+use migrate_sqlite::Drift;
 
 use crate::adopt::ForeignHistory;
 use crate::lock::LockReport;

@@ -1,7 +1,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use migrate_core::Migration;
+use migrate_sqlite::Migration;
 
 /// What a migrator reports to the hook set with [`Migrator::on_event`](crate::Migrator::on_event).
 ///

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use migrate_core::{Checksum, Fingerprint, Migration};
+use migrate_sqlite::{Checksum, Fingerprint, Migration};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::Error;

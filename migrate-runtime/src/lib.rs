@@ -73,7 +73,7 @@ pub use error::{Error, Recovery};
 pub use event::Event;
 pub use history::DEFAULT_TABLE as DEFAULT_HISTORY_TABLE;
 pub use lock::{Holder, LockReport};
-pub use migrate_core::{
+pub use migrate_sqlite::{
     Checksum, Column, Directive, Directives, Drift, Fingerprint, Lint, Migration, SchemaObject,
     Script, Table,
 };

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use migrate_core::{Fingerprint, Migration, SchemaObject};
+use migrate_sqlite::{Fingerprint, Migration, SchemaObject};
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::backup::{restore_into, Backups};
@@ -598,7 +598,7 @@ mod tests {
 mod properties {
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
-    use migrate_core::{Checksum, Directives, Script};
+    use migrate_sqlite::{Checksum, Directives, Script};
     use proptest::collection::{btree_set, vec};
     use proptest::prelude::*;
 

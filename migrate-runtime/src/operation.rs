@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use migrate_core::{Directives, Migration, Script};
+use migrate_sqlite::lex::line_col;
+use migrate_sqlite::{Directives, Failure, Migration, Script};
 use rusqlite::Connection;
 
 use crate::connection;
@@ -203,16 +204,23 @@ impl Change {
         }
     }
 
-    /// The error for its script failing.
-    pub(crate) fn failed(&self, source: rusqlite::Error, recovery: Recovery) -> Error {
+    /// The error for its script failing, logged with the place in the
+    /// script where it failed.
+    pub(crate) fn failed(&self, failure: Failure, recovery: Recovery) -> Error {
+        let place = failure
+            .offset()
+            .map(|offset| line_col(self.script().sql(), offset));
         tracing::error!(
             version = self.version(),
             name = self.name(),
             direction = ?self.direction(),
-            error = %source,
+            line = place.map(|(line, _)| line),
+            column = place.map(|(_, column)| column),
+            error = %failure.error,
             "migration failed"
         );
         let (version, name) = self.label();
+        let source = failure.error;
         match self {
             Change::Apply(_) => Error::Migration {
                 version,

@@ -1,6 +1,6 @@
 //! Accepting the binary's checksum for an applied migration that was edited.
 
-use migrate_core::Checksum;
+use migrate_sqlite::Checksum;
 use rusqlite::Connection;
 
 use crate::connection::{self, begin_immediate};

@@ -6,8 +6,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use migrate_sqlite::apply::can_share_transaction;
+use migrate_sqlite::{Applying, Directives, FailedAt, Failure};
 use rusqlite::ffi::ErrorCode;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::backup::restore_into;
 use crate::connection::{self, condition, is_busy};
@@ -66,12 +68,9 @@ impl Migrator {
             backup: None,
             report: Report::default(),
         };
-        let deadline = run.deadline;
-        let _ = conn.progress_handler(1000, Some(move || Instant::now() >= deadline));
         let _ = conn.busy_timeout(self.busy_timeout.min(self.deadline));
         let result = self.run_changes(conn, &mut run);
         let _ = conn.busy_timeout(self.busy_timeout);
-        let _ = conn.progress_handler(0, None::<fn() -> bool>);
         result?;
         tracing::info!(
             applied = run.report.applied.len(),
@@ -98,57 +97,51 @@ impl Migrator {
             match next_group(&changes, self.mode) {
                 None => return Ok(()),
                 Some(Group::Alone(change)) => self.run_alone(conn, run, change)?,
-                Some(Group::Rebuild(change)) => {
-                    // PRAGMA foreign_keys is a no-op inside a transaction: the
-                    // 12-step rebuild needs it off before BEGIN.
-                    let before = connection::foreign_keys(conn)?;
-                    connection::set_foreign_keys(conn, false)?;
-                    let group = std::slice::from_ref(change);
-                    let result = self.run_in_transaction(conn, run, group, true);
-                    connection::set_foreign_keys(conn, before)?;
-                    result?;
-                }
-                Some(Group::Transaction(group)) => {
-                    self.run_in_transaction(conn, run, group, false)?
-                }
+                Some(Group::Transaction(group)) => self.run_in_transaction(conn, run, group)?,
             }
         }
     }
 
+    /// Scripts that run in a transaction, all in one: plain ones, or a
+    /// `foreign-keys-off` one alone, which [`Applying`] checks before the
+    /// commit.
     fn run_in_transaction(
         &self,
         conn: &mut Connection,
         run: &mut Run<'_>,
         group: &[Change],
-        check_foreign_keys: bool,
     ) -> Result<(), Error> {
-        let tx = self.begin(conn, run)?;
-        let still_to_do = self.to_do_under_lock(&tx, run)?;
+        let applying = self.begin(conn, run, group[0].script().directives())?;
+        let still_to_do = self.to_do_under_lock(applying.conn(), run)?;
         let to_run: Vec<&Change> = group
             .iter()
             .filter(|change| still_to_do.contains(&change.version()))
             .collect();
-        if to_run.is_empty() {
-            return tx
-                .commit()
-                .map_err(|source| self.failure(run, None, source));
-        }
-        self.backup_once(&tx, run, false)?;
-        self.create_history(&tx, run)?;
-        for change in to_run {
-            let before = if check_foreign_keys {
-                foreign_key_violations(&tx)?
-            } else {
-                Vec::new()
-            };
-            self.run_one(&tx, run, change)?;
-            if check_foreign_keys {
-                check_foreign_keys_after(&tx, change, &before)?;
+        if !to_run.is_empty() {
+            self.backup_once(applying.conn(), run, false)?;
+            self.create_history(applying.conn(), run)?;
+            for change in &to_run {
+                let (started, _span) = self.starting(change);
+                applying.run(change.script().sql()).map_err(|failure| {
+                    self.failure(run, Some((change, Recovery::RolledBack)), failure)
+                })?;
+                let duration = started.elapsed();
+                self.record(applying.conn(), change, duration)?;
+                self.finished(run, change, duration);
             }
+            self.store_fingerprint(applying.conn())?;
         }
-        self.store_fingerprint(&tx)?;
-        tx.commit()
-            .map_err(|source| self.failure(run, None, source))
+        // Only a `foreign-keys-off` script is checked at the commit: it runs
+        // alone in its transaction.
+        let checked = to_run.first().filter(|_| to_run.len() == 1);
+        applying
+            .commit()
+            .map_err(|failure| match (&failure.at, checked) {
+                (FailedAt::ForeignKeyCheck(_), Some(change)) => {
+                    change.failed(failure, Recovery::RolledBack)
+                }
+                _ => self.failure(run, None, failure),
+            })
     }
 
     /// A `no-transaction` script: its statements run outside any
@@ -160,41 +153,41 @@ impl Migrator {
         change: &Change,
     ) -> Result<(), Error> {
         {
-            let tx = self.begin(conn, run)?;
-            if !self.to_do_under_lock(&tx, run)?.contains(&change.version()) {
-                return tx
+            let checking = self.begin(conn, run, Directives::NONE)?;
+            if !self
+                .to_do_under_lock(checking.conn(), run)?
+                .contains(&change.version())
+            {
+                return checking
                     .commit()
-                    .map_err(|source| self.failure(run, None, source));
+                    .map_err(|failure| self.failure(run, None, failure));
             }
-            self.backup_once(&tx, run, true)?;
-            tx.commit()
-                .map_err(|source| self.failure(run, None, source))?;
+            self.backup_once(checking.conn(), run, true)?;
+            checking
+                .commit()
+                .map_err(|failure| self.failure(run, None, failure))?;
         }
         let (started, _span) = self.starting(change);
-        // The script may switch foreign keys itself; the connection keeps
-        // the setting it had.
-        let foreign_keys = connection::foreign_keys(conn)?;
-        let result = conn.execute_batch(change.script().sql());
-        if connection::foreign_keys(conn).ok() != Some(foreign_keys) {
-            connection::set_foreign_keys(conn, foreign_keys)?;
-        }
-        if let Err(source) = result {
+        let script = change.script();
+        let result =
+            Applying::begin(conn, script.directives(), Some(run.deadline)).and_then(|applying| {
+                applying.run(script.sql())?;
+                applying.commit()
+            });
+        if let Err(failure) = result {
             let recovery = self.recover(conn, run);
-            return Err(self.failure(run, Some((change, recovery)), source));
+            return Err(self.failure(run, Some((change, recovery)), failure));
         }
         let duration = started.elapsed();
-        // The script has run: its record must not be lost to the deadline,
-        // and if it cannot be written the backup undoes the script, so that
-        // the next start does not run it a second time.
-        let _ = conn.progress_handler(0, None::<fn() -> bool>);
+        // The script has run, and the deadline with it: its record must not
+        // be lost to the deadline, and if it cannot be written the backup
+        // undoes the script, so that the next start does not run it again.
         let _ = conn.busy_timeout(self.busy_timeout);
         let recorded = self.record_alone(conn, run, change, duration);
-        let deadline = run.deadline;
-        let _ = conn.progress_handler(1000, Some(move || Instant::now() >= deadline));
         let _ = conn.busy_timeout(self.busy_timeout.min(self.deadline));
         if let Err(source) = recorded {
             let recovery = self.recover(conn, run);
-            return Err(change.failed(source, recovery));
+            return Err(change.failed(source.into(), recovery));
         }
         self.finished(run, change, duration);
         Ok(())
@@ -241,16 +234,6 @@ impl Migrator {
                 error: error.to_string(),
             },
         }
-    }
-
-    fn run_one(&self, conn: &Connection, run: &mut Run<'_>, change: &Change) -> Result<(), Error> {
-        let (started, _span) = self.starting(change);
-        conn.execute_batch(change.script().sql())
-            .map_err(|source| self.failure(run, Some((change, Recovery::RolledBack)), source))?;
-        let duration = started.elapsed();
-        self.record(conn, change, duration)?;
-        self.finished(run, change, duration);
-        Ok(())
     }
 
     /// Before the first migration is applied to a database, its history table.
@@ -328,17 +311,25 @@ impl Migrator {
         }
     }
 
-    /// `BEGIN IMMEDIATE`: takes the write lock, waiting at most the busy
-    /// timeout, which [`Migrator::migrate`] caps at the deadline.
-    fn begin<'c>(&self, conn: &'c mut Connection, run: &Run<'_>) -> Result<Transaction<'c>, Error> {
+    /// What `directives` ask for, in `BEGIN IMMEDIATE` (none for a
+    /// `no-transaction` script), with the deadline watched: takes the write
+    /// lock, waiting at most the busy timeout, which [`Migrator::migrate`]
+    /// caps at the deadline.
+    fn begin<'c>(
+        &self,
+        conn: &'c mut Connection,
+        run: &Run<'_>,
+        directives: Directives,
+    ) -> Result<Applying<'c>, Error> {
         let waiting = Instant::now();
-        conn.transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| match (is_busy(&source), run.path) {
+        Applying::begin(conn, directives, Some(run.deadline)).map_err(|failure| {
+            match (is_busy(&failure.error), run.path) {
                 (true, Some(path)) => {
                     Error::Locked(Box::new(LockReport::gather(path, waiting.elapsed())))
                 }
-                _ => self.failure(run, None, source),
-            })
+                _ => self.failure(run, None, failure),
+            }
+        })
     }
 
     /// Versions still to apply or revert once the write lock is held:
@@ -394,35 +385,39 @@ impl Migrator {
         &self,
         run: &Run<'_>,
         change: Option<(&Change, Recovery)>,
-        source: rusqlite::Error,
+        failure: Failure,
     ) -> Error {
-        if let Some(error) = run.path.and_then(|path| condition(path, &source)) {
+        if let Some(error) = run.path.and_then(|path| condition(path, &failure.error)) {
             return error;
         }
+        let code = failure.error.sqlite_error_code();
         // Outside a transaction, what became of the database is the news:
         // the deadline's and the full disk's messages promise a rollback.
         let change = match change {
             Some((change, recovery)) if recovery != Recovery::RolledBack => {
-                let source = match source.sqlite_error_code() {
-                    Some(ErrorCode::OperationInterrupted) => rusqlite::Error::SqliteFailure(
-                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
-                        Some(format!(
-                            "stopped after {:.1?}, past the deadline of {:?} for migrating at \
-                             start-up (Migrator::deadline)",
-                            run.started.elapsed(),
-                            self.deadline
-                        )),
-                    ),
-                    _ => source,
+                let failure = match code {
+                    Some(ErrorCode::OperationInterrupted) => Failure {
+                        error: rusqlite::Error::SqliteFailure(
+                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+                            Some(format!(
+                                "stopped after {:.1?}, past the deadline of {:?} for migrating \
+                                 at start-up (Migrator::deadline)",
+                                run.started.elapsed(),
+                                self.deadline
+                            )),
+                        ),
+                        ..failure
+                    },
+                    _ => failure,
                 };
-                return change.failed(source, recovery);
+                return change.failed(failure, recovery);
             }
             other => other,
         };
         let during = change
             .as_ref()
             .map_or("committing the migrations".to_string(), |(c, _)| c.during());
-        match source.sqlite_error_code() {
+        match code {
             Some(ErrorCode::OperationInterrupted) => Error::Deadline {
                 during,
                 elapsed: run.started.elapsed(),
@@ -435,10 +430,10 @@ impl Migrator {
                 during: format!("running {during} on"),
             },
             _ => match change {
-                Some((change, recovery)) => change.failed(source, recovery),
+                Some((change, recovery)) => change.failed(failure, recovery),
                 None => Error::Database {
                     action: "commit the migrations",
-                    source,
+                    source: failure.error,
                 },
             },
         }
@@ -461,10 +456,8 @@ struct Run<'p> {
 
 /// The next migrations to apply or revert together.
 enum Group<'a> {
-    /// Plain scripts, in one transaction.
+    /// Scripts in one transaction: plain ones, or one `foreign-keys-off`.
     Transaction(&'a [Change]),
-    /// A `foreign-keys-off` script, in a transaction of its own.
-    Rebuild(&'a Change),
     /// A `no-transaction` script, alone.
     Alone(&'a Change),
 }
@@ -476,16 +469,10 @@ fn next_group(changes: &[Change], mode: TransactionMode) -> Option<Group<'_>> {
     if directives.no_transaction() {
         return Some(Group::Alone(first));
     }
-    if directives.foreign_keys_off() {
-        return Some(Group::Rebuild(first));
-    }
-    let plain = |change: &&Change| {
-        let directives = change.script().directives();
-        !directives.no_transaction() && !directives.foreign_keys_off()
-    };
+    let shares = |change: &&Change| can_share_transaction(change.script().directives());
     let len = match mode {
-        TransactionMode::PerMigration => 1,
-        TransactionMode::AllPending => changes.iter().take_while(plain).count(),
+        TransactionMode::AllPending if shares(&first) => changes.iter().take_while(shares).count(),
+        _ => 1,
     };
     Some(Group::Transaction(&changes[..len]))
 }
@@ -506,68 +493,4 @@ fn schema_is_empty(conn: &Connection) -> Result<bool, Error> {
         action: "read the schema",
         source,
     })
-}
-
-/// Fails the rebuild, naming the first offending row, when it left rows
-/// whose foreign keys point nowhere.
-/// A row whose foreign key finds no parent row: table, rowid, parent table.
-type Violation = (String, i64, String);
-
-/// What `PRAGMA foreign_key_check` reports for the whole database.
-fn foreign_key_violations(conn: &Connection) -> Result<Vec<Violation>, Error> {
-    conn.prepare("PRAGMA foreign_key_check")
-        .and_then(|mut statement| {
-            statement
-                .query_map([], |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get::<_, Option<i64>>(1)?.unwrap_or(0),
-                        row.get(2)?,
-                    ))
-                })?
-                .collect()
-        })
-        .map_err(|source| Error::Database {
-            action: "check foreign keys after the rebuild",
-            source,
-        })
-}
-
-/// Fails a `foreign-keys-off` migration that left rows referring to missing
-/// parents. Rows that did so before it (foreign keys are off by default in
-/// SQLite, so old databases have some) are not its doing and do not count.
-fn check_foreign_keys_after(
-    conn: &Connection,
-    rebuild: &Change,
-    before: &[Violation],
-) -> Result<(), Error> {
-    let mut new: Vec<String> = foreign_key_violations(conn)?
-        .into_iter()
-        .filter(|violation| !before.contains(violation))
-        .map(|(table, rowid, parent)| {
-            format!("row {rowid} of `{table}` refers to a missing row of `{parent}`")
-        })
-        .collect();
-    if new.is_empty() {
-        return Ok(());
-    }
-    let total = new.len();
-    new.truncate(5);
-    let more = if total > 5 {
-        format!(" and {} more", total - 5)
-    } else {
-        String::new()
-    };
-    Err(rebuild.failed(
-        rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
-            Some(format!(
-                "foreign key check failed after the migration: {}{more} (the migration must \
-                 keep references whole: copy every parent row, or delete or fix the child rows \
-                 in the same migration)",
-                new.join("; ")
-            )),
-        ),
-        Recovery::RolledBack,
-    ))
 }

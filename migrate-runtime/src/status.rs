@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use migrate_core::Migration;
+use migrate_sqlite::Migration;
 use rusqlite::Connection;
 
 use crate::connection;

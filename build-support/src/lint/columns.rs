@@ -1,6 +1,6 @@
 //! Column declarations: `INT PRIMARY KEY` and words that are no type name.
 
-use migrate_core::Lint;
+use migrate_sqlite::Lint;
 
 use super::{File, Finding};
 use crate::schema::{Schema, Table};

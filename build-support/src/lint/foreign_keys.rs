@@ -2,14 +2,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use migrate_core::Lint;
+use migrate_sqlite::Lint;
 
 use super::indexes::list;
 use super::replay::{ForeignKeyId, Origin};
-use super::tokens::Token;
 use super::{File, Finding};
 use crate::discover::Source;
 use crate::schema::{ForeignKey, Schema, Table};
+use migrate_sqlite::lex::Token;
 
 pub(super) fn unindexed_foreign_keys(
     files: &[File],

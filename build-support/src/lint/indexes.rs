@@ -1,6 +1,6 @@
 //! Duplicate and redundant indexes.
 
-use migrate_core::Lint;
+use migrate_sqlite::Lint;
 
 use super::{File, Finding};
 use crate::schema::{Index, Schema, Table};

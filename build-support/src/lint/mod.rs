@@ -2,7 +2,7 @@
 //!
 //! Each lint has a stable name ([`Lint`]) and a [`Severity`]; a file silences
 //! one with `-- migrate: allow <name>` at its top. Statement-shaped lints read
-//! the up scripts through a small tokenizer; the others look at the database
+//! the up scripts through the toolkit's lexer; the others look at the database
 //! validation runs the chain on, before and after each migration: they
 //! compare the normalised [`crate::Schema`] the migration leaves with the one
 //! before it, and try a file with a double-quoted token once more, with
@@ -16,25 +16,21 @@ mod indexes;
 mod rebuild;
 mod replay;
 mod text;
-mod tokens;
 mod views;
 
 use std::ops::Range;
 
-use migrate_core::{Directives, Lint};
+use migrate_sqlite::lex::{self, qualified_name, skip_words, Token};
+use migrate_sqlite::{Directives, Lint};
 use serde::{Deserialize, Serialize};
 
 use crate::check::Run;
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
-use crate::sql::statements;
 
 pub(crate) use foreign_keys::foreign_key_violation;
 pub(crate) use replay::{SchemaLints, SchemaLintsState};
 pub(crate) use text::text_lints;
-use tokens::skip_words;
-pub(crate) use tokens::Token;
-pub(crate) use tokens::{qualified_name, tokenize, Kind};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +56,7 @@ pub struct Finding {
 
 /// A [`Lint`] written as its name.
 mod lint_name {
-    use migrate_core::Lint;
+    use migrate_sqlite::Lint;
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(lint: &Lint, to: S) -> Result<S::Ok, S::Error> {
@@ -117,11 +113,11 @@ impl<'a> File<'a> {
     pub(crate) fn new(source: &'a Source) -> Self {
         let script = source.migration.up();
         let sql = script.sql();
-        let statements = statements(sql)
+        let statements = lex::statements(sql)
             .into_iter()
             .map(|statement| {
                 let offset = statement.range.start;
-                let tokens = tokenize(&sql[statement.range.clone()])
+                let tokens = lex::code(&sql[statement.range.clone()])
                     .into_iter()
                     .map(|token| Token {
                         start: token.start + offset,

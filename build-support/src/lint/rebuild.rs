@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use migrate_core::Lint;
+use migrate_sqlite::lex::{normalize_sql, qualified_name, skip_words, Token};
+use migrate_sqlite::Lint;
 
-use super::tokens::{qualified_name, skip_words, Token};
 use super::{File, Finding};
 use crate::schema::{ColumnKind, Schema, Table};
 
@@ -184,7 +184,7 @@ fn lost_triggers(
             ),
             "create the trigger again after the new table is renamed into place, or drop it on purpose with DROP TRIGGER",
         );
-        let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let one_line = normalize_sql(sql);
         finding.diagnostic = finding
             .diagnostic
             .note(format!("the trigger was: {one_line}"));

@@ -2,9 +2,9 @@
 //! that validates the chain.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 
-use migrate_core::Lint;
+use migrate_sqlite::lex::Token;
+use migrate_sqlite::{Applying, FailedAt, Failure, Lint};
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -13,12 +13,10 @@ use super::columns::column_lints;
 use super::foreign_keys::{foreign_key_targets, unindexed_foreign_keys};
 use super::indexes::redundant_indexes;
 use super::rebuild::{rebuild_lints, rebuilds};
-use super::tokens::Token;
 use super::views::{self, broken_views};
 use super::{File, Finding};
 use crate::objects::{changed_tables, Objects};
 use crate::schema::Schema;
-use crate::validate::sqlite_message;
 
 /// The schema lints, one migration at a time, beside a run of the chain on
 /// a database of its own: [`SchemaLints::before`] each migration is applied
@@ -85,7 +83,7 @@ impl SchemaLints {
 
     /// Before `file` runs on `conn`: the lints that try it another way and
     /// undo what they tried.
-    pub(crate) fn before(&self, conn: &Connection, file: &File, findings: &mut Vec<Finding>) {
+    pub(crate) fn before(&self, conn: &mut Connection, file: &File, findings: &mut Vec<Finding>) {
         double_quoted_strings(conn, file, findings);
     }
 
@@ -207,31 +205,32 @@ fn take<V>(
     taken
 }
 
-/// A failed replay: the failing statement's range, if a statement failed.
-struct Failed(Option<Range<usize>>, String);
-
 /// Runs a file's up script with double-quoted string literals refused, and
 /// rolls it back: a statement that fails there (the file passes with them
 /// allowed) and has a double-quoted token uses one as a string.
 ///
 /// A `no-transaction` file is not tried: what it does cannot be rolled back.
-fn double_quoted_strings(conn: &Connection, file: &File, findings: &mut Vec<Finding>) {
+fn double_quoted_strings(conn: &mut Connection, file: &File, findings: &mut Vec<Finding>) {
     let quotes = |s: &super::Stmt| s.tokens.iter().any(|t| t.double_quoted());
     if file.directives.no_transaction() || !file.statements.iter().any(quotes) {
         return;
     }
-    let set = |on: bool| {
+    let set = |conn: &Connection, on: bool| {
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, on)?;
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, on)
     };
-    let tried = set(false).map(|_| try_and_roll_back(conn, file));
-    if set(true).is_err() {
+    let tried = set(conn, false).map(|_| try_and_roll_back(conn, file));
+    if set(conn, true).is_err() {
         return;
     }
-    let Ok(Err(Failed(Some(range), message))) = tried else {
+    let Ok(Err(failure)) = tried else {
         return;
     };
-    let statement = file.statements.iter().find(|s| s.range == range);
+    let FailedAt::Statement { range, .. } = &failure.at else {
+        return;
+    };
+    let message = failure.message();
+    let statement = file.statements.iter().find(|s| s.range == *range);
     let quoted: Vec<&Token> = statement
         .map(|s| s.tokens.iter().filter(|t| t.double_quoted()).collect())
         .unwrap_or_default();
@@ -255,31 +254,9 @@ fn double_quoted_strings(conn: &Connection, file: &File, findings: &mut Vec<Find
     }
 }
 
-/// Runs a file's up script in a transaction, as the runner does, and rolls
-/// it back.
-fn try_and_roll_back(conn: &Connection, file: &File) -> Result<(), Failed> {
-    let control = |sql: &str| {
-        conn.execute_batch(sql)
-            .map_err(|error| Failed(None, sqlite_message(&error)))
-    };
-    if file.directives.foreign_keys_off() {
-        control("PRAGMA foreign_keys = OFF")?;
-    }
-    control("BEGIN")?;
-    let result = file.statements.iter().try_for_each(|statement| {
-        let text = &file.sql[statement.range.clone()];
-        let fail =
-            |error: rusqlite::Error| Failed(Some(statement.range.clone()), sqlite_message(&error));
-        let mut prepared = conn.prepare(text).map_err(fail)?;
-        let mut rows = prepared.raw_query();
-        while rows.next().map_err(fail)?.is_some() {}
-        Ok(())
-    });
-    if !conn.is_autocommit() {
-        control("ROLLBACK")?;
-    }
-    if file.directives.foreign_keys_off() {
-        control("PRAGMA foreign_keys = ON")?;
-    }
-    result
+/// Runs a file's up script as the runner does, and rolls it back.
+fn try_and_roll_back(conn: &mut Connection, file: &File) -> Result<(), Failure> {
+    let applying = Applying::begin(conn, file.directives, None)?;
+    applying.run(file.sql)?;
+    applying.roll_back()
 }

@@ -797,7 +797,7 @@ fn a_drop_after_a_rebuild_renamed_away_is_not_another_rebuild() {
 
 #[test]
 fn only_alter_table_rename_to_renames_a_table() {
-    let rename = |sql| rebuild::rename(&tokenize(sql));
+    let rename = |sql| rebuild::rename(&migrate_sqlite::lex::code(sql));
     assert_eq!(
         rename("ALTER TABLE main.a RENAME TO \"b\""),
         Some(("a".to_string(), "b".to_string()))

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use migrate_core::Lint;
+use migrate_sqlite::Lint;
 
 use super::rebuild::{created_table, dropped_table, rebuilds};
-use super::tokens::{has_top_level, qualified_name, skip_words, Token};
 use super::{File, Finding};
+use migrate_sqlite::lex::{has_top_level, qualified_name, skip_words, Token};
 
 pub(crate) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
     let transactional = !file.directives.no_transaction();
@@ -188,7 +188,7 @@ fn set_targets(t: &[Token]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::tokens::tokenize;
+    use migrate_sqlite::lex::code as tokenize;
 
     #[test]
     fn update_targets() {

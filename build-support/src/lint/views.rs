@@ -5,12 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use migrate_core::Lint;
+use migrate_sqlite::apply::sqlite_message;
+use migrate_sqlite::Lint;
 use rusqlite::Connection;
 
 use super::rebuild::{dropped_table, rename};
 use super::{File, Finding};
-use crate::validate::sqlite_message;
 
 /// Reports the views of `views` that no longer compile after `file` and did
 /// before it; `broken` holds the views broken before the file and is

@@ -160,7 +160,7 @@ pub(crate) fn event_line(event: &Event<'_>) -> String {
 mod tests {
     use std::path::Path;
 
-    use migrate_core::{Checksum, Directives, Migration, Script};
+    use migrate_sqlite::{Checksum, Directives, Migration, Script};
 
     use super::*;
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use migrate_core::{schema_drift, Drift, Migration, SchemaObject};
+use migrate_sqlite::{schema_drift, Drift, Migration, SchemaObject};
 use rusqlite::Connection;
 
 use super::Migrator;
@@ -171,26 +171,13 @@ fn schema_made_by(chain: &[&Migration]) -> Result<Vec<SchemaObject>, Error> {
         action: "run the applied migrations in memory to learn the schema they make",
         source,
     };
-    let conn = Connection::open_in_memory().map_err(replaying)?;
+    let mut conn = Connection::open_in_memory().map_err(replaying)?;
     conn.execute_batch("PRAGMA foreign_keys = ON")
         .map_err(replaying)?;
     for migration in chain {
         let script = migration.up();
-        let sql = if script.directives().no_transaction() {
-            script.sql().to_string()
-        } else {
-            format!("BEGIN;\n{}\n;COMMIT;", script.sql())
-        };
-        let off = script.directives().foreign_keys_off();
-        if off {
-            conn.execute_batch("PRAGMA foreign_keys = OFF")
-                .map_err(replaying)?;
-        }
-        conn.execute_batch(&sql).map_err(replaying)?;
-        if off {
-            conn.execute_batch("PRAGMA foreign_keys = ON")
-                .map_err(replaying)?;
-        }
+        migrate_sqlite::apply(&mut conn, script.sql(), script.directives())
+            .map_err(|failure| replaying(failure.error))?;
     }
     read_objects(&conn)
 }

@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use migrate_core::Directives;
+use migrate_sqlite::Directives;
 
 use super::*;
 use crate::lock::LockReport;

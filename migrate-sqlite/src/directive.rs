@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::lex;
+
 /// How every directive starts, after the `--` of a SQL comment.
 pub const DIRECTIVE_PREFIX: &str = "migrate:";
 
@@ -176,14 +178,31 @@ impl Directives {
     }
 
     fn parse_with(sql: &str, lenient: bool) -> Result<Directives, DirectiveError> {
+        // Where the lexer finds a `--` comment: not inside a string, a
+        // quoted name or a block comment.
+        let comments: Vec<usize> = lex::tokens(sql)
+            .iter()
+            .filter(|token| token.kind == lex::Kind::Comment && token.text.starts_with("--"))
+            .map(|token| token.start)
+            .collect();
         let mut directives = Directives::NONE;
         let mut in_header = true;
-        for (index, line) in sql.lines().enumerate() {
+        let mut line_start = 0;
+        for (index, piece) in sql.split_inclusive('\n').enumerate() {
+            let offset = line_start;
+            line_start += piece.len();
+            // As `str::lines` cuts them: without `\n` or `\r\n`.
+            let line = piece.strip_suffix('\n').unwrap_or(piece);
+            let line = line.strip_suffix('\r').unwrap_or(line);
             let trimmed = line.trim_start();
             if trimmed.is_empty() {
                 continue;
             }
-            let Some(comment) = trimmed.strip_prefix("--") else {
+            let first = offset + line.len() - trimmed.len();
+            let comment = trimmed
+                .strip_prefix("--")
+                .filter(|_| comments.binary_search(&first).is_ok());
+            let Some(comment) = comment else {
                 in_header = false;
                 continue;
             };

@@ -1,189 +1,293 @@
-//! Splitting a script into statements, and byte offsets into line:column.
+//! Tests of the lexer: its tokens, statement ends, names and normalised
+//! text, checked by hand and, for statement ends, against SQLite itself.
 
-use std::ops::Range;
+use super::*;
 
-/// One statement of a script, by byte offsets into it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Statement {
-    /// From the first token of the statement to its `;` (or the end of the script).
-    pub range: Range<usize>,
+fn kinds(sql: &str) -> Vec<(Kind, &str, usize)> {
+    code(sql)
+        .into_iter()
+        .map(|t| (t.kind, t.text, t.depth))
+        .collect()
 }
 
-/// The statements of a script, in order, without the comments and blank
-/// space between them. Empty statements (a lone `;`) are left out.
-///
-/// Boundaries come from SQLite's own `sqlite3_complete`, so semicolons in
-/// strings, quoted names, comments and trigger bodies are handled exactly as
-/// SQLite handles them.
-pub fn statements(sql: &str) -> Vec<Statement> {
-    // sqlite3_complete reads a NUL-terminated string: keep one buffer and put
-    // a NUL after each candidate `;` in turn instead of copying the prefix.
-    let mut buffer = Vec::with_capacity(sql.len() + 1);
-    buffer.extend_from_slice(sql.as_bytes());
-    buffer.push(0);
-
-    let mut found = Vec::new();
-    let mut chunk_start = 0;
-    for end in memchr_semicolons(sql) {
-        let saved = std::mem::replace(&mut buffer[end + 1], 0);
-        let complete = chunk_is_complete(&buffer[chunk_start..=end + 1]);
-        buffer[end + 1] = saved;
-        if complete {
-            push_statement(&mut found, sql, chunk_start..end + 1);
-            chunk_start = end + 1;
-        }
-    }
-    push_statement(&mut found, sql, chunk_start..sql.len());
-    found
+fn texts(sql: &str) -> Vec<&str> {
+    statements(sql).into_iter().map(|s| &sql[s.range]).collect()
 }
 
-fn memchr_semicolons(sql: &str) -> impl Iterator<Item = usize> + '_ {
-    sql.bytes()
-        .enumerate()
-        .filter(|(_, byte)| *byte == b';')
-        .map(|(index, _)| index)
-}
-
-/// `chunk` ends in NUL.
-fn chunk_is_complete(chunk: &[u8]) -> bool {
-    debug_assert_eq!(chunk.last(), Some(&0));
-    // SAFETY: `chunk` is NUL-terminated and lives for the whole call.
-    unsafe { rusqlite::ffi::sqlite3_complete(chunk.as_ptr().cast()) != 0 }
-}
-
-fn push_statement(found: &mut Vec<Statement>, sql: &str, chunk: Range<usize>) {
-    let start = chunk.start + skip_trivia(&sql[chunk.clone()]);
-    let text = &sql[start..chunk.end];
-    if !text.is_empty() && text != ";" {
-        found.push(Statement {
-            range: start..chunk.end,
-        });
+#[test]
+fn the_tokens_put_together_are_the_text() {
+    for sql in [
+        "SELECT 1; -- c\n/* b */ 'x''y' [a b] `q` \"r\" x'00' ?1 :a $b @c 1.5e-3 .5 0xFF é\u{a0}\u{b}",
+        "/*",
+        "'open",
+        "-- only",
+    ] {
+        let joined: String = tokens(sql).iter().map(|t| t.text).collect();
+        assert_eq!(joined, sql);
     }
 }
 
-/// The characters SQLite's tokenizer takes as blank space. Not Rust's
-/// `char::is_whitespace`: SQLite reads U+00A0 or U+3000 as part of a name,
-/// and U+000B as no token at all.
-const SQLITE_BLANK: [char; 5] = [' ', '\t', '\n', '\x0c', '\r'];
-
-/// Length of the leading white space and comments of `sql`.
-fn skip_trivia(sql: &str) -> usize {
-    let mut rest = sql;
-    loop {
-        let trimmed = rest.trim_start_matches(SQLITE_BLANK);
-        rest = if let Some(comment) = trimmed.strip_prefix("--") {
-            comment.find('\n').map_or("", |end| &comment[end..])
-        } else if let Some(comment) = trimmed
-            .strip_prefix("/*")
-            // `/*` with nothing after it is a `/` to SQLite, not a comment.
-            .filter(|comment| !comment.is_empty())
-        {
-            comment.find("*/").map_or("", |end| &comment[end + 2..])
-        } else {
-            return sql.len() - trimmed.len();
-        };
-    }
+#[test]
+fn comments_are_skipped_and_strings_kept_whole() {
+    let sql = "UPDATE t -- WHERE in a comment\n SET x = 'a -- WHERE ''b''' /* WHERE */, \"we\"\"ird\" = [x y], `z` = x'00'";
+    assert_eq!(
+        kinds(sql),
+        [
+            (Kind::Word, "UPDATE", 0),
+            (Kind::Word, "t", 0),
+            (Kind::Word, "SET", 0),
+            (Kind::Word, "x", 0),
+            (Kind::Punct, "=", 0),
+            (Kind::String, "'a -- WHERE ''b'''", 0),
+            (Kind::Punct, ",", 0),
+            (Kind::Quoted, "\"we\"\"ird\"", 0),
+            (Kind::Punct, "=", 0),
+            (Kind::Quoted, "[x y]", 0),
+            (Kind::Punct, ",", 0),
+            (Kind::Quoted, "`z`", 0),
+            (Kind::Punct, "=", 0),
+            (Kind::Blob, "x'00'", 0),
+        ]
+    );
+    assert!(!has_top_level(&code(sql), "WHERE"));
+    assert_eq!(code(sql)[7].name().as_deref(), Some("we\"ird"));
 }
 
-/// The 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(text, offset.min(text.len()));
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
-
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn texts(sql: &str) -> Vec<&str> {
-        statements(sql).into_iter().map(|s| &sql[s.range]).collect()
-    }
-
-    #[test]
-    fn an_offset_inside_a_character_counts_from_its_start() {
-        assert_eq!(line_col("é", 1), (1, 1));
-        assert_eq!(line_col("a\n€x", 4), (2, 1));
-    }
-
-    #[test]
-    fn a_statement_runs_to_its_semicolon() {
-        let sql = "SELECT 1;\n  -- two\nSELECT 2 ;SELECT 3";
-        let texts: Vec<&str> = statements(sql)
-            .iter()
-            .map(|s| &sql[s.range.clone()])
+#[test]
+fn operators_are_told_from_comments_and_numbers() {
+    let found: Vec<(Kind, &str)> =
+        kinds("a - b / c - -1, .5 * t.x || y <= z -> 'k' ->> 'l' != m == n <> o")
+            .into_iter()
+            .map(|(kind, text, _)| (kind, text))
             .collect();
-        assert_eq!(texts, ["SELECT 1;", "SELECT 2 ;", "SELECT 3"]);
-    }
-
-    #[test]
-    fn splits_on_semicolons_outside_strings_and_comments() {
-        let sql = "-- first; not a statement\nCREATE TABLE t (x TEXT DEFAULT 'a;b');\n\
-                   /* ; */ INSERT INTO \"we;ird\" VALUES (1) ;\n  ;;\nSELECT 1";
-        assert_eq!(
-            texts(sql),
-            [
-                "CREATE TABLE t (x TEXT DEFAULT 'a;b');",
-                "INSERT INTO \"we;ird\" VALUES (1) ;",
-                "SELECT 1"
-            ]
-        );
-    }
-
-    #[test]
-    fn keeps_trigger_bodies_whole() {
-        let sql = "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  UPDATE t SET x = 1;\n  DELETE FROM u;\nEND;\nSELECT 2;";
-        let found = texts(sql);
-        assert_eq!(found.len(), 2);
-        assert!(found[0].starts_with("CREATE TRIGGER") && found[0].ends_with("END;"));
-    }
-
-    #[test]
-    fn blank_space_is_what_sqlite_skips() {
-        // Form feed is blank to SQLite; U+00A0, U+3000 and U+000B are not,
-        // though Rust's `trim` takes them: the statement starts at them.
-        assert_eq!(texts("\x0c SELECT 1;"), ["SELECT 1;"]);
-        assert_eq!(texts("\u{a0}SELECT 1;"), ["\u{a0}SELECT 1;"]);
-        assert_eq!(texts("SELECT 1;\n\u{3000}"), ["SELECT 1;", "\u{3000}"]);
-        assert_eq!(texts("/* c */\u{b}SELECT 1;"), ["\u{b}SELECT 1;"]);
-    }
-
-    #[test]
-    fn a_comment_opened_at_the_very_end_is_a_slash() {
-        // What SQLite does: `/*` then the end of the text is the `/` token.
-        assert_eq!(texts("SELECT 1;\n/*"), ["SELECT 1;", "/*"]);
-        assert_eq!(texts("SELECT 1;\n/* not closed"), ["SELECT 1;"]);
-        assert_eq!(texts("SELECT 1; /**"), ["SELECT 1;"]);
-    }
-
-    #[test]
-    fn only_comments_is_no_statement() {
-        assert!(statements("-- nothing\n/* at all */\n").is_empty());
-        assert!(statements("").is_empty());
-    }
-
-    #[test]
-    fn line_and_column() {
-        let text = "ab\ncdé\nfg";
-        assert_eq!(line_col(text, 0), (1, 1));
-        assert_eq!(line_col(text, 3), (2, 1));
-        assert_eq!(line_col(text, 8), (3, 1)); // after the two-byte é and the newline
-        assert_eq!(line_col(text, 6), (2, 3)); // inside é: its start
-        assert_eq!(line_col(text, 99), (3, 3));
-    }
+    assert_eq!(
+        found,
+        [
+            (Kind::Word, "a"),
+            (Kind::Punct, "-"),
+            (Kind::Word, "b"),
+            (Kind::Punct, "/"),
+            (Kind::Word, "c"),
+            (Kind::Punct, "-"),
+            (Kind::Punct, "-"),
+            (Kind::Number, "1"),
+            (Kind::Punct, ","),
+            (Kind::Number, ".5"),
+            (Kind::Punct, "*"),
+            (Kind::Word, "t"),
+            (Kind::Punct, "."),
+            (Kind::Word, "x"),
+            (Kind::Punct, "||"),
+            (Kind::Word, "y"),
+            (Kind::Punct, "<="),
+            (Kind::Word, "z"),
+            (Kind::Punct, "->"),
+            (Kind::String, "'k'"),
+            (Kind::Punct, "->>"),
+            (Kind::String, "'l'"),
+            (Kind::Punct, "!="),
+            (Kind::Word, "m"),
+            (Kind::Punct, "=="),
+            (Kind::Word, "n"),
+            (Kind::Punct, "<>"),
+            (Kind::Word, "o"),
+        ]
+    );
+    let numbers: Vec<&str> = code("1-2, 0xE + 1, 1e-3, 2E+4, 1_000, 1.2.3, 3abc, 1e")
+        .iter()
+        .filter(|t| t.kind == Kind::Number)
+        .map(|t| t.text)
+        .collect();
+    assert_eq!(
+        numbers,
+        ["1", "2", "0xE", "1", "1e-3", "2E+4", "1_000", "1.2", ".3", "3abc", "1e"]
+    );
+    let quoted = code("`a``b` [c] \"d\" e");
+    let names: Vec<_> = quoted.iter().map(|t| t.name().unwrap()).collect();
+    assert_eq!(names, ["a`b", "c", "d", "e"]);
+    let double: Vec<_> = quoted.iter().map(Token::double_quoted).collect();
+    assert_eq!(double, [false, false, true, false]);
 }
 
-#[cfg(test)]
+#[test]
+fn parameters_are_one_token() {
+    let found: Vec<(Kind, &str)> = code("?1, ?, :name, @at, $tcl::ns, #x, $")
+        .into_iter()
+        .filter(|t| !t.is_punct(","))
+        .map(|t| (t.kind, t.text))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (Kind::Variable, "?1"),
+            (Kind::Variable, "?"),
+            (Kind::Variable, ":name"),
+            (Kind::Variable, "@at"),
+            (Kind::Variable, "$tcl::ns"),
+            (Kind::Variable, "#x"),
+            (Kind::Punct, "$"),
+        ]
+    );
+}
+
+#[test]
+fn words_are_skipped_only_all_together() {
+    let t = code("DROP TABLE IF EXISTS x");
+    assert_eq!(skip_words(&t, 2, &["IF", "EXISTS"]), 4);
+    assert_eq!(skip_words(&t, 2, &["IF", "NOT", "EXISTS"]), 2);
+    assert_eq!(skip_words(&t, 0, &["DROP", "TABLE", "IF"]), 3);
+    assert_eq!(
+        qualified_name(&code("main.\"t x\" y"), 0),
+        Some(("t x".into(), 3))
+    );
+}
+
+#[test]
+fn depth_numbers_and_unterminated_input() {
+    assert_eq!(
+        kinds("f(a, (1.5e+3)) é 'open"),
+        [
+            (Kind::Word, "f", 0),
+            (Kind::Punct, "(", 0),
+            (Kind::Word, "a", 1),
+            (Kind::Punct, ",", 1),
+            (Kind::Punct, "(", 1),
+            (Kind::Number, "1.5e+3", 2),
+            (Kind::Punct, ")", 1),
+            (Kind::Punct, ")", 0),
+            (Kind::Word, "é", 0),
+            (Kind::String, "'open", 0),
+        ]
+    );
+    assert_eq!(kinds("/* never closed"), []);
+    assert_eq!(kinds("-- only a comment"), []);
+    // `/*` last in the text is the `/` operator to SQLite.
+    assert_eq!(
+        kinds("a /*"),
+        [
+            (Kind::Word, "a", 0),
+            (Kind::Punct, "/", 0),
+            (Kind::Punct, "*", 0)
+        ]
+    );
+    let offsets: Vec<usize> = code("a /* x */ b").iter().map(|t| t.start).collect();
+    assert_eq!(offsets, [0, 10]);
+    let t = code("f(a, (b)) c");
+    assert_eq!(closing_paren(&t, 1), Some(7));
+    assert_eq!(closing_paren(&t, 4), Some(6));
+    assert_eq!(closing_paren(&t, 0), None);
+}
+
+#[test]
+fn names_are_found_as_whole_tokens() {
+    let statement = "INSERT INTO users (id, nmae) VALUES (2, 'nmae') -- nmae";
+    assert_eq!(find_name(statement, "nmae"), statement.find("nmae"));
+    assert_eq!(
+        find_name("SELECT users.nmae FROM users", "USERS.nmae"),
+        Some(7)
+    );
+    assert_eq!(find_name("SELECT x1, x FROM t", "x"), Some(11));
+    assert_eq!(find_name("SELECT 'x' FROM t", "x"), None);
+    assert_eq!(
+        find_name("INSERT INTO \"we ird\" VALUES (1)", "we ird"),
+        Some(12)
+    );
+    assert_eq!(
+        find_name("NOT NULL constraint failed: t.my col", "my col"),
+        Some(30)
+    );
+    assert_eq!(find_name("anything", ""), None);
+}
+
+#[test]
+fn normalized_text_keeps_quotes_as_written() {
+    assert_eq!(
+        normalize_sql("  SELECT  a ,\n\tb -- c\nFROM [x  y] WHERE s = 'a  -- b' /* z */;  "),
+        "SELECT a, b FROM [x  y] WHERE s = 'a  -- b'"
+    );
+    assert_eq!(normalize_sql("f( a , ( b ) )"), "f(a, (b))");
+    assert_eq!(
+        comparable_sql("create table t(x integer default 'a b', \"y z\" text)"),
+        "CREATE TABLE T(X INTEGER DEFAULT 'a b', \"y z\" TEXT)"
+    );
+    assert_eq!(
+        comparable_sql("CREATE TABLE t (x INTEGER)"),
+        comparable_sql("create  table t(x integer) -- made by hand")
+    );
+}
+
+#[test]
+fn an_offset_inside_a_character_counts_from_its_start() {
+    assert_eq!(line_col("é", 1), (1, 1));
+    assert_eq!(line_col("a\n€x", 4), (2, 1));
+}
+
+#[test]
+fn a_statement_runs_to_its_semicolon() {
+    let sql = "SELECT 1;\n  -- two\nSELECT 2 ;SELECT 3";
+    let texts: Vec<&str> = statements(sql)
+        .iter()
+        .map(|s| &sql[s.range.clone()])
+        .collect();
+    assert_eq!(texts, ["SELECT 1;", "SELECT 2 ;", "SELECT 3"]);
+}
+
+#[test]
+fn splits_on_semicolons_outside_strings_and_comments() {
+    let sql = "-- first; not a statement\nCREATE TABLE t (x TEXT DEFAULT 'a;b');\n\
+               /* ; */ INSERT INTO \"we;ird\" VALUES (1) ;\n  ;;\nSELECT 1";
+    assert_eq!(
+        texts(sql),
+        [
+            "CREATE TABLE t (x TEXT DEFAULT 'a;b');",
+            "INSERT INTO \"we;ird\" VALUES (1) ;",
+            "SELECT 1"
+        ]
+    );
+}
+
+#[test]
+fn keeps_trigger_bodies_whole() {
+    let sql = "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  UPDATE t SET x = 1;\n  DELETE FROM u;\nEND;\nSELECT 2;";
+    let found = texts(sql);
+    assert_eq!(found.len(), 2);
+    assert!(found[0].starts_with("CREATE TRIGGER") && found[0].ends_with("END;"));
+}
+
+#[test]
+fn blank_space_is_what_sqlite_skips() {
+    // Form feed is blank to SQLite; U+00A0, U+3000 and U+000B are not,
+    // though Rust's `trim` takes them: the statement starts at them.
+    assert_eq!(texts("\x0c SELECT 1;"), ["SELECT 1;"]);
+    assert_eq!(texts("\u{a0}SELECT 1;"), ["\u{a0}SELECT 1;"]);
+    assert_eq!(texts("SELECT 1;\n\u{3000}"), ["SELECT 1;", "\u{3000}"]);
+    assert_eq!(texts("/* c */\u{b}SELECT 1;"), ["\u{b}SELECT 1;"]);
+}
+
+#[test]
+fn a_comment_opened_at_the_very_end_is_a_slash() {
+    // What SQLite does: `/*` then the end of the text is the `/` token.
+    assert_eq!(texts("SELECT 1;\n/*"), ["SELECT 1;", "/*"]);
+    assert_eq!(texts("SELECT 1;\n/* not closed"), ["SELECT 1;"]);
+    assert_eq!(texts("SELECT 1; /**"), ["SELECT 1;"]);
+}
+
+#[test]
+fn only_comments_is_no_statement() {
+    assert!(statements("-- nothing\n/* at all */\n").is_empty());
+    assert!(statements("").is_empty());
+}
+
+#[test]
+fn line_and_column() {
+    let text = "ab\ncdé\nfg";
+    assert_eq!(line_col(text, 0), (1, 1));
+    assert_eq!(line_col(text, 3), (2, 1));
+    assert_eq!(line_col(text, 8), (3, 1)); // after the two-byte é and the newline
+    assert_eq!(line_col(text, 6), (2, 3)); // inside é: its start
+    assert_eq!(line_col(text, 99), (3, 3));
+}
+
 mod properties {
     use std::ffi::CString;
 
@@ -193,6 +297,7 @@ mod properties {
     use rusqlite::Connection;
 
     use super::*;
+    use std::ops::Range;
 
     /// How a statement may start: never `CREATE` or `EXPLAIN`, which begin
     /// a trigger's own rules.

@@ -6,6 +6,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::lex::{comparable_sql, normalize_sql};
+
 /// One `CREATE` statement of a schema, as SQLite keeps it in `sqlite_schema`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchemaObject {
@@ -102,7 +104,7 @@ impl fmt::Display for Drift {
 
 /// The differences between an expected schema and a found one, by object
 /// name (without regard to case), comparing normalised SQL
-/// ([`normalize_sql`]). Found objects `ignored` accepts by their name or
+/// ([`comparable_sql`]). Found objects `ignored` accepts by their name or
 /// their table's are left out: tables other tools keep in the same file,
 /// with their indexes and triggers.
 pub fn schema_drift(
@@ -122,7 +124,7 @@ pub fn schema_drift(
             None => drift.push(Drift::Missing(expected.clone())),
             Some(found) => {
                 if found.kind != expected.kind
-                    || comparable(&found.sql) != comparable(&expected.sql)
+                    || comparable_sql(&found.sql) != comparable_sql(&expected.sql)
                 {
                     drift.push(Drift::Changed {
                         expected: expected.clone(),
@@ -141,130 +143,6 @@ pub fn schema_drift(
     drift
 }
 
-/// The text two statements are compared by: [`normalize_sql`], then no
-/// space before `(` and words outside quotes in upper case, so that
-/// `create table t(x integer)` made by hand matches `CREATE TABLE t (x INTEGER)`.
-fn comparable(sql: &str) -> String {
-    let normal = normalize_sql(sql);
-    let regions = sql_regions(&normal);
-    let mut out = String::with_capacity(normal.len());
-    for (at, c) in normal.char_indices() {
-        let code = regions[at] == Region::Code;
-        if code && c == '(' && out.ends_with(' ') {
-            out.pop();
-        }
-        out.push(if code { c.to_ascii_uppercase() } else { c });
-    }
-    out
-}
-
-/// SQL text normalised for comparison: comments dropped, white space
-/// collapsed to one space, none after `(` or before `)`, `,` and `;`, one
-/// after `,`, trimmed, and a trailing `;` removed. Quoted strings and names
-/// are kept as written.
-pub fn normalize_sql(sql: &str) -> String {
-    let regions = sql_regions(sql);
-    let mut out = String::with_capacity(sql.len());
-    let mut space = false;
-    let mut last = None;
-    for (at, c) in sql.char_indices() {
-        let region = regions[at];
-        match region {
-            Region::Comment => {
-                space = true;
-                continue;
-            }
-            Region::Code if c.is_whitespace() => {
-                space = true;
-                continue;
-            }
-            _ => {}
-        }
-        let closing = region == Region::Code && matches!(c, ')' | ',' | ';');
-        let space_before = match last {
-            None => false,
-            Some(',') => !closing,
-            Some('(') => false,
-            Some(_) => space && !closing,
-        };
-        if space_before {
-            out.push(' ');
-        }
-        out.push(c);
-        // Only code punctuation decides spacing: a `(` ending a string does not.
-        last = Some(if region == Region::Code { c } else { 'x' });
-        space = false;
-    }
-    out.trim().trim_end_matches(';').trim_end().to_string()
-}
-
-/// What a byte of SQL text is part of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Region {
-    /// SQL code.
-    Code,
-    /// A string literal or a quoted name, quotes included.
-    Quote,
-    /// A `--` or `/* */` comment.
-    Comment,
-}
-
-/// For each byte of `sql`, whether it is code, quoted (a string or a quoted
-/// name, quotes included) or a comment.
-pub fn sql_regions(sql: &str) -> Vec<Region> {
-    let bytes = sql.as_bytes();
-    let mut regions = vec![Region::Code; bytes.len()];
-    let mut at = 0;
-    while at < bytes.len() {
-        let (end, region) = match bytes[at] {
-            quote @ (b'\'' | b'"' | b'`') => {
-                let mut end = at + 1;
-                loop {
-                    match bytes[end..].iter().position(|&b| b == quote) {
-                        None => break (bytes.len(), Region::Quote),
-                        Some(found) => {
-                            end += found + 1;
-                            // A doubled quote is an escaped one.
-                            if bytes.get(end) == Some(&quote) {
-                                end += 1;
-                            } else {
-                                break (end, Region::Quote);
-                            }
-                        }
-                    }
-                }
-            }
-            b'[' => (
-                bytes[at..]
-                    .iter()
-                    .position(|&b| b == b']')
-                    .map_or(bytes.len(), |found| at + found + 1),
-                Region::Quote,
-            ),
-            b'-' if bytes.get(at + 1) == Some(&b'-') => (
-                bytes[at..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(bytes.len(), |found| at + found),
-                Region::Comment,
-            ),
-            b'/' if bytes.get(at + 1) == Some(&b'*') => (
-                sql[at + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |found| at + 2 + found + 2),
-                Region::Comment,
-            ),
-            _ => {
-                at += 1;
-                continue;
-            }
-        };
-        regions[at..end].fill(region);
-        at = end;
-    }
-    regions
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,14 +152,6 @@ mod tests {
             rest.split_whitespace().next().unwrap_or(name)
         });
         SchemaObject::embedded(kind, name, table, sql)
-    }
-
-    #[test]
-    fn normalizes_sql_but_not_quotes() {
-        assert_eq!(
-            normalize_sql("  SELECT  a ,\n\tb -- c\nFROM [x  y] WHERE s = 'a  -- b' /* z */;  "),
-            "SELECT a, b FROM [x  y] WHERE s = 'a  -- b'"
-        );
     }
 
     #[test]

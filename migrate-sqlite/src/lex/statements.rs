@@ -1,0 +1,137 @@
+//! Where a script's statements begin and end, and byte offsets as
+//! line:column.
+
+use std::ops::Range;
+
+use super::{tokens, Kind, Token};
+
+/// One statement of a script, by byte offsets into it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// From the first token of the statement to its `;` (or the end of the
+    /// script).
+    pub range: Range<usize>,
+}
+
+/// The statements of a script, in order, without the comments and blank
+/// space between them. Empty statements (a lone `;`) are left out; a last
+/// statement without its `;` runs to the end of the script.
+///
+/// A statement ends at the `;` where SQLite's `sqlite3_complete` would
+/// call the text complete: its state machine, run over the tokens, keeps a
+/// trigger's body (`BEGIN … ; … END;`) whole.
+pub fn statements(sql: &str) -> Vec<Statement> {
+    let mut found = Vec::new();
+    let mut state = State::Invalid;
+    let mut start = None;
+    for token in tokens(sql) {
+        let class = Class::of(&token);
+        if class != Class::Blank && start.is_none() {
+            start = Some(token.start);
+        }
+        state = state.after(class);
+        if class == Class::Semicolon && state == State::Start {
+            if let Some(start) = start.take() {
+                if start != token.start {
+                    found.push(Statement {
+                        range: start..token.end(),
+                    });
+                }
+            }
+        }
+    }
+    if let Some(start) = start {
+        found.push(Statement {
+            range: start..sql.len(),
+        });
+    }
+    found
+}
+
+/// The tokens `sqlite3_complete` tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Semicolon,
+    Blank,
+    Other,
+    Explain,
+    Create,
+    Temp,
+    Trigger,
+    End,
+}
+
+impl Class {
+    fn of(token: &Token) -> Self {
+        match token.kind {
+            Kind::Space | Kind::Comment => Self::Blank,
+            Kind::Punct if token.text == ";" => Self::Semicolon,
+            Kind::Word => match token.text.to_ascii_lowercase().as_str() {
+                "explain" => Self::Explain,
+                "create" => Self::Create,
+                "temp" | "temporary" => Self::Temp,
+                "trigger" => Self::Trigger,
+                "end" => Self::End,
+                _ => Self::Other,
+            },
+            _ => Self::Other,
+        }
+    }
+}
+
+/// The states of `sqlite3_complete` (SQLite's `complete.c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Nothing but blank space yet.
+    Invalid,
+    /// Right after a complete statement.
+    Start,
+    /// In an ordinary statement.
+    Normal,
+    /// After `EXPLAIN`.
+    Explain,
+    /// After `CREATE` (and `TEMP`).
+    Create,
+    /// In a trigger's body.
+    Trigger,
+    /// After a `;` in a trigger's body.
+    Semicolon,
+    /// After `END` following a `;` in a trigger's body.
+    End,
+}
+
+impl State {
+    /// `complete.c`'s transition table, row by row.
+    fn after(self, class: Class) -> State {
+        use Class as C;
+        use State as S;
+        match (self, class) {
+            (S::Trigger | S::Semicolon, C::Semicolon) => S::Semicolon,
+            (S::End, C::Semicolon) => S::Start,
+            (_, C::Semicolon) => S::Start,
+            (state, C::Blank) => state,
+            (S::Invalid | S::Start, C::Explain) => S::Explain,
+            (S::Invalid | S::Start | S::Explain, C::Create) => S::Create,
+            (S::Explain, C::Other) => S::Explain,
+            (S::Create, C::Temp) => S::Create,
+            (S::Create, C::Trigger) => S::Trigger,
+            (S::Semicolon, C::End) => S::End,
+            (S::Trigger | S::Semicolon | S::End, _) => S::Trigger,
+            _ => S::Normal,
+        }
+    }
+}
+
+/// The 1-based line and column (in characters) of a byte offset; an offset
+/// inside a character is that character's place.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}

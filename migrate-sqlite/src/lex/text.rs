@@ -1,0 +1,92 @@
+//! SQL text normalised for showing and comparing, and names looked up in it.
+
+use super::{tokens, Kind};
+
+/// SQL text normalised for comparison: comments dropped, blank space
+/// collapsed to one space, none after `(` or before `)`, `,` and `;`, one
+/// after `,`, trimmed, and a trailing `;` removed. Strings and quoted names
+/// are kept as written.
+pub fn normalize_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut space = false;
+    // The last code token's text: only code punctuation decides spacing.
+    let mut last: Option<&str> = None;
+    for token in tokens(sql) {
+        if token.is_trivia() || token.text.chars().all(char::is_whitespace) {
+            space = true;
+            continue;
+        }
+        let punct = |text: &str| token.kind == Kind::Punct && token.text == text;
+        let closing = punct(")") || punct(",") || punct(";");
+        let space_before = match last {
+            None | Some("(") => false,
+            Some(",") => !closing,
+            Some(_) => space && !closing,
+        };
+        if space_before {
+            out.push(' ');
+        }
+        out.push_str(token.text);
+        last = Some(if token.kind == Kind::Punct {
+            token.text
+        } else {
+            "x"
+        });
+        space = false;
+    }
+    out.trim_end_matches(';').trim_end().to_string()
+}
+
+/// The text two statements are compared by: [`normalize_sql`], with no
+/// space before `(` and the words outside quotes in upper case, so that
+/// `create table t(x integer)` made by hand is `CREATE TABLE t (x INTEGER)`.
+pub fn comparable_sql(sql: &str) -> String {
+    let normal = normalize_sql(sql);
+    let mut out = String::with_capacity(normal.len());
+    for token in tokens(&normal) {
+        match token.kind {
+            Kind::Space if token.text == " " => out.push(' '),
+            Kind::Punct if token.text == "(" => {
+                if out.ends_with(' ') {
+                    out.pop();
+                }
+                out.push('(');
+            }
+            Kind::Quoted | Kind::String | Kind::Blob | Kind::Comment | Kind::Space => {
+                out.push_str(token.text)
+            }
+            _ => out.push_str(&token.text.to_ascii_uppercase()),
+        }
+    }
+    out
+}
+
+/// Where the name `name` is first written in `text` as one or more whole
+/// tokens, without regard to ASCII case: never inside a longer name, a
+/// string or a comment. Finds `users.nmae` in `SELECT users.nmae`, and the
+/// column a message names (`NOT NULL constraint failed: t.x` mentions `x`).
+pub fn find_name(text: &str, name: &str) -> Option<usize> {
+    if name.is_empty() {
+        return None;
+    }
+    let all = tokens(text);
+    let ends: Vec<usize> = all.iter().map(|token| token.end()).collect();
+    all.iter()
+        .filter(|token| matches!(token.kind, Kind::Word | Kind::Quoted | Kind::Number))
+        .map(|token| token.start)
+        .find(|&start| {
+            let end = start + name.len();
+            text.get(start..end)
+                .is_some_and(|written| written.eq_ignore_ascii_case(name))
+                && ends.binary_search(&end).is_ok()
+        })
+        .or_else(|| {
+            // A quoted name is looked up by its value too: `"we ird"`.
+            all.iter()
+                .find(|token| {
+                    token.kind == Kind::Quoted
+                        && token.name().is_some_and(|n| n.eq_ignore_ascii_case(name))
+                })
+                .map(|token| token.start)
+        })
+}

@@ -1,0 +1,32 @@
+//! The toolkit's one contact with SQLite, below the compile-time checks
+//! (`migrate-build-support`) and the runtime (`migrate-runtime`), so that
+//! what the compiler validated is exactly what the binary runs:
+//!
+//! - the one definition of a migration ([`Migration`], [`Script`], its
+//!   [`Directives`] and [`Checksum`]) and of an applied chain's
+//!   [`Fingerprint`];
+//! - the one SQL [lexer](lex), through which everything that reads SQL
+//!   reads it;
+//! - the one way a script runs on a connection ([`Applying`], [`apply`]):
+//!   its transaction, foreign keys off and checked, the deadline, and
+//!   where a failure happened;
+//! - the schema as SQLite keeps it ([`SchemaObject`]).
+
+#![warn(missing_docs)]
+
+pub mod apply;
+mod checksum;
+mod directive;
+mod fingerprint;
+pub mod lex;
+mod migration;
+mod schema_object;
+mod table;
+
+pub use apply::{apply, Applying, FailedAt, Failure, Violation, Violations};
+pub use checksum::{normalize_line_endings, Checksum};
+pub use directive::{Directive, DirectiveError, Directives, Lint, DIRECTIVE_PREFIX};
+pub use fingerprint::Fingerprint;
+pub use migration::{Migration, Script};
+pub use schema_object::{schema_drift, Drift, SchemaObject};
+pub use table::{Column, Table};
