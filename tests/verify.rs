@@ -136,3 +136,23 @@ fn edited_and_unknown_migrations_are_reported() {
     assert_eq!(verification.unknown, [(7, "newer".to_string())]);
     assert_eq!(verification.compared_at, None);
 }
+
+#[test]
+fn a_schema_made_by_hand_is_compared_by_what_it_is_not_how_it_is_spelled() {
+    let (_dir, conn) = migrated();
+    conn.execute_batch(
+        "DROP INDEX documents_language;
+         create index \"Documents_Language\" on [documents](\"language\");",
+    )
+    .unwrap();
+    let verification = migrations::MIGRATOR.verify(&conn).unwrap();
+    assert!(verification.is_ok(), "{verification}");
+
+    conn.execute_batch(
+        "DROP INDEX documents_language;
+         CREATE INDEX documents_language ON documents (language COLLATE NOCASE);",
+    )
+    .unwrap();
+    let drift = migrations::MIGRATOR.verify(&conn).unwrap().drift;
+    assert_eq!(names(&drift), ["changed documents_language"]);
+}

@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use migrate_sqlite::Checksum;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::check::{Run, RunState};
 use crate::discover::Source;
 
 /// Changes when what a saved run holds changes shape.
@@ -26,6 +27,21 @@ const SOURCE_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/source_diges
 const STATE: &str = "state.json";
 /// How old a partial folder is when it is taken as abandoned.
 const ABANDONED: Duration = Duration::from_secs(3600);
+
+/// A run of the chain that can be saved in a folder and resumed from it.
+pub(crate) trait Resumable: Sized {
+    /// What is saved beside the databases, as `state.json`.
+    type State: Serialize + DeserializeOwned;
+
+    /// How many migrations it has run.
+    fn done(&self) -> usize;
+
+    /// Writes its databases into `dir` and returns the rest of it.
+    fn save(&self, dir: &Path) -> rusqlite::Result<Self::State>;
+
+    /// The run [`Resumable::save`] saved in `dir`.
+    fn resume(dir: &Path, state: Self::State) -> rusqlite::Result<Self>;
+}
 
 /// The cache of one migrations folder.
 pub(crate) struct Cache {
@@ -74,7 +90,7 @@ impl Cache {
     }
 
     /// The saved run of the longest prefix of the chain there is one for.
-    pub(crate) fn resume(&mut self) -> Option<Run> {
+    pub(crate) fn resume<R: Resumable>(&mut self) -> Option<R> {
         let (done, digest) = self
             .digests
             .iter()
@@ -82,8 +98,8 @@ impl Cache {
             .rev()
             .find(|(_, digest)| self.folder.join(digest).is_dir())?;
         let dir = self.folder.join(digest);
-        let state: RunState = serde_json::from_slice(&fs::read(dir.join(STATE)).ok()?).ok()?;
-        let run = Run::resume(&dir, state).ok()?;
+        let state: R::State = serde_json::from_slice(&fs::read(dir.join(STATE)).ok()?).ok()?;
+        let run = R::resume(&dir, state).ok()?;
         if run.done() != done {
             return None;
         }
@@ -93,7 +109,7 @@ impl Cache {
 
     /// Saves `run` under the digest of the migrations it ran, unless a run
     /// is saved there already.
-    pub(crate) fn save(&self, run: &Run) {
+    pub(crate) fn save(&self, run: &impl Resumable) {
         let target = self.folder.join(&self.digests[run.done()]);
         if target.is_dir() {
             return;

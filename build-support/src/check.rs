@@ -7,10 +7,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Resumable};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{read_folder, Source};
-use crate::lint::{text_lints, File, Finding, SchemaLints, SchemaLintsState, Severity};
+use crate::file::File;
+use crate::lint::{text_lints, Finding, SchemaLints, SchemaLintsState, Severity};
 use crate::round_trip;
 use crate::validate::{Validated, Validation, ValidationState};
 
@@ -58,7 +59,7 @@ pub fn check_folder_cached(
     let sources = read_folder(base, dir)?;
     let files: Vec<File> = sources.iter().map(File::new).collect();
     let mut cache = cache.map(|folder| Cache::new(folder, &sources));
-    let resumed = cache.as_mut().and_then(Cache::resume);
+    let resumed = cache.as_mut().and_then(Cache::resume::<Run>);
     let mut run = match resumed {
         Some(run) => run,
         None => Run::start(true, true).map_err(|diagnostic| vec![diagnostic])?,
@@ -91,6 +92,22 @@ pub fn check_folder_cached(
         validated,
         warnings,
     })
+}
+
+/// Every finding of the lints on a chain's up scripts, without those a file
+/// allows. In file order, text lints before schema ones.
+///
+/// `foreign-key-violation` needs rows, so the seeded run of [`crate::validate`]
+/// reports it, in [`crate::Validated::findings`].
+pub fn lint(sources: &[Source]) -> Vec<Finding> {
+    let files: Vec<File> = sources.iter().map(File::new).collect();
+    let Ok(mut run) = Run::start(false, false) else {
+        return Vec::new();
+    };
+    // A migration that fails ends the run: validation reports it, and later
+    // migrations depend on it.
+    while run.done() < files.len() && run.step(sources, &files).is_ok() {}
+    run.lint_findings(&files)
 }
 
 /// The chain run so far: the validation runs, the schema lints beside them,
@@ -137,11 +154,6 @@ impl Run {
             done: 0,
             failed: false,
         })
-    }
-
-    /// How many migrations have run.
-    pub(crate) fn done(&self) -> usize {
-        self.done
     }
 
     /// Runs the next migration, `sources[self.done]`. An error is the
@@ -248,9 +260,16 @@ impl Run {
         }
         Ok((validated, warnings))
     }
+}
 
-    /// Writes the run's databases into `dir` and returns the rest of it.
-    pub(crate) fn save(&self, dir: &Path) -> rusqlite::Result<RunState> {
+impl Resumable for Run {
+    type State = RunState;
+
+    fn done(&self) -> usize {
+        self.done
+    }
+
+    fn save(&self, dir: &Path) -> rusqlite::Result<RunState> {
         Ok(RunState {
             validation: self.validation.save(dir)?,
             lints: self.lints.state(),
@@ -261,8 +280,7 @@ impl Run {
         })
     }
 
-    /// The run [`Run::save`] saved in `dir`.
-    pub(crate) fn resume(dir: &Path, state: RunState) -> rusqlite::Result<Self> {
+    fn resume(dir: &Path, state: RunState) -> rusqlite::Result<Self> {
         let validation = Validation::resume(dir, state.validation)?;
         let lints = SchemaLints::resume(validation.conn(), state.lints)?;
         Ok(Self {

@@ -20,22 +20,23 @@ mod check;
 mod data_failure;
 mod diagnostic;
 mod discover;
+mod file;
 pub mod lint;
 mod naming;
-mod objects;
 mod round_trip;
 pub mod scaffold;
-pub mod schema;
+mod schema_rows;
 mod seed;
 mod validate;
 
-pub use check::{check_folder, check_folder_cached, Checked};
+pub use check::{check_folder, check_folder_cached, lint, Checked};
 pub use diagnostic::{Diagnostic, Location};
 pub use discover::{read_folder, Source};
-pub use lint::{lint, Finding, Severity};
+pub use lint::{Finding, Severity};
+pub use migrate_sqlite::schema;
+pub use migrate_sqlite::{Schema, SchemaObject};
 pub use naming::{parse_file_name, parse_folder_name, FileKind, ParsedName};
 pub use round_trip::check_round_trips;
-pub use schema::{normalize_sql, Schema, SchemaObject};
 pub use seed::seed_empty_tables;
 pub use validate::{validate, Validated};
 

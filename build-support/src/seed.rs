@@ -22,14 +22,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use migrate_sqlite::lex::{self, Kind};
+use migrate_sqlite::schema::{self, schema_rows, ColumnKind, Rows, Schema};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-use migrate_sqlite::lex::{self, Kind};
-
-use crate::lint::File;
-use crate::objects::Objects;
-use crate::schema::json_array;
+use crate::file::File;
+use crate::schema_rows::SchemaRows;
 
 /// Rows generated per table.
 pub const ROWS: usize = 3;
@@ -57,37 +56,45 @@ pub fn seed_empty_tables(conn: &Connection) -> rusqlite::Result<()> {
 #[derive(Debug, Default)]
 pub(crate) struct Seeder {
     /// The rows of `sqlite_schema` as last seen.
-    objects: Objects,
+    rows: SchemaRows,
 }
 
 impl Seeder {
     /// A seeder that has seen these rows of `sqlite_schema`.
-    pub(crate) fn resume(objects: Objects) -> Self {
-        Self { objects }
+    pub(crate) fn resume(rows: SchemaRows) -> Self {
+        Self { rows }
     }
 
     /// The rows of `sqlite_schema` seen so far.
-    pub(crate) fn objects(&self) -> &Objects {
-        &self.objects
+    pub(crate) fn rows(&self) -> &SchemaRows {
+        &self.rows
     }
 
     /// Seeds the new and changed tables that are empty. `ran` is the
     /// migration that ran since the last call, if that is all that did.
     pub(crate) fn seed(&mut self, conn: &Connection, ran: Option<&File>) -> rusqlite::Result<()> {
-        let changes = self.objects.update(conn, ran)?;
-        let changed: Vec<String> = changes
+        let changes = self.rows.update(conn, ran)?;
+        let changed: BTreeSet<String> = changes
             .into_iter()
             .filter_map(|change| change.after)
-            .filter(|(kind, _, _)| kind == "table")
+            .filter(|(kind, name, _)| {
+                kind == "table" && !name.to_ascii_lowercase().starts_with("sqlite_")
+            })
             .map(|(_, name, _)| name)
             .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let schema = Schema::read_tables(conn, &changed)?;
+        let lower: BTreeSet<String> = changed.iter().map(|n| n.to_ascii_lowercase()).collect();
         let mut tables = Vec::new();
-        for (name, sql) in table_texts(conn, &changed)? {
-            if !name.to_ascii_lowercase().starts_with("sqlite_")
-                && is_ordinary(conn, &name)?
-                && is_empty(conn, &name)?
-            {
-                tables.push(Table::read(conn, name, &sql)?);
+        // In the order they were made.
+        for row in schema_rows(conn, Rows::Tables(&lower))? {
+            let Some(table) = schema.tables.get(&row.name) else {
+                continue;
+            };
+            if table.is_ordinary() && is_empty(conn, &row.name)? {
+                tables.push(Table::of(row.name, table, &schema));
             }
         }
         if tables.is_empty() {
@@ -105,37 +112,6 @@ impl Seeder {
             }
         }
     }
-}
-
-/// Name and `CREATE TABLE` text of the tables of `main` named in `names`,
-/// in the order they were made.
-fn table_texts(conn: &Connection, names: &[String]) -> rusqlite::Result<Vec<(String, String)>> {
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut statement = conn.prepare_cached(
-        "SELECT name, coalesce(sql, '') FROM main.sqlite_schema
-          WHERE type = 'table' AND name IN (SELECT value FROM json_each(?1))
-          ORDER BY rowid",
-    )?;
-    let rows = statement.query_map([json_array(names)], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    rows.collect()
-}
-
-/// Whether `name` is an ordinary table: not virtual, not a virtual table's
-/// shadow table.
-fn is_ordinary(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
-    let kind: Option<String> = conn
-        .query_row(
-            "SELECT type FROM pragma_table_list(?1) WHERE schema = 'main'",
-            [name],
-            |row| row.get(0),
-        )
-        .or_else(|error| match error {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            error => Err(error),
-        })?;
-    Ok(kind.as_deref() == Some("table"))
 }
 
 fn is_empty(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
@@ -212,83 +188,68 @@ struct Table {
 }
 
 impl Table {
-    fn read(conn: &Connection, name: String, sql: &str) -> rusqlite::Result<Self> {
-        let mut columns = Vec::new();
-        {
-            let mut statement = conn.prepare(
-                "SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid",
-            )?;
-            let mut rows = statement.query([&name])?;
-            while let Some(row) = rows.next()? {
-                let declared: String = row.get(1)?;
-                let upper = declared.to_ascii_uppercase();
-                let primary_key = row.get::<_, i64>(3)? > 0;
-                columns.push(Column {
-                    name: row.get(0)?,
-                    affinity: Affinity::of(&declared),
+    /// The table `name` of `schema`, as the seeder fills it: its plain
+    /// columns, which of them take a different value in each row (the
+    /// primary key, a `UNIQUE` constraint or index), its foreign keys.
+    fn of(name: String, table: &schema::Table, schema: &Schema) -> Self {
+        let mut columns: Vec<Column> = table
+            .columns
+            .iter()
+            .filter(|column| column.kind == ColumnKind::Plain)
+            .map(|column| {
+                let upper = column.declared_type.to_ascii_uppercase();
+                Column {
+                    name: column.name.clone(),
+                    affinity: Affinity::of(&column.declared_type),
                     temporal: upper.contains("DATE") || upper.contains("TIME"),
-                    nullable: !row.get::<_, bool>(2)? && !primary_key,
-                    distinct: primary_key,
-                });
-            }
-        }
-        let unique_indexes: Vec<String> = conn
-            .prepare("SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1")?
-            .query_map([&name], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for index in unique_indexes {
-            let indexed: Vec<Option<String>> = conn
-                .prepare("SELECT name FROM pragma_index_info(?1)")?
-                .query_map([&index], |row| row.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            for column in indexed.into_iter().flatten() {
+                    nullable: column.nullable(),
+                    distinct: column.in_primary_key(),
+                }
+            })
+            .collect();
+        let unique_indexes = schema
+            .indexes
+            .values()
+            .filter(|index| index.unique && index.table.eq_ignore_ascii_case(&name))
+            .map(|index| index.columns.iter().map(|c| c.name.clone()).collect());
+        for unique in table.unique.iter().cloned().chain(unique_indexes) {
+            for indexed in unique {
                 if let Some(column) = columns
                     .iter_mut()
-                    .find(|c| c.name.eq_ignore_ascii_case(&column))
+                    .find(|c| c.name.eq_ignore_ascii_case(&indexed))
                 {
                     column.distinct = true;
                 }
             }
         }
-        let mut foreign_keys: Vec<(i64, ForeignKey)> = Vec::new();
-        {
-            let mut statement = conn.prepare(
-                "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
-            )?;
-            let mut rows = statement.query([&name])?;
-            while let Some(row) = rows.next()? {
-                let id: i64 = row.get(0)?;
-                let parent: String = row.get(1)?;
-                let from: String = row.get(2)?;
-                let to: Option<String> = row.get(3)?;
-                let Some(from) = columns
+        let position = |name: &str| {
+            columns
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(name))
+        };
+        let foreign_keys = table
+            .foreign_keys
+            .iter()
+            .filter_map(|key| {
+                let (from, to): (Vec<usize>, Vec<Option<String>>) = key
+                    .columns
                     .iter()
-                    .position(|c| c.name.eq_ignore_ascii_case(&from))
-                else {
-                    continue;
-                };
-                match foreign_keys.last_mut() {
-                    Some((last, key)) if *last == id => {
-                        key.from.push(from);
-                        key.to.push(to);
-                    }
-                    _ => foreign_keys.push((
-                        id,
-                        ForeignKey {
-                            parent,
-                            from: vec![from],
-                            to: vec![to],
-                        },
-                    )),
-                }
-            }
-        }
-        Ok(Self {
+                    .zip(&key.parent_columns)
+                    .filter_map(|(from, to)| Some((position(from)?, to.clone())))
+                    .unzip();
+                (!from.is_empty()).then(|| ForeignKey {
+                    parent: key.parent_table.clone(),
+                    from,
+                    to,
+                })
+            })
+            .collect();
+        Self {
+            literals: literals(&table.sql),
             name,
             columns,
-            foreign_keys: foreign_keys.into_iter().map(|(_, key)| key).collect(),
-            literals: literals(sql),
-        })
+            foreign_keys,
+        }
     }
 
     fn parents(&self) -> impl Iterator<Item = &str> {
@@ -496,9 +457,13 @@ impl Table {
 
 /// The primary key columns of `table`, in key order.
 fn primary_key(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    conn.prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")?
-        .query_map([table], |row| row.get(0))?
-        .collect()
+    let schema = Schema::read_tables(conn, &BTreeSet::from([table.to_string()]))?;
+    Ok(schema
+        .tables
+        .into_values()
+        .next()
+        .map(|table| table.primary_key)
+        .unwrap_or_default())
 }
 
 /// The `choice`-th candidate value of `column` for row `row`, or `None` when
@@ -750,7 +715,7 @@ mod tests {
         seeder.seed(&conn, None).unwrap();
         conn.execute_batch("DELETE FROM a; CREATE TABLE b (y INT);")
             .unwrap();
-        let mut resumed = Seeder::resume(seeder.objects().clone());
+        let mut resumed = Seeder::resume(seeder.rows().clone());
         resumed.seed(&conn, None).unwrap();
         // `a` was emptied by a migration, not made: it stays empty.
         assert_eq!((count(&conn, "a"), count(&conn, "b")), (0, 3));

@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::data_failure::{data_problem, DataProblem};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
-use crate::lint::{foreign_key_violation, File, Finding};
-use crate::objects::Objects;
-use crate::schema::{read_objects, Schema, SchemaObject};
+use crate::file::File;
+use crate::lint::{foreign_key_violation, Finding};
+use crate::schema_rows::SchemaRows;
 use crate::seed::{Seeder, ROWS};
+use migrate_sqlite::schema::{read_objects, Schema, SchemaObject};
 
 /// What validation learned about a chain that passed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,7 +161,7 @@ impl Validation {
         }
         Ok(ValidationState {
             seeding: seeded.conn.is_some(),
-            seeder: seeded.seeder.objects().clone(),
+            seeder: seeded.seeder.rows().clone(),
             ran: seeded.ran,
             resyncs: seeded.resyncs,
             broken_references: seeded.broken_references.clone(),
@@ -207,7 +208,7 @@ const NO_PROGRESS: Option<fn(rusqlite::backup::Progress)> = None;
 pub(crate) struct ValidationState {
     /// Whether the seeded run was still going.
     seeding: bool,
-    seeder: Objects,
+    seeder: SchemaRows,
     ran: Option<usize>,
     resyncs: usize,
     broken_references: BTreeSet<(String, String)>,

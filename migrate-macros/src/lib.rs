@@ -10,7 +10,6 @@ mod schema;
 
 use std::path::PathBuf;
 
-use migrate_build_support::schema::{ColumnKind, Schema};
 use migrate_build_support::{check_folder_cached, Checked, Diagnostic, Source, Validated};
 use migrate_sqlite::{Checksum, Fingerprint, Migration};
 use proc_macro2::{Span, TokenStream};
@@ -144,7 +143,7 @@ fn migrations_module(
     let fingerprint =
         Fingerprint::of_applied(chain.iter().map(|(version, checksum)| (*version, checksum)))
             .to_user_version();
-    let schema = schema::schema_module(&table_shapes(&validated.schema));
+    let schema = schema::schema_module(&validated.schema);
     let objects = validated.objects.iter().map(|object| {
         let (kind, name, table, sql) = (&*object.kind, &*object.name, &*object.table, &*object.sql);
         quote! { ::migrate_runtime::SchemaObject::embedded(#kind, #name, #table, #sql) }
@@ -212,30 +211,6 @@ fn one_line(diagnostic: &Diagnostic) -> String {
         line.push_str(&format!(" ({note})"));
     }
     line
-}
-
-/// The tables the application sees: shadow tables of virtual tables and
-/// hidden columns are SQLite's business.
-fn table_shapes(schema: &Schema) -> Vec<schema::TableShape> {
-    schema
-        .tables
-        .iter()
-        .filter(|(_, table)| !table.shadow)
-        .map(|(name, table)| schema::TableShape {
-            name: name.clone(),
-            columns: table
-                .columns
-                .iter()
-                .filter(|column| column.kind != ColumnKind::Hidden)
-                .map(|column| schema::ColumnShape {
-                    name: column.name.clone(),
-                    declared_type: column.declared_type.clone(),
-                    nullable: !column.not_null && column.primary_key_position == 0,
-                    primary_key: column.primary_key_position > 0,
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 fn migration_tokens(migration: &Migration) -> TokenStream {

@@ -1,37 +1,28 @@
 //! `migrations::schema`: the tables the migrations leave, as Rust items.
 
+use migrate_build_support::schema::{Column, ColumnKind, Schema};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-
-/// A table as the macro needs it: its name and its columns.
-pub(crate) struct TableShape {
-    pub name: String,
-    pub columns: Vec<ColumnShape>,
-}
-
-/// A column as the macro needs it.
-pub(crate) struct ColumnShape {
-    pub name: String,
-    pub declared_type: String,
-    pub nullable: bool,
-    pub primary_key: bool,
-}
 
 /// `pub mod schema { pub const USERS: &Table = …; pub mod users { pub const ID: &Column = …; } }`.
 ///
 /// Tables are constants at the module's top level (`schema::USERS`), and
 /// each has a module of column constants (`schema::users::EMAIL`), so that a
-/// column named like the table never collides with it.
-pub(crate) fn schema_module(tables: &[TableShape]) -> TokenStream {
+/// column named like the table never collides with it. The tables are those
+/// the application sees: shadow tables of virtual tables and hidden columns
+/// are SQLite's business.
+pub(crate) fn schema_module(schema: &Schema) -> TokenStream {
     let mut used = Vec::new();
-    let items = tables.iter().map(|table| {
-        let module = unique(module_name(&table.name), &mut used);
+    let tables = schema.tables.iter().filter(|(_, table)| !table.shadow);
+    let items = tables.map(|(table_name, table)| {
+        let module = unique(module_name(table_name), &mut used);
         let constant = format_ident!("{}", module.to_ascii_uppercase().trim_start_matches("R#"));
         let module = syn::parse_str::<syn::Ident>(&module).expect("a valid module name");
         let mut used_columns = Vec::new();
         let columns: Vec<_> = table
             .columns
             .iter()
+            .filter(|column| column.kind != ColumnKind::Hidden)
             .map(|column| {
                 (
                     unique(constant_name(&column.name), &mut used_columns),
@@ -44,8 +35,8 @@ pub(crate) fn schema_module(tables: &[TableShape]) -> TokenStream {
             let (name, declared_type, nullable, primary_key) = (
                 &column.name,
                 &column.declared_type,
-                column.nullable,
-                column.primary_key,
+                column.nullable(),
+                column.in_primary_key(),
             );
             let doc = column_doc(column);
             quote! {
@@ -59,7 +50,7 @@ pub(crate) fn schema_module(tables: &[TableShape]) -> TokenStream {
             }
         });
         let column_idents = columns.iter().map(|(ident, _)| format_ident!("{ident}"));
-        let name = &table.name;
+        let name = table_name;
         let table_doc = format!("Table `{name}`; its columns are in [`{module}`].");
         let module_doc = format!("The columns of table `{name}`.");
         quote! {
@@ -84,15 +75,15 @@ pub(crate) fn schema_module(tables: &[TableShape]) -> TokenStream {
     }
 }
 
-fn column_doc(column: &ColumnShape) -> String {
+fn column_doc(column: &Column) -> String {
     let mut doc = format!("Column `{}`", column.name);
     if !column.declared_type.is_empty() {
         doc.push_str(&format!(" {}", column.declared_type));
     }
-    if column.primary_key {
+    if column.in_primary_key() {
         doc.push_str(", primary key");
     }
-    doc.push_str(if column.nullable {
+    doc.push_str(if column.nullable() {
         ", nullable."
     } else {
         ", NOT NULL."
@@ -163,18 +154,20 @@ mod tests {
 
     #[test]
     fn generates_a_constant_per_table_and_column() {
-        let tables = [TableShape {
-            name: "type".into(),
-            columns: vec![ColumnShape {
-                name: "id".into(),
-                declared_type: "INTEGER".into(),
-                nullable: false,
-                primary_key: true,
-            }],
-        }];
-        let code = schema_module(&tables).to_string();
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE type (id INTEGER PRIMARY KEY);
+             CREATE VIRTUAL TABLE docs USING fts5(body);",
+        )
+        .unwrap();
+        let code = schema_module(&Schema::read(&conn).unwrap()).to_string();
         assert!(code.contains("pub const TYPE"), "{code}");
         assert!(code.contains("pub mod r#type"), "{code}");
         assert!(code.contains("pub const ID"), "{code}");
+        assert!(code.contains("pub const DOCS"), "{code}");
+        assert!(
+            !code.contains("DOCS_DATA"),
+            "shadow tables are left out: {code}"
+        );
     }
 }

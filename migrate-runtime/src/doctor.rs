@@ -5,6 +5,8 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
+use migrate_sqlite::apply::foreign_key_violations;
+use migrate_sqlite::Violation as ForeignKeyViolation;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::connection::{self, is_busy};
@@ -55,17 +57,6 @@ pub enum WriteLock {
     Held,
     /// The database cannot be written by this process.
     ReadOnly,
-}
-
-/// A row whose foreign key refers to a missing parent row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ForeignKeyViolation {
-    /// The child table.
-    pub table: String,
-    /// The row's rowid; `None` for a `WITHOUT ROWID` table.
-    pub rowid: Option<i64>,
-    /// The parent table it refers to.
-    pub parent: String,
 }
 
 impl Diagnosis {
@@ -147,13 +138,7 @@ fn integrity_check(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 }
 
 fn foreign_key_check(conn: &Connection) -> rusqlite::Result<Vec<ForeignKeyViolation>> {
-    let mut statement = conn.prepare("PRAGMA foreign_key_check")?;
-    let rows = statement.query_map([], |row| {
-        Ok(ForeignKeyViolation {
-            table: row.get(0)?,
-            rowid: row.get(1)?,
-            parent: row.get(2)?,
-        })
-    })?;
-    rows.take(VIOLATIONS).collect()
+    let mut violations = foreign_key_violations(conn)?;
+    violations.truncate(VIOLATIONS);
+    Ok(violations)
 }

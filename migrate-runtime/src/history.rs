@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use migrate_sqlite::schema::has_table;
 use migrate_sqlite::{Checksum, Fingerprint, Migration};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 use crate::Error;
 
@@ -41,15 +42,7 @@ pub(crate) fn read(conn: &Connection, table: &str) -> Result<Vec<Applied>, Error
         action: "read the migration history",
         source,
     };
-    let exists = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [table],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(reading)?
-        .is_some();
+    let exists = has_table(conn, table).map_err(reading)?;
     if !exists {
         return Ok(Vec::new());
     }

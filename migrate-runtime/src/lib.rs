@@ -68,11 +68,14 @@ mod status;
 
 pub use adopt::{Baselined, ForeignHistory, Imported};
 pub use backup::Backups;
-pub use doctor::{Diagnosis, ForeignKeyViolation, WriteLock};
+pub use doctor::{Diagnosis, WriteLock};
 pub use error::{Error, Recovery};
 pub use event::Event;
 pub use history::DEFAULT_TABLE as DEFAULT_HISTORY_TABLE;
 pub use lock::{Holder, LockReport};
+/// A row whose foreign key refers to a missing parent row, as
+/// [`Migrator::diagnose`] reports it.
+pub use migrate_sqlite::Violation as ForeignKeyViolation;
 pub use migrate_sqlite::{
     Checksum, Column, Directive, Directives, Drift, Fingerprint, Lint, Migration, SchemaObject,
     Script, Table,

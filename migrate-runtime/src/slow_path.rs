@@ -486,10 +486,7 @@ fn log_nothing_to_do(goal: Goal, migrations: usize) {
 }
 
 fn schema_is_empty(conn: &Connection) -> Result<bool, Error> {
-    conn.query_row("SELECT count(*) = 0 FROM sqlite_master", [], |row| {
-        row.get(0)
-    })
-    .map_err(|source| Error::Database {
+    migrate_sqlite::schema::is_empty(conn).map_err(|source| Error::Database {
         action: "read the schema",
         source,
     })

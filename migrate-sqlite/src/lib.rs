@@ -10,7 +10,9 @@
 //! - the one way a script runs on a connection ([`Applying`], [`apply`]):
 //!   its transaction, foreign keys off and checked, the deadline, and
 //!   where a failure happened;
-//! - the schema as SQLite keeps it ([`SchemaObject`]).
+//! - the one [schema] model, read from SQLite, with one equality: what
+//!   the down-script check, the typed `schema` module, `verify`, the seeder
+//!   and the lints compare.
 
 #![warn(missing_docs)]
 
@@ -20,13 +22,12 @@ mod directive;
 mod fingerprint;
 pub mod lex;
 mod migration;
-mod schema_object;
-mod table;
+pub mod schema;
 
 pub use apply::{apply, Applying, FailedAt, Failure, Violation, Violations};
 pub use checksum::{normalize_line_endings, Checksum};
 pub use directive::{Directive, DirectiveError, Directives, Lint, DIRECTIVE_PREFIX};
 pub use fingerprint::Fingerprint;
 pub use migration::{Migration, Script};
-pub use schema_object::{schema_drift, Drift, SchemaObject};
-pub use table::{Column, Table};
+pub use schema::embedded::{Column, Table};
+pub use schema::{Drift, Schema, SchemaObject};

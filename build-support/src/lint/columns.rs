@@ -3,7 +3,7 @@
 use migrate_sqlite::Lint;
 
 use super::{File, Finding};
-use crate::schema::{Schema, Table};
+use migrate_sqlite::schema::{Schema, Table};
 
 fn rowid_table(table: &Table) -> bool {
     !table.without_rowid && table.virtual_sql.is_none() && !table.shadow

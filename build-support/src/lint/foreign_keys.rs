@@ -8,8 +8,8 @@ use super::indexes::list;
 use super::replay::{ForeignKeyId, Origin};
 use super::{File, Finding};
 use crate::discover::Source;
-use crate::schema::{ForeignKey, Schema, Table};
 use migrate_sqlite::lex::Token;
+use migrate_sqlite::schema::{ForeignKey, Schema, Table};
 
 pub(super) fn unindexed_foreign_keys(
     files: &[File],

@@ -3,7 +3,7 @@
 use migrate_sqlite::Lint;
 
 use super::{File, Finding};
-use crate::schema::{Index, Schema, Table};
+use migrate_sqlite::schema::{Index, Schema, Table};
 
 fn key_columns(index: &Index) -> Vec<(String, String)> {
     index

@@ -18,15 +18,11 @@ mod replay;
 mod text;
 mod views;
 
-use std::ops::Range;
-
-use migrate_sqlite::lex::{self, qualified_name, skip_words, Token};
-use migrate_sqlite::{Directives, Lint};
+use migrate_sqlite::Lint;
 use serde::{Deserialize, Serialize};
 
-use crate::check::Run;
 use crate::diagnostic::Diagnostic;
-use crate::discover::Source;
+use crate::file::File;
 
 pub(crate) use foreign_keys::foreign_key_violation;
 pub(crate) use replay::{SchemaLints, SchemaLintsState};
@@ -77,74 +73,9 @@ pub fn severity(lint: Lint) -> Severity {
     }
 }
 
-/// Every finding of the lints on a chain's up scripts, without those a file
-/// allows. In file order, text lints before schema ones.
-///
-/// `foreign-key-violation` needs rows, so the seeded run of [`crate::validate`]
-/// reports it, in [`crate::Validated::findings`].
-pub fn lint(sources: &[Source]) -> Vec<Finding> {
-    let files: Vec<File> = sources.iter().map(File::new).collect();
-    let Ok(mut run) = Run::start(false, false) else {
-        return Vec::new();
-    };
-    // A migration that fails ends the run: validation reports it, and later
-    // migrations depend on it.
-    while run.done() < files.len() && run.step(sources, &files).is_ok() {}
-    run.lint_findings(&files)
-}
-
-// ---------------------------------------------------------------------------
-// Files
-
-pub(crate) struct File<'a> {
-    path: &'a str,
-    sql: &'a str,
-    directives: Directives,
-    statements: Vec<Stmt<'a>>,
-}
-
-struct Stmt<'a> {
-    range: Range<usize>,
-    /// Tokens with offsets into the whole file.
-    tokens: Vec<Token<'a>>,
-}
-
-impl<'a> File<'a> {
-    pub(crate) fn new(source: &'a Source) -> Self {
-        let script = source.migration.up();
-        let sql = script.sql();
-        let statements = lex::statements(sql)
-            .into_iter()
-            .map(|statement| {
-                let offset = statement.range.start;
-                let tokens = lex::code(&sql[statement.range.clone()])
-                    .into_iter()
-                    .map(|token| Token {
-                        start: token.start + offset,
-                        ..token
-                    })
-                    .collect();
-                Stmt {
-                    range: statement.range,
-                    tokens,
-                }
-            })
-            .collect();
-        File {
-            path: &source.up_file.display,
-            sql,
-            directives: script.directives(),
-            statements,
-        }
-    }
-
-    /// The tokens of each statement.
-    pub(crate) fn statement_tokens(&self) -> impl Iterator<Item = &[Token<'a>]> {
-        self.statements
-            .iter()
-            .map(|statement| statement.tokens.as_slice())
-    }
-
+impl File<'_> {
+    /// A finding of `lint` at `offset` in this file: `what` is wrong, `fix`
+    /// says what to do.
     fn finding(&self, lint: Lint, offset: usize, what: String, fix: &str) -> Finding {
         let name = lint.name();
         Finding {
@@ -157,139 +88,12 @@ impl<'a> File<'a> {
         }
     }
 
+    /// Keeps `finding` unless the file allows its lint.
     fn push(&self, findings: &mut Vec<Finding>, finding: Finding) {
         if !self.directives.allows(finding.lint) {
             findings.push(finding);
         }
     }
-
-    /// The offset of `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name` in this file.
-    fn index_statement(&self, name: &str) -> Option<(usize, usize)> {
-        self.statements
-            .iter()
-            .enumerate()
-            .find_map(|(position, statement)| {
-                let t = &statement.tokens;
-                if !t.first()?.is("CREATE") {
-                    return None;
-                }
-                let at = skip_words(t, 1, &["UNIQUE"]);
-                if !t.get(at)?.is("INDEX") {
-                    return None;
-                }
-                let at = skip_words(t, at + 1, &["IF", "NOT", "EXISTS"]);
-                let (found, _) = qualified_name(t, at)?;
-                found
-                    .eq_ignore_ascii_case(name)
-                    .then_some((position, statement.range.start))
-            })
-    }
-
-    /// The statements of this file, those that create or alter `table` (or a
-    /// table renamed to it) first: a column of `table` is defined there, even
-    /// when another table of the file has a column of the same name.
-    fn statements_on(&self, table: &str) -> impl Iterator<Item = &Stmt<'a>> {
-        let renamed = self
-            .statements
-            .iter()
-            .filter_map(|s| rebuild::rename(&s.tokens))
-            .filter(|(_, to)| to.eq_ignore_ascii_case(table))
-            .map(|(from, _)| from);
-        let names: Vec<String> = std::iter::once(table.to_string()).chain(renamed).collect();
-        let (ours, others): (Vec<_>, Vec<_>) = self.statements.iter().partition(|s| {
-            rebuild::created_table(&s.tokens)
-                .or_else(|| altered_table(&s.tokens))
-                .is_some_and(|name| names.iter().any(|n| n.eq_ignore_ascii_case(&name)))
-        });
-        ours.into_iter().chain(others)
-    }
-
-    /// The name the table now called `table` had before this file, following
-    /// its `ALTER TABLE … RENAME TO`s.
-    fn earlier_table(&self, table: &str) -> String {
-        let mut name = table.to_string();
-        for statement in self.statements.iter().rev() {
-            if let Some((from, to)) = rebuild::rename(&statement.tokens) {
-                if to.eq_ignore_ascii_case(&name) {
-                    name = from;
-                }
-            }
-        }
-        name
-    }
-
-    /// The name before this file of the column now called `column` of the
-    /// table now called `table` (`old_table` before this file), following
-    /// the file's `ALTER TABLE … RENAME [COLUMN] … TO`s.
-    fn earlier_column(&self, old_table: &str, table: &str, column: &str) -> String {
-        let mut name = column.to_string();
-        for statement in self.statements.iter().rev() {
-            if let Some((on, from, to)) = column_rename(&statement.tokens) {
-                let ours = on.eq_ignore_ascii_case(table) || on.eq_ignore_ascii_case(old_table);
-                if ours && to.eq_ignore_ascii_case(&name) {
-                    name = from;
-                }
-            }
-        }
-        name
-    }
-
-    /// Where the column `column` of type `first_type_word` is defined in this
-    /// file (under the name it had there, if the file renames it), else
-    /// where the table is named, else the top of the file.
-    fn column_offset(&self, table: &str, column: &str, first_type_word: Option<&str>) -> usize {
-        let declared = self.earlier_column(&self.earlier_table(table), table, column);
-        let named = |n: &str| n.eq_ignore_ascii_case(column) || n.eq_ignore_ascii_case(&declared);
-        let mut fallback = None;
-        for statement in self.statements_on(table) {
-            let t = &statement.tokens;
-            for (k, token) in t.iter().enumerate() {
-                if token.name().is_some_and(|n| named(&n)) {
-                    let typed = match first_type_word {
-                        Some(word) => t.get(k + 1).is_some_and(|next| {
-                            next.name().is_some_and(|n| n.eq_ignore_ascii_case(word))
-                        }),
-                        None => true,
-                    };
-                    if typed {
-                        return token.start;
-                    }
-                }
-                if fallback.is_none() && token.name().is_some_and(|n| n.eq_ignore_ascii_case(table))
-                {
-                    fallback = Some(statement.range.start);
-                }
-            }
-        }
-        fallback.unwrap_or(0)
-    }
-}
-
-/// `ALTER TABLE table RENAME [COLUMN] from TO to`: (table, from, to).
-fn column_rename(t: &[Token]) -> Option<(String, String, String)> {
-    let (table, k) = altered(t)?;
-    if !t.get(k)?.is("RENAME") {
-        return None;
-    }
-    let at = skip_words(t, k + 1, &["COLUMN"]);
-    let from = t.get(at)?.name()?;
-    if !t.get(at + 1)?.is("TO") {
-        return None;
-    }
-    Some((table, from, t.get(at + 2)?.name()?))
-}
-
-/// `ALTER TABLE name …`.
-fn altered_table(t: &[Token]) -> Option<String> {
-    altered(t).map(|(name, _)| name)
-}
-
-/// `ALTER TABLE name …`: the name and where the rest begins.
-fn altered(t: &[Token]) -> Option<(String, usize)> {
-    if !(t.first()?.is("ALTER") && t.get(1)?.is("TABLE")) {
-        return None;
-    }
-    qualified_name(t, 2)
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use migrate_sqlite::lex::{normalize_sql, qualified_name, skip_words, Token};
 use migrate_sqlite::Lint;
 
 use super::{File, Finding};
-use crate::schema::{ColumnKind, Schema, Table};
+use crate::file::{created_table, dropped_table, rename};
+use migrate_sqlite::schema::{ColumnKind, Schema, Table};
 
 /// A rebuild found in a file's statements.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -325,34 +326,4 @@ fn table_named<'s>(schema: &'s Schema, name: &str) -> Option<(&'s str, &'s Table
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(n, t)| (n.as_str(), t))
-}
-
-/// `ALTER TABLE from RENAME TO to`.
-pub(super) fn rename(t: &[Token]) -> Option<(String, String)> {
-    let (from, k) = super::altered(t)?;
-    if t.get(k)?.is("RENAME") && t.get(k + 1)?.is("TO") {
-        return qualified_name(t, k + 2).map(|(to, _)| (from, to));
-    }
-    None
-}
-
-/// `DROP TABLE [IF EXISTS] name`.
-pub(super) fn dropped_table(t: &[Token]) -> Option<String> {
-    if !(t.first()?.is("DROP") && t.get(1)?.is("TABLE")) {
-        return None;
-    }
-    qualified_name(t, skip_words(t, 2, &["IF", "EXISTS"])).map(|(name, _)| name)
-}
-
-/// `CREATE [TEMP] TABLE [IF NOT EXISTS] name`.
-pub(super) fn created_table(t: &[Token]) -> Option<String> {
-    if !t.first()?.is("CREATE") {
-        return None;
-    }
-    let k = skip_words(t, 1, &["TEMP"]);
-    let k = skip_words(t, k, &["TEMPORARY"]);
-    if !t.get(k)?.is("TABLE") {
-        return None;
-    }
-    qualified_name(t, skip_words(t, k + 1, &["IF", "NOT", "EXISTS"])).map(|(name, _)| name)
 }

@@ -15,8 +15,8 @@ use super::indexes::redundant_indexes;
 use super::rebuild::{rebuild_lints, rebuilds};
 use super::views::{self, broken_views};
 use super::{File, Finding};
-use crate::objects::{changed_tables, Objects};
-use crate::schema::Schema;
+use crate::schema_rows::{changed_tables, SchemaRows};
+use migrate_sqlite::schema::Schema;
 
 /// The schema lints, one migration at a time, beside a run of the chain on
 /// a database of its own: [`SchemaLints::before`] each migration is applied
@@ -28,7 +28,7 @@ pub(crate) struct SchemaLints {
     /// migration would make a long chain quadratic.
     schema: Schema,
     /// The rows of `sqlite_schema` after the last migration.
-    objects: Objects,
+    rows: SchemaRows,
     /// Where each foreign key of the schema was declared.
     fk_origin: BTreeMap<ForeignKeyId, Origin>,
     /// Views that did not compile after the last migration.
@@ -56,7 +56,7 @@ impl SchemaLints {
     pub(crate) fn start() -> Self {
         Self {
             schema: Schema::default(),
-            objects: Objects::default(),
+            rows: SchemaRows::default(),
             fk_origin: BTreeMap::new(),
             broken_views: BTreeSet::new(),
         }
@@ -66,7 +66,7 @@ impl SchemaLints {
     pub(crate) fn resume(conn: &Connection, state: SchemaLintsState) -> rusqlite::Result<Self> {
         Ok(Self {
             schema: state.schema,
-            objects: Objects::read(conn)?,
+            rows: SchemaRows::read(conn)?,
             fk_origin: state.fk_origin.into_iter().collect(),
             broken_views: state.broken_views,
         })
@@ -97,19 +97,13 @@ impl SchemaLints {
         findings: &mut Vec<Finding>,
     ) -> rusqlite::Result<()> {
         // A rebuild drops a table, so only then are the triggers compared.
-        let triggers_before = (!rebuilds(file).is_empty()).then(|| self.objects.triggers());
-        let changes = self.objects.update(conn, Some(file))?;
+        let triggers_before = (!rebuilds(file).is_empty()).then(|| self.rows.triggers());
+        let changes = self.rows.update(conn, Some(file))?;
         if let Some(before) = triggers_before {
-            rebuild_lints(
-                file,
-                &self.schema,
-                &before,
-                &self.objects.triggers(),
-                findings,
-            );
+            rebuild_lints(file, &self.schema, &before, &self.rows.triggers(), findings);
         }
         if !changes.is_empty() && views::may_break_views(file) {
-            let views: Vec<&str> = self.objects.of_type("view").map(|(name, _)| name).collect();
+            let views: Vec<&str> = self.rows.of_type("view").map(|(name, _)| name).collect();
             broken_views(conn, file, &views, &mut self.broken_views, findings);
         }
         let changed = changed_tables(&changes);
@@ -211,7 +205,7 @@ fn take<V>(
 ///
 /// A `no-transaction` file is not tried: what it does cannot be rolled back.
 fn double_quoted_strings(conn: &mut Connection, file: &File, findings: &mut Vec<Finding>) {
-    let quotes = |s: &super::Stmt| s.tokens.iter().any(|t| t.double_quoted());
+    let quotes = |s: &crate::file::Statement| s.tokens.iter().any(|t| t.double_quoted());
     if file.directives.no_transaction() || !file.statements.iter().any(quotes) {
         return;
     }

@@ -7,7 +7,7 @@ fn lint_files(files: &[(&str, &str)]) -> Vec<Finding> {
         std::fs::write(base.path().join("m").join(name), sql).unwrap();
     }
     let sources = crate::read_folder(base.path(), "m").unwrap();
-    lint(&sources)
+    crate::lint(&sources)
 }
 
 fn names(findings: &[Finding]) -> Vec<&'static str> {
@@ -797,7 +797,7 @@ fn a_drop_after_a_rebuild_renamed_away_is_not_another_rebuild() {
 
 #[test]
 fn only_alter_table_rename_to_renames_a_table() {
-    let rename = |sql| rebuild::rename(&migrate_sqlite::lex::code(sql));
+    let rename = |sql| crate::file::rename(&migrate_sqlite::lex::code(sql));
     assert_eq!(
         rename("ALTER TABLE main.a RENAME TO \"b\""),
         Some(("a".to_string(), "b".to_string()))

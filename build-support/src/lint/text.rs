@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 
 use migrate_sqlite::Lint;
 
-use super::rebuild::{created_table, dropped_table, rebuilds};
+use super::rebuild::rebuilds;
 use super::{File, Finding};
+use crate::file::{created_table, dropped_table};
 use migrate_sqlite::lex::{has_top_level, qualified_name, skip_words, Token};
 
 pub(crate) fn text_lints(file: &File, findings: &mut Vec<Finding>) {

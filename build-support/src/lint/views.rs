@@ -9,8 +9,8 @@ use migrate_sqlite::apply::sqlite_message;
 use migrate_sqlite::Lint;
 use rusqlite::Connection;
 
-use super::rebuild::{dropped_table, rename};
 use super::{File, Finding};
+use crate::file::{dropped_table, rename};
 
 /// Reports the views of `views` that no longer compile after `file` and did
 /// before it; `broken` holds the views broken before the file and is

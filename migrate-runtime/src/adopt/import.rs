@@ -4,7 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension};
+use migrate_sqlite::schema::has_table;
+use rusqlite::Connection;
 
 use super::Adoption;
 use crate::migrator::Migrator;
@@ -65,14 +66,7 @@ impl ForeignHistory {
     }
 
     fn is_in(self, conn: &Connection) -> Result<bool, Error> {
-        conn.query_row(
-            "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1",
-            [self.table()],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|found| found.is_some())
-        .map_err(reading)
+        has_table(conn, self.table()).map_err(reading)
     }
 
     /// Reads the table as `(version, name, applied_at, failed, nanoseconds)`,

@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use migrate_sqlite::{schema_drift, Drift, Migration, SchemaObject};
+use migrate_sqlite::schema::{read_objects, schema_drift};
+use migrate_sqlite::{Drift, Migration, Schema, SchemaObject};
 use rusqlite::Connection;
 
 use super::Migrator;
@@ -74,8 +75,9 @@ impl Migrator {
     /// Checks a database without changing it: that each applied migration
     /// is the one this binary holds (same checksum), and that its schema is
     /// the one those migrations make, object by object (tables, indexes,
-    /// triggers, views, with SQL compared after normalising white space and
-    /// comments). The history table, SQLite's own tables, Litestream's
+    /// triggers, views), compared as the compiler compares schemas: what
+    /// SQLite reports of each table and index, not the spelling of its
+    /// `CREATE` statement. The history table, SQLite's own tables, Litestream's
     /// `_litestream_seq` and `_litestream_lock`, the history tables of sqlx
     /// (`_sqlx_migrations`), refinery (`refinery_schema_history`) and diesel
     /// (`__diesel_schema_migrations`), and the tables named with
@@ -128,11 +130,21 @@ impl Migrator {
         chain: &[&Migration],
     ) -> Result<Vec<Drift>, Error> {
         let expected = match self.expected_schema {
-            Some(objects) if chain.len() == self.migrations.len() => objects.to_vec(),
+            Some(objects) if chain.len() == self.migrations.len() => {
+                let model = Schema::of_objects(objects).map_err(|source| Error::Database {
+                    action: "make the schema the migrations make in memory",
+                    source,
+                })?;
+                (objects.to_vec(), model)
+            }
             _ => schema_made_by(chain)?,
         };
-        let found = read_objects(conn)?;
-        Ok(schema_drift(&expected, &found, |name| self.ignores(name)))
+        let found = read_schema(conn)?;
+        Ok(schema_drift(
+            (&expected.0, &expected.1),
+            (&found.0, &found.1),
+            |name| self.ignores(name),
+        ))
     }
 
     /// Tables that are not drift: the history, other tools' and the ones
@@ -145,28 +157,20 @@ impl Migrator {
     }
 }
 
-fn read_objects(conn: &Connection) -> Result<Vec<SchemaObject>, Error> {
+/// The `CREATE` statements of `conn`'s schema, and its model.
+fn read_schema(conn: &Connection) -> Result<(Vec<SchemaObject>, Schema), Error> {
     let reading = |source| Error::Database {
         action: "read the schema",
         source,
     };
-    let mut statement = conn.prepare(SchemaObject::QUERY).map_err(reading)?;
-    let rows = statement
-        .query_map([], |row| {
-            Ok(SchemaObject::new(
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-            ))
-        })
-        .map_err(reading)?;
-    rows.collect::<Result<_, _>>().map_err(reading)
+    let objects = read_objects(conn).map_err(reading)?;
+    let model = Schema::read(conn).map_err(reading)?;
+    Ok((objects, model))
 }
 
 /// The schema `chain` makes, run on an in-memory database as the runner
 /// runs it.
-fn schema_made_by(chain: &[&Migration]) -> Result<Vec<SchemaObject>, Error> {
+fn schema_made_by(chain: &[&Migration]) -> Result<(Vec<SchemaObject>, Schema), Error> {
     let replaying = |source| Error::Database {
         action: "run the applied migrations in memory to learn the schema they make",
         source,
@@ -179,5 +183,5 @@ fn schema_made_by(chain: &[&Migration]) -> Result<Vec<SchemaObject>, Error> {
         migrate_sqlite::apply(&mut conn, script.sql(), script.directives())
             .map_err(|failure| replaying(failure.error))?;
     }
-    read_objects(&conn)
+    read_schema(&conn)
 }

@@ -207,9 +207,11 @@ fn normalized_text_keeps_quotes_as_written() {
     );
     assert_eq!(normalize_sql("f( a , ( b ) )"), "f(a, (b))");
     assert_eq!(
-        comparable_sql("create table t(x integer default 'a b', \"y z\" text)"),
-        "CREATE TABLE T(X INTEGER DEFAULT 'a b', \"y z\" TEXT)"
+        comparable_sql("create table \"t\"(x integer default 'a b', \"y z\" text);"),
+        "CREATE TABLE T ( X INTEGER DEFAULT 'a b' , \"Y Z\" TEXT )"
     );
+    assert_eq!(comparable_sql("a<>''"), comparable_sql("a <> ''"));
+    assert_ne!(comparable_sql("x = 'a'"), comparable_sql("x = 'A'"));
     assert_eq!(
         comparable_sql("CREATE TABLE t (x INTEGER)"),
         comparable_sql("create  table t(x integer) -- made by hand")

@@ -37,28 +37,34 @@ pub fn normalize_sql(sql: &str) -> String {
     out.trim_end_matches(';').trim_end().to_string()
 }
 
-/// The text two statements are compared by: [`normalize_sql`], with no
-/// space before `(` and the words outside quotes in upper case, so that
-/// `create table t(x integer)` made by hand is `CREATE TABLE t (x INTEGER)`.
+/// The text two statements are compared by: their tokens one space apart,
+/// without comments or a trailing `;`, keywords and names in upper case
+/// (SQLite reads them so) and a quoted name unquoted where it needs no
+/// quotes; strings are kept as written. So `create table "t"(x integer)`
+/// made by hand compares equal to `CREATE TABLE t (x INTEGER)`.
 pub fn comparable_sql(sql: &str) -> String {
-    let normal = normalize_sql(sql);
-    let mut out = String::with_capacity(normal.len());
-    for token in tokens(&normal) {
-        match token.kind {
-            Kind::Space if token.text == " " => out.push(' '),
-            Kind::Punct if token.text == "(" => {
-                if out.ends_with(' ') {
-                    out.pop();
+    let mut words: Vec<String> = tokens(sql)
+        .iter()
+        .filter(|token| !token.is_trivia())
+        .map(|token| match token.kind {
+            Kind::String | Kind::Blob => token.text.to_string(),
+            Kind::Quoted => {
+                let name = token.name().unwrap_or_default().to_ascii_uppercase();
+                let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if plain {
+                    name
+                } else {
+                    format!("\"{}\"", name.replace('"', "\"\""))
                 }
-                out.push('(');
             }
-            Kind::Quoted | Kind::String | Kind::Blob | Kind::Comment | Kind::Space => {
-                out.push_str(token.text)
-            }
-            _ => out.push_str(&token.text.to_ascii_uppercase()),
-        }
+            _ => token.text.to_ascii_uppercase(),
+        })
+        .collect();
+    while words.last().is_some_and(|word| word == ";") {
+        words.pop();
     }
-    out
+    words.join(" ")
 }
 
 /// Where the name `name` is first written in `text` as one or more whole

@@ -5,20 +5,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use migrate_sqlite::lex::qualified_name;
+use migrate_sqlite::schema::{schema_rows, Rows};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use migrate_sqlite::lex::qualified_name;
-
-use crate::lint::File;
-use crate::schema::json_array;
+use crate::file::File;
 
 /// A row of `sqlite_schema` without its name: (type, table, sql).
 pub(crate) type Row = (String, String, Option<String>);
 
 /// The rows of `sqlite_schema`, by name.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub(crate) struct Objects {
+pub(crate) struct SchemaRows {
     rows: BTreeMap<String, Row>,
     /// The largest rowid read: SQLite numbers a new row past it.
     last_rowid: i64,
@@ -40,15 +39,15 @@ enum Reach {
     Any,
 }
 
-impl Objects {
+impl SchemaRows {
     /// Every row of `conn`'s `sqlite_schema`.
     pub(crate) fn read(conn: &Connection) -> rusqlite::Result<Self> {
-        let mut objects = Self::default();
-        for (rowid, name, row) in query(conn, "1", [])? {
-            objects.last_rowid = objects.last_rowid.max(rowid);
-            objects.rows.insert(name, row);
+        let mut followed = Self::default();
+        for (rowid, name, row) in query(conn, Rows::All)? {
+            followed.last_rowid = followed.last_rowid.max(rowid);
+            followed.rows.insert(name, row);
         }
-        Ok(objects)
+        Ok(followed)
     }
 
     /// Brings the rows up to date after `file` ran on `conn` (any migration
@@ -64,13 +63,9 @@ impl Objects {
             return Ok(diff(&before.rows, &self.rows));
         };
         // Two queries: with an OR, SQLite would scan every row for both.
-        let mut rows = query(conn, "rowid > ?1", [self.last_rowid])?;
+        let mut rows = query(conn, Rows::After(self.last_rowid))?;
         if !altered.is_empty() {
-            rows.extend(query(
-                conn,
-                "type = 'table' AND lower(name) IN (SELECT value FROM json_each(?1))",
-                [json_array(&altered)],
-            )?);
+            rows.extend(query(conn, Rows::Tables(&altered))?);
         }
         let mut changes = Vec::new();
         for (rowid, name, row) in rows {
@@ -121,24 +116,13 @@ pub(crate) fn changed_tables(changes: &[Change]) -> BTreeSet<String> {
         .collect()
 }
 
-/// The rows of `sqlite_schema` that `filter`, an SQL condition on its
-/// columns with `parameters`, picks: (rowid, name, row).
-fn query(
-    conn: &Connection,
-    filter: &str,
-    parameters: impl rusqlite::Params,
-) -> rusqlite::Result<Vec<(i64, String, Row)>> {
-    let sql =
-        format!("SELECT rowid, name, type, tbl_name, sql FROM main.sqlite_schema WHERE {filter}");
-    let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement.query_map(parameters, |row| {
-        Ok((
-            row.get(0)?,
-            row.get(1)?,
-            (row.get(2)?, row.get(3)?, row.get(4)?),
-        ))
-    })?;
-    rows.collect()
+/// The rows of `sqlite_schema` that `which` picks: (rowid, name, row).
+fn query(conn: &Connection, which: Rows) -> rusqlite::Result<Vec<(i64, String, Row)>> {
+    let rows = schema_rows(conn, which)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.rowid, row.name, (row.kind, row.table, row.sql)))
+        .collect())
 }
 
 fn diff(before: &BTreeMap<String, Row>, after: &BTreeMap<String, Row>) -> Vec<Change> {
@@ -186,14 +170,14 @@ mod tests {
     fn follows_every_migration(base: &Path, dir: &str) {
         let sources = crate::read_folder(base, dir).unwrap();
         let mut conn = Connection::open_in_memory().unwrap();
-        let mut objects = Objects::default();
+        let mut followed = SchemaRows::default();
         for source in &sources {
             apply(&mut conn, source).unwrap();
             let file = File::new(source);
-            let changes = objects.update(&conn, Some(&file)).unwrap();
-            let read = Objects::read(&conn).unwrap();
-            assert_eq!(objects.rows, read.rows, "after {}", source.up_file.display);
-            assert_eq!(objects.last_rowid, read.last_rowid);
+            let changes = followed.update(&conn, Some(&file)).unwrap();
+            let read = SchemaRows::read(&conn).unwrap();
+            assert_eq!(followed.rows, read.rows, "after {}", source.up_file.display);
+            assert_eq!(followed.last_rowid, read.last_rowid);
             assert!(changes.iter().all(|c| c.before != c.after));
         }
     }

@@ -1,3 +1,7 @@
+//! The tables and columns the migrations leave, compiled into the binary:
+//! what `embed_migrations!` writes into `migrations::schema` from the
+//! [`Schema`](super::Schema) model the compiler read.
+
 /// A table of the schema the migrations leave, as `embed_migrations!`
 /// describes it in `migrations::schema`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

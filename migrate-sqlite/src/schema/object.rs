@@ -1,12 +1,14 @@
 //! The schema as SQLite keeps it: the `CREATE` statements of
-//! `sqlite_schema`, compared after normalising their text. The compiler
-//! records the schema a chain leaves; the runtime reads a database's and
-//! names the differences.
+//! `sqlite_schema`. The compiler records those the chain leaves; the
+//! runtime names how a database's differ from them, deciding what differs
+//! by the [`Schema`] model.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::lex::{comparable_sql, normalize_sql};
+use super::diff::Change;
+use super::Schema;
+use crate::lex::normalize_sql;
 
 /// One `CREATE` statement of a schema, as SQLite keeps it in `sqlite_schema`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,15 +24,6 @@ pub struct SchemaObject {
 }
 
 impl SchemaObject {
-    /// The query that reads a database's objects in the order they were
-    /// made, as `(type, name, tbl_name, sql)`, without SQLite's own objects (`sqlite_…`,
-    /// automatic indexes) and the shadow tables a virtual table makes for
-    /// itself: run in order, the statements make the same schema.
-    pub const QUERY: &'static str = "SELECT type, name, tbl_name, sql FROM main.sqlite_schema \
-         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-           AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow') \
-         ORDER BY rowid";
-
     /// An object embedded in a binary.
     pub const fn embedded(
         kind: &'static str,
@@ -102,16 +95,28 @@ impl fmt::Display for Drift {
     }
 }
 
-/// The differences between an expected schema and a found one, by object
-/// name (without regard to case), comparing normalised SQL
-/// ([`comparable_sql`]). Found objects `ignored` accepts by their name or
+/// The differences between an expected schema and a found one: the
+/// objects of `expected` that `found` lacks, those it has but that differ
+/// (by [`Schema::diff`] of the two schemas' models, not by their text), and
+/// the objects of `found` that `expected` lacks. Objects are paired by name
+/// without regard to case. Found objects `ignored` accepts by their name or
 /// their table's are left out: tables other tools keep in the same file,
 /// with their indexes and triggers.
 pub fn schema_drift(
-    expected: &[SchemaObject],
-    found: &[SchemaObject],
+    expected: (&[SchemaObject], &Schema),
+    found: (&[SchemaObject], &Schema),
     ignored: impl Fn(&str) -> bool,
 ) -> Vec<Drift> {
+    let ((expected, expected_schema), (found, found_schema)) = (expected, found);
+    let changed: Vec<(&str, String)> = expected_schema
+        .diff(found_schema)
+        .into_iter()
+        .filter(|difference| matches!(difference.change, Change::Changed(_)))
+        .map(|difference| (difference.kind, difference.name.to_ascii_lowercase()))
+        .collect();
+    let differs = |object: &SchemaObject| {
+        changed.contains(&(&*object.kind, object.name.to_ascii_lowercase()))
+    };
     let find = |objects: &[SchemaObject], name: &str| {
         objects
             .iter()
@@ -123,9 +128,7 @@ pub fn schema_drift(
         match find(found, &expected.name) {
             None => drift.push(Drift::Missing(expected.clone())),
             Some(found) => {
-                if found.kind != expected.kind
-                    || comparable_sql(&found.sql) != comparable_sql(&expected.sql)
-                {
+                if found.kind != expected.kind || differs(expected) {
                     drift.push(Drift::Changed {
                         expected: expected.clone(),
                         found,
@@ -152,6 +155,19 @@ mod tests {
             rest.split_whitespace().next().unwrap_or(name)
         });
         SchemaObject::embedded(kind, name, table, sql)
+    }
+
+    fn drift_of(
+        expected: &[SchemaObject],
+        found: &[SchemaObject],
+        ignored: impl Fn(&str) -> bool,
+    ) -> Vec<Drift> {
+        let model = |objects| Schema::of_objects(objects).unwrap();
+        schema_drift(
+            (expected, &model(expected)),
+            (found, &model(found)),
+            ignored,
+        )
     }
 
     #[test]
@@ -182,7 +198,7 @@ mod tests {
                 "CREATE INDEX seq_at ON _litestream_seq (seq)",
             ),
         ];
-        let drift = schema_drift(&expected, &found, |name| name.starts_with("_litestream"));
+        let drift = drift_of(&expected, &found, |name| name.starts_with("_litestream"));
         let lines: Vec<String> = drift.iter().map(ToString::to_string).collect();
         assert_eq!(
             lines,
@@ -197,7 +213,7 @@ mod tests {
             "USERS",
             "create table users(id integer primary key)",
         )];
-        assert_eq!(schema_drift(&expected[..1], &by_hand, |_| false), []);
+        assert_eq!(drift_of(&expected[..1], &by_hand, |_| false), []);
         let quoted = [object(
             "table",
             "users",
@@ -208,13 +224,13 @@ mod tests {
             "users",
             "CREATE TABLE users (id TEXT DEFAULT 'A')",
         )];
-        assert_eq!(schema_drift(&quoted, &other, |_| false).len(), 1);
+        assert_eq!(drift_of(&quoted, &other, |_| false).len(), 1);
         let changed = [object(
             "table",
             "users",
             "CREATE TABLE users (id INTEGER PRIMARY KEY, x)",
         )];
-        let drift = schema_drift(&expected[..1], &changed, |_| false);
+        let drift = drift_of(&expected[..1], &changed, |_| false);
         assert_eq!(
             drift[0].to_string(),
             "table `users` differs\n  expected: CREATE TABLE users (id INTEGER PRIMARY KEY)\n  found:    CREATE TABLE users (id INTEGER PRIMARY KEY, x)"
