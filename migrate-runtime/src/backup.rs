@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::connection::is_busy;
+use crate::connection::{self, is_busy};
+use crate::event::Event;
 use crate::lock::LockReport;
+use crate::migrator::Migrator;
 use crate::Error;
 
 /// Where backups go and how many are kept.
@@ -199,6 +201,33 @@ fn backup_prefix(database: &Path) -> String {
         .file_name()
         .map_or("database".into(), |n| n.to_string_lossy());
     format!("{name}.")
+}
+
+/// [`Migrator::backup`].
+pub(crate) fn backup_now(migrator: &Migrator, path: &Path) -> Result<PathBuf, Error> {
+    let backups = &migrator.options().backups;
+    let conn = connection::open_existing(path, migrator.options().busy_timeout)?;
+    let applied = migrator.read_history(&conn, Some(path))?;
+    drop(conn);
+    let version = applied.last().map_or(0, |row| row.version);
+    let started = Instant::now();
+    migrator.emit(&Event::BackingUp { database: path });
+    let backup = backups.copy(path, (version, version), None)?;
+    if backups.enabled() {
+        backups.prune(path)?;
+    }
+    migrator.emit(&Event::BackedUp {
+        backup: &backup,
+        duration: started.elapsed(),
+    });
+    Ok(backup)
+}
+
+/// [`Migrator::restore`].
+pub(crate) fn restore(migrator: &Migrator, path: &Path, backup: &Path) -> Result<(), Error> {
+    let busy_timeout = migrator.options().busy_timeout;
+    let mut conn = connection::open(path, busy_timeout)?;
+    restore_into(&mut conn, path, backup, busy_timeout)
 }
 
 /// Copies `backup` over the database of `conn`, page by page through SQLite,

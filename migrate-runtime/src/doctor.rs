@@ -67,49 +67,31 @@ impl Diagnosis {
     }
 }
 
-impl Migrator {
-    /// Looks at the database at `path` without changing it: who has it open
-    /// and who holds its locks, its `-wal` and `-shm` files, its journal
-    /// mode, whether the write lock is free (taken and released at once),
-    /// `PRAGMA integrity_check`, `PRAGMA foreign_key_check`, and the state of
-    /// every migration. The file must exist ([`Error::NoDatabase`]).
-    ///
-    /// `integrity_check` reads the whole file: on a large database this takes
-    /// a while.
-    ///
-    /// ```no_run
-    /// # migrate_runtime::embed_migrations!("tests/migrations");
-    /// let diagnosis = migrations::MIGRATOR.diagnose("app.db")?;
-    /// if !diagnosis.is_sound() {
-    ///     eprintln!("integrity: {:?}", diagnosis.integrity);
-    /// }
-    /// # Ok::<(), migrate_runtime::Error>(())
-    /// ```
-    pub fn diagnose(&self, path: impl AsRef<Path>) -> Result<Diagnosis, Error> {
-        let path = path.as_ref();
-        let mut conn = connection::open_existing(path, self.busy_timeout)?;
-        let reading = |source| match connection::condition(path, &source) {
-            Some(error) => error,
-            None => Error::Database {
-                action: "diagnose the database",
-                source,
-            },
-        };
-        Ok(Diagnosis {
-            files: LockReport::gather(path, Duration::ZERO),
-            file_bytes: fs::metadata(path).map_or(0, |m| m.len()),
-            write_lock: try_write_lock(&mut conn, self.busy_timeout),
-            journal_mode: conn
-                .pragma_query_value(None, "journal_mode", |row| row.get::<_, String>(0))
-                .map_err(reading)?
-                .to_ascii_lowercase(),
-            busy_timeout: self.busy_timeout,
-            integrity: integrity_check(&conn).map_err(reading)?,
-            foreign_key_violations: foreign_key_check(&conn).map_err(reading)?,
-            status: self.status(&conn)?,
-            sqlite_version: rusqlite::version(),
-        })
-    }
+/// [`Migrator::diagnose`].
+pub(crate) fn diagnose(migrator: &Migrator, path: &Path) -> Result<Diagnosis, Error> {
+    let busy_timeout = migrator.options().busy_timeout;
+    let mut conn = connection::open_existing(path, busy_timeout)?;
+    let reading = |source| match connection::condition(path, &source) {
+        Some(error) => error,
+        None => Error::Database {
+            action: "diagnose the database",
+            source,
+        },
+    };
+    Ok(Diagnosis {
+        files: LockReport::gather(path, Duration::ZERO),
+        file_bytes: fs::metadata(path).map_or(0, |m| m.len()),
+        write_lock: try_write_lock(&mut conn, busy_timeout),
+        journal_mode: conn
+            .pragma_query_value(None, "journal_mode", |row| row.get::<_, String>(0))
+            .map_err(reading)?
+            .to_ascii_lowercase(),
+        busy_timeout,
+        integrity: integrity_check(&conn).map_err(reading)?,
+        foreign_key_violations: foreign_key_check(&conn).map_err(reading)?,
+        status: migrator.status(&conn)?,
+        sqlite_version: rusqlite::version(),
+    })
 }
 
 /// Takes the write lock without waiting, and gives it back; then waits

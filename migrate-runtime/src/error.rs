@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use migrate_sqlite::Drift;
 
-use crate::adopt::ForeignHistory;
+use crate::foreign_history::ForeignHistory;
 use crate::lock::LockReport;
 
 /// Why migrating a database failed. Each message says which migration or

@@ -1,12 +1,14 @@
 //! The history table, one row per applied migration, and the fingerprint of
 //! the applied chain kept in the database header.
 
+use std::path::Path;
 use std::time::Duration;
 
 use migrate_sqlite::schema::has_table;
 use migrate_sqlite::{Checksum, Fingerprint, Migration};
 use rusqlite::{params, Connection};
 
+use crate::connection::condition;
 use crate::Error;
 
 /// The default name of the history table. It lives in the migrated database
@@ -14,9 +16,9 @@ use crate::Error;
 /// one transaction.
 pub const DEFAULT_TABLE: &str = "_migrate_history";
 
-/// A migration as recorded when it was applied.
+/// A migration as the history records it, from when it was applied.
 #[derive(Clone, Debug)]
-pub(crate) struct Applied {
+pub(crate) struct Recorded {
     pub version: u64,
     pub name: String,
     /// As stored: shown in messages.
@@ -37,7 +39,7 @@ fn quoted(name: &str) -> String {
 }
 
 /// The applied migrations, ordered by version; none when the table does not exist yet.
-pub(crate) fn read(conn: &Connection, table: &str) -> Result<Vec<Applied>, Error> {
+pub(crate) fn read(conn: &Connection, table: &str) -> Result<Vec<Recorded>, Error> {
     let reading = |source| Error::Database {
         action: "read the migration history",
         source,
@@ -54,7 +56,7 @@ pub(crate) fn read(conn: &Connection, table: &str) -> Result<Vec<Applied>, Error
         .map_err(reading)?;
     let rows = statement
         .query_map([], |row| {
-            Ok(Applied {
+            Ok(Recorded {
                 // Stored as SQLite's signed 64-bit integer; the cast round-trips every u64.
                 version: row.get::<_, i64>(0)? as u64,
                 name: row.get(1)?,
@@ -73,6 +75,21 @@ pub(crate) fn read(conn: &Connection, table: &str) -> Result<Vec<Applied>, Error
     }
     applied.sort_by_key(|row| row.version);
     Ok(applied)
+}
+
+/// [`read`], for the database at `path`: a failure that says something
+/// about the file (not a database, corrupted, read-only) says it.
+pub(crate) fn read_at(
+    conn: &Connection,
+    table: &str,
+    path: Option<&Path>,
+) -> Result<Vec<Recorded>, Error> {
+    read(conn, table).map_err(|error| match (error, path) {
+        (Error::Database { source, action }, Some(path)) => {
+            condition(path, &source).unwrap_or(Error::Database { action, source })
+        }
+        (error, _) => error,
+    })
 }
 
 /// Creates the table if this database has none yet.
@@ -174,7 +191,7 @@ pub(crate) fn update_checksum(
 }
 
 /// The fingerprint of an applied chain.
-pub(crate) fn fingerprint(applied: &[Applied]) -> Fingerprint {
+pub(crate) fn fingerprint(applied: &[Recorded]) -> Fingerprint {
     // An unreadable checksum cannot match any binary's chain.
     let unreadable = Checksum::from_bytes([0; 32]);
     Fingerprint::of_applied(

@@ -58,13 +58,18 @@ mod connection;
 mod doctor;
 mod error;
 mod event;
+mod foreign_history;
 mod history;
 mod lock;
+mod migrate;
+mod migration_lock;
 mod migrator;
 mod operation;
+mod plan;
 mod repair;
-mod slow_path;
+mod start;
 mod status;
+mod verify;
 
 pub use adopt::{Baselined, ForeignHistory, Imported};
 pub use backup::Backups;
@@ -73,6 +78,7 @@ pub use error::{Error, Recovery};
 pub use event::Event;
 pub use history::DEFAULT_TABLE as DEFAULT_HISTORY_TABLE;
 pub use lock::{Holder, LockReport};
+pub use migrate::{Applied, Report, Reverted};
 /// A row whose foreign key refers to a missing parent row, as
 /// [`Migrator::diagnose`] reports it.
 pub use migrate_sqlite::Violation as ForeignKeyViolation;
@@ -80,14 +86,14 @@ pub use migrate_sqlite::{
     Checksum, Column, Directive, Directives, Drift, Fingerprint, Lint, Migration, SchemaObject,
     Script, Table,
 };
-pub use migrator::{
-    Applied, Migrator, Report, Reverted, TransactionMode, Verification, CHECK_ONLY_VARIABLE,
-    SKIP_VARIABLE,
-};
+pub use migrator::{Migrator, TransactionMode};
 pub use operation::{Direction, Operation, ScriptSource, Step, Target};
+pub use plan::State;
 pub use repair::Repaired;
 pub use rusqlite;
-pub use status::{MigrationStatus, State, Status};
+pub use start::{CHECK_ONLY_VARIABLE, SKIP_VARIABLE};
+pub use status::{MigrationStatus, Status};
+pub use verify::Verification;
 
 /// Checks a migrations folder at compile time and embeds it as `mod migrations`.
 ///

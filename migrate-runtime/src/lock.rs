@@ -1,12 +1,10 @@
-//! Who holds a database, and the lock that makes one process migrate at a time.
+//! Who holds a database: the processes that have it open or hold a lock on
+//! it, and its -wal and -shm files.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::thread;
-use std::time::{Duration, Instant};
-
-use crate::Error;
+use std::time::Duration;
 
 /// What was found about a database that stayed locked past the busy timeout.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,7 +105,7 @@ fn database_files(path: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
@@ -176,7 +174,7 @@ fn has_open(process: &Path, targets: &[PathBuf]) -> bool {
 /// The write locks (POSIX or flock) held on this machine, as (pid, inode).
 /// SQLite's readers hold only read locks; its writer holds a write lock.
 #[cfg(target_os = "linux")]
-fn write_locks() -> Vec<(u32, u64)> {
+pub(crate) fn write_locks() -> Vec<(u32, u64)> {
     // Lines look like: `1: POSIX  ADVISORY  WRITE 4242 fd:01:1234 1073741824 1073741824`.
     let Ok(locks) = fs::read_to_string("/proc/locks") else {
         return Vec::new();
@@ -200,90 +198,3 @@ fn holders(_files: &[PathBuf]) -> Vec<Holder> {
 
 /// Appended to the database path to name the migration lock file.
 pub(crate) const LOCK_SUFFIX: &str = "-migrate-lock";
-
-/// An exclusive lock on `<database>-migrate-lock`, held while migrations are
-/// applied, so that one process migrates at a time even across the
-/// `no-transaction` migrations that SQLite's own write lock cannot cover.
-/// The operating system releases it if the process dies.
-pub(crate) struct MigrationLock {
-    _file: File,
-}
-
-impl MigrationLock {
-    /// Waits up to `timeout` for the lock.
-    pub(crate) fn acquire(database: &Path, timeout: Duration) -> Result<Self, Error> {
-        let path = with_suffix(database, LOCK_SUFFIX);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            // A lock file left by a start as another user may not be
-            // writable; locking needs no write access.
-            .or_else(|_| File::open(&path))
-            .map_err(|error| Error::ReadOnly {
-                path: database.to_path_buf(),
-                detail: format!(
-                    "cannot create or open the lock file {}: {error}",
-                    path.display()
-                ),
-            })?;
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(Self { _file: file }),
-                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
-                    thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(50));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(Error::Locked(Box::new(LockReport::gather(
-                        database,
-                        started.elapsed(),
-                    ))));
-                }
-                Err(std::fs::TryLockError::Error(error)) => {
-                    return Err(Error::ReadOnly {
-                        path: database.to_path_buf(),
-                        detail: format!("cannot lock {}: {error}", path.display()),
-                    });
-                }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_second_lock_waits_and_then_reports_the_holder_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("app.db");
-        fs::write(with_suffix(&db, "-wal"), [0u8; 10]).unwrap();
-        let _held = MigrationLock::acquire(&db, Duration::from_millis(10)).unwrap();
-        let Err(Error::Locked(report)) = MigrationLock::acquire(&db, Duration::from_millis(30))
-        else {
-            panic!("the second lock must time out");
-        };
-        assert!(report.waited >= Duration::from_millis(30));
-        assert_eq!(report.wal_bytes, Some(10));
-        assert_eq!(report.shm_bytes, None);
-        let message = report.to_string();
-        assert!(message.contains("-wal file: 10 bytes"), "{message}");
-        assert!(message.contains("What to do"), "{message}");
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn finds_lock_holders_in_proc_locks() {
-        use std::os::unix::fs::MetadataExt;
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("app.db");
-        let _held = MigrationLock::acquire(&db, Duration::from_millis(10)).unwrap();
-        let inode = fs::metadata(with_suffix(&db, LOCK_SUFFIX)).unwrap().ino();
-        assert!(write_locks().contains(&(std::process::id(), inode)));
-    }
-}

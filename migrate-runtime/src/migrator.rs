@@ -1,29 +1,26 @@
+//! [`Migrator`]: a chain of migrations and the options it is applied with.
+//!
+//! What a migrator does is in [`operations`], each operation handed to the
+//! module that does it (`start`, `migrate`, `status`, `verify`, `repair`,
+//! `adopt`, `backup`, `doctor`); those modules read the migrator through
+//! the accessors below, never its fields.
+
+mod operations;
+
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use migrate_sqlite::{Fingerprint, Migration, SchemaObject};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
-use crate::backup::{restore_into, Backups};
-use crate::connection::{self, condition};
+use crate::backup::Backups;
 use crate::event::Event;
-use crate::history::{self, DEFAULT_TABLE};
-use crate::operation::{Operation, ScriptSource};
+use crate::history::{self, Recorded, DEFAULT_TABLE};
+use crate::plan::{self, Allowances, Standing};
 use crate::Error;
-
-mod verify;
-
-pub use verify::Verification;
-
-/// Set to 1 to start without applying migrations (the connection is still configured).
-pub const SKIP_VARIABLE: &str = "MIGRATE_SKIP";
-/// Set to 1 to fail, rather than migrate, when migrations are pending: for
-/// deployments that migrate in a separate step.
-pub const CHECK_ONLY_VARIABLE: &str = "MIGRATE_CHECK_ONLY";
 
 /// How pending migrations are grouped into transactions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,7 +35,7 @@ pub enum TransactionMode {
     PerMigration,
 }
 
-type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
+pub(crate) type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
 /// Applies a fixed, ordered set of migrations to SQLite databases.
 ///
@@ -61,8 +58,17 @@ type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 /// ```
 #[derive(Clone)]
 pub struct Migrator {
-    pub(crate) migrations: &'static [Migration],
-    pub(crate) fingerprint: Fingerprint,
+    migrations: &'static [Migration],
+    fingerprint: Fingerprint,
+    options: Options,
+    hook: Option<Hook>,
+    validated_with_sqlite: Option<i32>,
+    expected_schema: Option<&'static [SchemaObject]>,
+}
+
+/// What the builder methods of [`Migrator`] set, read by its operations.
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
     pub(crate) busy_timeout: Duration,
     pub(crate) deadline: Duration,
     pub(crate) mode: TransactionMode,
@@ -70,47 +76,8 @@ pub struct Migrator {
     pub(crate) history_table: Cow<'static, str>,
     pub(crate) allow_newer_database: bool,
     pub(crate) allow_out_of_order: bool,
-    read_environment: bool,
-    pub(crate) hook: Option<Hook>,
-    validated_with_sqlite: Option<i32>,
-    expected_schema: Option<&'static [SchemaObject]>,
-    ignored_tables: Vec<Cow<'static, str>>,
-}
-
-/// What one [`Migrator::run`] or [`Migrator::execute`] did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Report {
-    /// The migrations applied by this run, in order; empty when the database
-    /// was already up to date.
-    pub applied: Vec<Applied>,
-    /// The migrations reverted by this run, newest first.
-    pub reverted: Vec<Reverted>,
-    /// The backup taken before applying them, if one was.
-    pub backup: Option<PathBuf>,
-}
-
-/// One migration applied by a run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Applied {
-    /// Its version.
-    pub version: u64,
-    /// Its name.
-    pub name: String,
-    /// How long its SQL took.
-    pub duration: Duration,
-}
-
-/// One migration reverted by a run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reverted {
-    /// Its version.
-    pub version: u64,
-    /// Its name.
-    pub name: String,
-    /// How long its down script took.
-    pub duration: Duration,
-    /// Where its down script came from.
-    pub source: ScriptSource,
+    pub(crate) read_environment: bool,
+    pub(crate) ignored_tables: Vec<Cow<'static, str>>,
 }
 
 impl Migrator {
@@ -146,18 +113,20 @@ impl Migrator {
         Self {
             migrations,
             fingerprint,
-            busy_timeout: Duration::from_secs(60),
-            deadline: Duration::from_secs(120),
-            mode: TransactionMode::AllPending,
-            backups: Backups::keep(5),
-            history_table: Cow::Borrowed(DEFAULT_TABLE),
-            allow_newer_database: false,
-            allow_out_of_order: false,
-            read_environment: true,
+            options: Options {
+                busy_timeout: Duration::from_secs(60),
+                deadline: Duration::from_secs(120),
+                mode: TransactionMode::AllPending,
+                backups: Backups::keep(5),
+                history_table: Cow::Borrowed(DEFAULT_TABLE),
+                allow_newer_database: false,
+                allow_out_of_order: false,
+                read_environment: true,
+                ignored_tables: Vec::new(),
+            },
             hook: None,
             validated_with_sqlite: None,
             expected_schema: None,
-            ignored_tables: Vec::new(),
         }
     }
 
@@ -176,7 +145,8 @@ impl Migrator {
         I: IntoIterator<Item = S>,
         S: Into<Cow<'static, str>>,
     {
-        self.ignored_tables
+        self.options
+            .ignored_tables
             .extend(tables.into_iter().map(Into::into));
         self
     }
@@ -203,32 +173,32 @@ impl Migrator {
     /// How long to wait for another connection's write lock before failing
     /// with a report of who holds it. Default 60 s.
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
-        self.busy_timeout = timeout;
+        self.options.busy_timeout = timeout;
         self
     }
 
     /// The longest the migrations of one start may take; past it, the
     /// running migration is interrupted and rolled back. Default 120 s.
     pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
+        self.options.deadline = deadline;
         self
     }
 
     /// How pending migrations are grouped into transactions.
     pub fn transaction_mode(mut self, mode: TransactionMode) -> Self {
-        self.mode = mode;
+        self.options.mode = mode;
         self
     }
 
     /// Where backups go and how many are kept; [`Backups::disabled`] turns them off.
     pub fn backups(mut self, backups: Backups) -> Self {
-        self.backups = backups;
+        self.options.backups = backups;
         self
     }
 
     /// The name of the history table. Default `_migrate_history`.
     pub fn history_table(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.history_table = name.into();
+        self.options.history_table = name.into();
         self
     }
 
@@ -236,7 +206,7 @@ impl Migrator {
     /// during a rolling deploy where the previous build still runs while the
     /// new one has migrated. Default: refused with [`Error::UnknownVersions`].
     pub fn allow_newer_database(mut self, allow: bool) -> Self {
-        self.allow_newer_database = allow;
+        self.options.allow_newer_database = allow;
         self
     }
 
@@ -246,13 +216,14 @@ impl Migrator {
     /// with [`Error::OutOfOrder`], naming both, so that every database
     /// applies the migrations in one order.
     pub fn allow_out_of_order(mut self, allow: bool) -> Self {
-        self.allow_out_of_order = allow;
+        self.options.allow_out_of_order = allow;
         self
     }
 
-    /// Whether [`SKIP_VARIABLE`] and [`CHECK_ONLY_VARIABLE`] are read. Default on.
+    /// Whether [`SKIP_VARIABLE`](crate::SKIP_VARIABLE) and
+    /// [`CHECK_ONLY_VARIABLE`](crate::CHECK_ONLY_VARIABLE) are read. Default on.
     pub fn read_environment(mut self, read: bool) -> Self {
-        self.read_environment = read;
+        self.options.read_environment = read;
         self
     }
 
@@ -261,117 +232,65 @@ impl Migrator {
         self.hook = Some(Arc::new(hook));
         self
     }
+}
 
-    /// Opens (or creates) the database at `path`, configures the connection
-    /// and applies the pending migrations.
-    ///
-    /// The connection gets `journal_mode = WAL` (readers keep reading while
-    /// a writer writes), the busy timeout (waits for other writers instead
-    /// of failing with "database is locked") and `foreign_keys = ON`.
-    ///
-    /// When the database is up to date this costs about as much as opening
-    /// the file: the fingerprint of the applied chain, kept in the header,
-    /// is compared with the binary's without reading the schema.
-    pub fn open(&self, path: impl AsRef<Path>) -> Result<Connection, Error> {
-        let path = path.as_ref();
-        self.check_sqlite_version()?;
-        let switches = self.switches()?;
-        let mut conn = connection::open(path, self.busy_timeout)?;
-        let up_to_date = self.is_up_to_date(&conn, Some(path))?;
-        connection::ensure_wal(&conn, path, self.busy_timeout.min(self.deadline))?;
-        connection::set_foreign_keys(&conn, true)?;
-        if up_to_date {
-            log_up_to_date(self.migrations.len());
-        } else if switches.skip {
-            tracing::warn!("{SKIP_VARIABLE} is set: migrations not applied");
-        } else {
-            self.migrate(&mut conn, Operation::Up, switches.check_only)?;
+/// What the operations read of a migrator.
+impl Migrator {
+    /// Its options.
+    pub(crate) fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The fingerprint of the whole chain.
+    pub(crate) fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+
+    /// The schema recorded at compile time, if the macro recorded it.
+    pub(crate) fn expected_schema(&self) -> Option<&'static [SchemaObject]> {
+        self.expected_schema
+    }
+
+    /// What it lets a database differ in.
+    pub(crate) fn allowances(&self) -> Allowances {
+        Allowances {
+            newer_database: self.options.allow_newer_database,
+            out_of_order: self.options.allow_out_of_order,
         }
-        Ok(conn)
     }
 
-    /// Applies the pending migrations to a connection the caller opened and
-    /// configured.
-    ///
-    /// Transactional migrations are applied in `BEGIN IMMEDIATE`
-    /// transactions (by default all in one); the history is read again once
-    /// the write lock is held, so that concurrent starts apply each
-    /// migration once. A `no-transaction` migration runs alone, after a
-    /// backup that is copied back if it fails; a `foreign-keys-off` one gets
-    /// a transaction of its own with foreign keys off.
-    ///
-    /// Refuses, without changing anything, a database whose applied
-    /// migrations differ from this binary's, include versions it does not
-    /// know, or leave an older migration pending behind a newer one.
-    pub fn run(&self, conn: &mut Connection) -> Result<Report, Error> {
-        self.check_sqlite_version()?;
-        let switches = self.switches()?;
-        if switches.skip {
-            tracing::warn!("{SKIP_VARIABLE} is set: migrations not applied");
-            return Ok(Report::default());
-        }
-        let path = connection::file_path(conn);
-        if self.is_up_to_date(conn, path.as_deref())? {
-            log_up_to_date(self.migrations.len());
-            return Ok(Report::default());
-        }
-        self.migrate(conn, Operation::Up, switches.check_only)
+    /// The migration with this version.
+    pub(crate) fn find(&self, version: u64) -> Option<&'static Migration> {
+        plan::find(self.migrations, version)
     }
 
-    /// The backups of the database at `path`, oldest first.
-    pub fn backups_of(&self, path: impl AsRef<Path>) -> Result<Vec<PathBuf>, Error> {
-        self.backups.list(path.as_ref())
+    /// This binary's migration `version`, or the error naming it.
+    pub(crate) fn in_binary(
+        &self,
+        version: u64,
+        operation: &'static str,
+    ) -> Result<&'static Migration, Error> {
+        plan::in_binary(self.migrations, version, operation)
     }
 
-    /// Writes a backup of the database at `path` now, as the one taken
-    /// before migrating: a consistent copy made with `VACUUM INTO`, safe
-    /// while other connections use the database, into the backups folder
-    /// ([`Migrator::backups`]), named for the newest applied version
-    /// (`<file>.<UTC time>.v4-to-v4.sqlite`). It counts towards the backups
-    /// kept, so the oldest beyond them is removed; with backups disabled it
-    /// is written all the same and nothing is removed. Returns its path.
-    ///
-    /// ```no_run
-    /// # migrate_runtime::embed_migrations!("tests/migrations");
-    /// let backup = migrations::MIGRATOR.backup("app.db")?;
-    /// println!("backed up to {}", backup.display());
-    /// # Ok::<(), migrate_runtime::Error>(())
-    /// ```
-    pub fn backup(&self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
-        let path = path.as_ref();
-        let conn = connection::open_existing(path, self.busy_timeout)?;
-        let applied = self.read_history(&conn, Some(path))?;
-        drop(conn);
-        let version = applied.last().map_or(0, |row| row.version);
-        let started = std::time::Instant::now();
-        self.emit(&Event::BackingUp { database: path });
-        let backup = self.backups.copy(path, (version, version), None)?;
-        if self.backups.enabled() {
-            self.backups.prune(path)?;
-        }
-        self.emit(&Event::BackedUp {
-            backup: &backup,
-            duration: started.elapsed(),
-        });
-        Ok(backup)
+    /// Every version of the binary and of `applied`, with its state.
+    pub(crate) fn classify<'h>(&self, applied: &'h [Recorded]) -> Vec<Standing<'h>> {
+        plan::classify(self.migrations, applied)
     }
 
-    /// Where the backups of the database at `path` are written.
-    pub fn backup_folder(&self, path: impl AsRef<Path>) -> PathBuf {
-        self.backups.folder_for(path.as_ref())
+    /// The history of `conn`, whose file is `path`: its failures say what
+    /// they say about the file first.
+    pub(crate) fn read_history(
+        &self,
+        conn: &Connection,
+        path: Option<&Path>,
+    ) -> Result<Vec<Recorded>, Error> {
+        history::read_at(conn, &self.options.history_table, path)
     }
 
-    /// Copies `backup` back over the database at `path`, through SQLite, so
-    /// that connections other processes have open see the old or the
-    /// restored content, never a mix.
-    pub fn restore(&self, path: impl AsRef<Path>, backup: impl AsRef<Path>) -> Result<(), Error> {
-        let path = path.as_ref();
-        let mut conn = connection::open(path, self.busy_timeout)?;
-        restore_into(&mut conn, path, backup.as_ref(), self.busy_timeout)
-    }
-
-    /// Users who link a system SQLite instead of the bundled one can end up
-    /// older than what validated the migrations.
+    /// Refuses a binary that links an older SQLite than the one that
+    /// validated the migrations: users who link a system SQLite instead of
+    /// the bundled one can end up there.
     pub(crate) fn check_sqlite_version(&self) -> Result<(), Error> {
         match self.validated_with_sqlite {
             Some(validated) if rusqlite::version_number() < validated => Err(Error::SqliteTooOld {
@@ -382,176 +301,46 @@ impl Migrator {
         }
     }
 
-    /// The fast path: the fingerprint in the header equals the binary's.
-    pub(crate) fn is_up_to_date(
+    /// Tells the hook of [`Migrator::on_event`].
+    pub(crate) fn emit(&self, event: &Event<'_>) {
+        if let Some(hook) = &self.hook {
+            hook(event);
+        }
+    }
+
+    /// This migrator, with `hook` called after the hook it has.
+    #[cfg(feature = "cli")]
+    pub(crate) fn also_on_event(
         &self,
-        conn: &Connection,
-        path: Option<&Path>,
-    ) -> Result<bool, Error> {
-        let stored = history::stored_fingerprint(conn).map_err(|source| {
-            path.and_then(|path| condition(path, &source))
-                .unwrap_or(Error::Database {
-                    action: "read the database header",
-                    source,
-                })
-        })?;
-        Ok(stored == self.fingerprint)
-    }
-
-    /// Nothing is pending but the header does not say so (a database
-    /// migrated before fingerprints were kept, or whose `user_version` was
-    /// changed): store it, so that the next start takes the fast path. Only
-    /// when the database holds this binary's chain exactly, and only if the
-    /// write lock is free; failing here costs the fast path, nothing else.
-    pub(crate) fn refresh_fingerprint(&self, conn: &mut Connection, has_unknown: bool) {
-        if has_unknown {
-            return;
-        }
-        // Never wait for it: an application writer holding the lock wins.
-        let _ = conn.busy_timeout(Duration::ZERO);
-        let result = self.refresh_fingerprint_under_lock(conn);
-        let _ = conn.busy_timeout(self.busy_timeout);
-        if let Err(error) = result {
-            tracing::debug!(%error, "could not store the fingerprint of the applied migrations");
-        }
-    }
-
-    fn refresh_fingerprint_under_lock(&self, conn: &mut Connection) -> Result<(), Error> {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| Error::Database {
-                action: "take the write lock",
-                source,
-            })?;
-        // Read again under the lock: a newer build may have migrated since.
-        let plan = self.plan(&history::read(&tx, &self.history_table)?)?;
-        if plan.pending.is_empty() && plan.unknown.is_empty() {
-            history::store_fingerprint(&tx, self.fingerprint)?;
-        }
-        tx.commit().map_err(|source| Error::Database {
-            action: "store the fingerprint of the applied migrations",
-            source,
-        })
-    }
-
-    pub(crate) fn read_history(
-        &self,
-        conn: &Connection,
-        path: Option<&Path>,
-    ) -> Result<Vec<history::Applied>, Error> {
-        history::read(conn, &self.history_table).map_err(|error| match (error, path) {
-            (Error::Database { source, action }, Some(path)) => {
-                condition(path, &source).unwrap_or(Error::Database { action, source })
+        hook: impl Fn(&Event<'_>) + Send + Sync + 'static,
+    ) -> Migrator {
+        let previous = self.hook.clone();
+        self.clone().on_event(move |event| {
+            if let Some(previous) = &previous {
+                previous(event);
             }
-            (error, _) => error,
-        })
-    }
-
-    /// Every pending migration, after checking that what was applied is
-    /// what this binary has.
-    pub(crate) fn plan(&self, applied: &[history::Applied]) -> Result<Plan, Error> {
-        let mut unknown = Vec::new();
-        for row in applied {
-            match self.find(row.version) {
-                None => unknown.push((row.version, row.name.clone())),
-                Some(migration) => self.check_checksum(migration, row)?,
-            }
-        }
-        if !unknown.is_empty() {
-            if !self.allow_newer_database {
-                return Err(Error::UnknownVersions { versions: unknown });
-            }
-            tracing::warn!(unknown = ?unknown, "the database has migrations of a newer build; allowed");
-        }
-        let applied_versions: HashSet<u64> = applied.iter().map(|row| row.version).collect();
-        let pending: Vec<&'static Migration> = self
-            .migrations
-            .iter()
-            .filter(|m| !applied_versions.contains(&m.version()))
-            .collect();
-        Ok(Plan { pending, unknown })
-    }
-
-    /// Refuses an applied migration whose recorded checksum is not the binary's.
-    pub(crate) fn check_checksum(
-        &self,
-        migration: &Migration,
-        row: &history::Applied,
-    ) -> Result<(), Error> {
-        if Some(migration.checksum()) == row.checksum {
-            return Ok(());
-        }
-        Err(Error::ChecksumMismatch {
-            version: row.version,
-            name: migration.name().to_string(),
-            applied: row.checksum_hex.clone(),
-            embedded: migration.checksum().to_hex(),
-        })
-    }
-
-    /// The migration with this version; the list is ordered by version.
-    pub(crate) fn find(&self, version: u64) -> Option<&'static Migration> {
-        let index = self
-            .migrations
-            .binary_search_by_key(&version, Migration::version)
-            .ok()?;
-        Some(&self.migrations[index])
-    }
-
-    fn switches(&self) -> Result<Switches, Error> {
-        if !self.read_environment {
-            return Ok(Switches::default());
-        }
-        Ok(Switches {
-            skip: switch(SKIP_VARIABLE)?,
-            check_only: switch(CHECK_ONLY_VARIABLE)?,
+            hook(event);
         })
     }
 }
 
 impl fmt::Debug for Migrator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let options = &self.options;
         f.debug_struct("Migrator")
             .field("migrations", &self.migrations.len())
             .field("fingerprint", &self.fingerprint)
-            .field("busy_timeout", &self.busy_timeout)
-            .field("deadline", &self.deadline)
-            .field("mode", &self.mode)
-            .field("backups", &self.backups)
-            .field("history_table", &self.history_table)
-            .field("allow_newer_database", &self.allow_newer_database)
-            .field("allow_out_of_order", &self.allow_out_of_order)
-            .field("read_environment", &self.read_environment)
+            .field("busy_timeout", &options.busy_timeout)
+            .field("deadline", &options.deadline)
+            .field("mode", &options.mode)
+            .field("backups", &options.backups)
+            .field("history_table", &options.history_table)
+            .field("allow_newer_database", &options.allow_newer_database)
+            .field("allow_out_of_order", &options.allow_out_of_order)
+            .field("read_environment", &options.read_environment)
             .field("hook", &self.hook.is_some())
             .field("validated_with_sqlite", &self.validated_with_sqlite)
             .finish()
-    }
-}
-
-/// The pending migrations, and the applied ones this binary does not know.
-pub(crate) struct Plan {
-    pub(crate) pending: Vec<&'static Migration>,
-    unknown: Vec<(u64, String)>,
-}
-
-#[derive(Default)]
-struct Switches {
-    skip: bool,
-    check_only: bool,
-}
-
-fn switch(variable: &'static str) -> Result<bool, Error> {
-    let Some(value) = std::env::var_os(variable) else {
-        return Ok(false);
-    };
-    let value = value.to_string_lossy();
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" | "" => Ok(false),
-        _ => Err(Error::Environment {
-            variable,
-            value: value.into_owned(),
-        }),
     }
 }
 
@@ -563,10 +352,6 @@ pub(crate) fn version_text(number: i32) -> String {
         number / 1000 % 1000,
         number % 1000
     )
-}
-
-pub(crate) fn log_up_to_date(migrations: usize) {
-    tracing::info!(migrations, "database is up to date; no migration to apply");
 }
 
 #[cfg(test)]

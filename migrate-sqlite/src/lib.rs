@@ -7,7 +7,7 @@
 //!   [`Fingerprint`];
 //! - the one SQL [lexer](lex), through which everything that reads SQL
 //!   reads it;
-//! - the one way a script runs on a connection ([`Applying`], [`apply`]):
+//! - the one way a script runs on a connection ([`Applying`], [`apply()`]):
 //!   its transaction, foreign keys off and checked, the deadline, and
 //!   where a failure happened;
 //! - the one [schema] model, read from SQLite, with one equality: what

@@ -5,11 +5,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use migrate_sqlite::Lint;
 
 use super::indexes::list;
-use super::replay::{ForeignKeyId, Origin};
 use super::{File, Finding};
 use crate::discover::Source;
 use migrate_sqlite::lex::Token;
 use migrate_sqlite::schema::{ForeignKey, Schema, Table};
+
+/// A foreign key: (table, columns, parent table).
+pub(super) type ForeignKeyId = (String, Vec<String>, String);
+
+/// Where a foreign key was declared: the index of the migration, and the key
+/// as that migration named it, since later ones may rename its table, its
+/// columns or its parent.
+pub(super) type Origin = (usize, ForeignKeyId);
 
 pub(super) fn unindexed_foreign_keys(
     files: &[File],

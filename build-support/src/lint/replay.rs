@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::columns::column_lints;
-use super::foreign_keys::{foreign_key_targets, unindexed_foreign_keys};
+use super::foreign_keys::{foreign_key_targets, unindexed_foreign_keys, ForeignKeyId, Origin};
 use super::indexes::redundant_indexes;
 use super::rebuild::{rebuild_lints, rebuilds};
 use super::views::{self, broken_views};
@@ -34,14 +34,6 @@ pub(crate) struct SchemaLints {
     /// Views that did not compile after the last migration.
     broken_views: BTreeSet<String>,
 }
-
-/// A foreign key: (table, columns, parent table).
-pub(super) type ForeignKeyId = (String, Vec<String>, String);
-
-/// Where a foreign key was declared: the index of the migration, and the key
-/// as that migration named it, since later ones may rename its table, its
-/// columns or its parent.
-pub(super) type Origin = (usize, ForeignKeyId);
 
 /// What [`SchemaLints`] keeps that the database it runs beside cannot tell.
 #[derive(Debug, Default, Serialize, Deserialize)]

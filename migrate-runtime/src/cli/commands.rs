@@ -15,6 +15,7 @@ use super::{
 use crate::connection;
 use crate::migrator::version_text;
 use crate::operation::{Direction, Operation};
+use crate::plan;
 use crate::{Error, ForeignHistory, Migration, Migrator, State, Status, Step};
 
 type Outcome = Result<u8, Box<dyn std::error::Error>>;
@@ -39,7 +40,7 @@ pub(super) fn execute(migrator: &Migrator, db: &Path, command: MigrateCommand) -
 /// memory: every migration is pending. Nothing is created.
 fn read_or_empty(migrator: &Migrator, db: &Path) -> Result<Connection, Error> {
     if db.exists() {
-        return connection::open_existing(db, migrator.busy_timeout);
+        return connection::open_existing(db, migrator.options().busy_timeout);
     }
     eprintln!(
         "note: there is no database at {} yet: read as an empty one",
@@ -51,24 +52,14 @@ fn read_or_empty(migrator: &Migrator, db: &Path) -> Result<Connection, Error> {
     })
 }
 
-/// Opens (or creates) the database as [`Migrator::open`] does, WAL, busy
-/// timeout and foreign keys on, without applying anything.
-fn connect(migrator: &Migrator, db: &Path) -> Result<Connection, Error> {
-    migrator.check_sqlite_version()?;
-    let conn = connection::open(db, migrator.busy_timeout)?;
-    connection::ensure_wal(&conn, db, migrator.busy_timeout.min(migrator.deadline))?;
-    connection::set_foreign_keys(&conn, true)?;
-    Ok(conn)
-}
-
-/// As [`connect`], for a database that must exist already.
+/// As [`Migrator::connect`], for a database that must exist already.
 fn connect_existing(migrator: &Migrator, db: &Path) -> Result<Connection, Error> {
     if !db.is_file() {
         return Err(Error::NoDatabase {
             path: db.to_path_buf(),
         });
     }
-    connect(migrator, db)
+    migrator.connect(db)
 }
 
 fn status(migrator: &Migrator, db: &Path, args: &StatusArgs) -> Outcome {
@@ -92,12 +83,8 @@ fn status(migrator: &Migrator, db: &Path, args: &StatusArgs) -> Outcome {
 /// `status --check`: 1 when the next start refuses the database, 3 when it
 /// applies something, 0 when it has nothing to do.
 fn check_exit(migrator: &Migrator, status: &Status) -> u8 {
-    let refused = status.migrations.iter().any(|m| match m.state {
-        State::ChecksumChanged => true,
-        State::UnknownToBinary => !migrator.allow_newer_database,
-        State::OutOfOrder => !migrator.allow_out_of_order,
-        _ => false,
-    });
+    let states = status.migrations.iter().map(|m| m.state);
+    let refused = plan::refuses(states, migrator.allowances());
     if refused {
         EXIT_ERROR
     } else if status.pending().next().is_some() {
@@ -152,7 +139,7 @@ fn up(migrator: &Migrator, db: &Path, args: &UpArgs) -> Outcome {
         return print_dry_run(migrator, db, operation);
     }
     let migrator = with_deadline(migrator, args.deadline);
-    let mut conn = connect(&migrator, db)?;
+    let mut conn = migrator.connect(db)?;
     if !migrate(&migrator, &mut conn, operation, |_| Ok(()))? {
         let status = migrator.status(&conn)?;
         println!("nothing to apply: {}", render::status_summary(&status));
@@ -195,7 +182,7 @@ fn migrations_named(steps: &[Step]) -> String {
 }
 
 fn verify(migrator: &Migrator, db: &Path) -> Outcome {
-    let conn = connection::open_existing(db, migrator.busy_timeout)?;
+    let conn = connection::open_existing(db, migrator.options().busy_timeout)?;
     let verification = migrator.verify(&conn)?;
     print!("{verification}");
     Ok(if verification.is_ok() {
@@ -322,7 +309,7 @@ fn backups(migrator: &Migrator, db: &Path) -> Outcome {
             db,
             &migrator.backup_folder(db),
             &found,
-            migrator.backups.kept()
+            migrator.options().backups.kept()
         )
     );
     Ok(EXIT_OK)
@@ -365,7 +352,10 @@ fn restore(migrator: &Migrator, db: &Path, args: &RestoreArgs) -> Outcome {
     let result = migrator.restore(db, &backup);
     progress.finish();
     result?;
-    let status = migrator.status(&connection::open_existing(db, migrator.busy_timeout)?)?;
+    let status = migrator.status(&connection::open_existing(
+        db,
+        migrator.options().busy_timeout,
+    )?)?;
     println!(
         "restored {} from {}: {}",
         db.display(),

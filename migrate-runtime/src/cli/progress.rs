@@ -64,14 +64,8 @@ impl Progress {
     /// Wraps `migrator` so that its events drive this progress, after any
     /// hook it already has.
     pub(crate) fn attach(&self, migrator: &Migrator) -> Migrator {
-        let previous = migrator.hook.clone();
         let progress = self.clone();
-        migrator.clone().on_event(move |event| {
-            if let Some(hook) = &previous {
-                hook(event);
-            }
-            progress.on(event);
-        })
+        migrator.also_on_event(move |event| progress.on(event))
     }
 
     fn on(&self, event: &Event<'_>) {

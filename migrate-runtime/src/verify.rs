@@ -7,9 +7,10 @@ use migrate_sqlite::schema::{read_objects, schema_drift};
 use migrate_sqlite::{Drift, Migration, Schema, SchemaObject};
 use rusqlite::Connection;
 
-use super::Migrator;
 use crate::error::{drift_lines, Error};
 use crate::history;
+use crate::migrator::Migrator;
+use crate::plan::State;
 
 /// Tables other tools keep in the same file: never drift. Litestream's, and
 /// the history tables of sqlx, refinery and diesel, which
@@ -71,90 +72,74 @@ impl fmt::Display for Verification {
     }
 }
 
-impl Migrator {
-    /// Checks a database without changing it: that each applied migration
-    /// is the one this binary holds (same checksum), and that its schema is
-    /// the one those migrations make, object by object (tables, indexes,
-    /// triggers, views), compared as the compiler compares schemas: what
-    /// SQLite reports of each table and index, not the spelling of its
-    /// `CREATE` statement. The history table, SQLite's own tables, Litestream's
-    /// `_litestream_seq` and `_litestream_lock`, the history tables of sqlx
-    /// (`_sqlx_migrations`), refinery (`refinery_schema_history`) and diesel
-    /// (`__diesel_schema_migrations`), and the tables named with
-    /// [`Migrator::ignore_tables`] are not drift.
-    ///
-    /// When every migration of the binary is applied, the expected schema is
-    /// the one recorded at compile time; otherwise it is made by running the
-    /// applied migrations on an in-memory database.
-    pub fn verify(&self, conn: &Connection) -> Result<Verification, Error> {
-        let applied = history::read(conn, &self.history_table)?;
-        let find = |version| self.migrations.iter().find(|m| m.version() == version);
-        let mut verification = Verification {
-            checksum_changed: Vec::new(),
-            unknown: Vec::new(),
-            compared_at: None,
-            drift: Vec::new(),
+/// [`Migrator::verify`].
+pub(crate) fn verify(migrator: &Migrator, conn: &Connection) -> Result<Verification, Error> {
+    let applied = history::read(conn, &migrator.options().history_table)?;
+    let mut verification = Verification {
+        checksum_changed: Vec::new(),
+        unknown: Vec::new(),
+        compared_at: None,
+        drift: Vec::new(),
+    };
+    let mut chain = Vec::new();
+    for standing in migrator.classify(&applied) {
+        let Some(row) = standing.recorded else {
+            continue;
         };
-        let mut chain = Vec::new();
-        for row in &applied {
-            match find(row.version) {
-                None => verification.unknown.push((row.version, row.name.clone())),
-                Some(migration) => {
-                    if row.checksum != Some(migration.checksum()) {
-                        verification
-                            .checksum_changed
-                            .push((row.version, row.name.clone()));
-                    }
-                    chain.push(migration);
-                }
-            }
+        let named = (row.version, row.name.clone());
+        match standing.state {
+            State::UnknownToBinary => verification.unknown.push(named),
+            State::ChecksumChanged => verification.checksum_changed.push(named),
+            _ => {}
         }
-        if !verification.unknown.is_empty() {
-            return Ok(verification);
+        chain.extend(standing.migration);
+    }
+    if !verification.unknown.is_empty() {
+        return Ok(verification);
+    }
+    verification.drift = drift_from(migrator, conn, &chain)?;
+    verification.compared_at = Some(applied.last().map_or(0, |row| row.version));
+    Ok(verification)
+}
+
+/// How the schema of `conn` differs from the one `chain` makes: the check
+/// of [`Migrator::verify`], [`Migrator::baseline`] and
+/// [`Migrator::import_history`].
+///
+/// When `chain` is every migration of the binary, the expected schema is
+/// the one recorded at compile time; otherwise it is made by running
+/// `chain` on an in-memory database.
+pub(crate) fn drift_from(
+    migrator: &Migrator,
+    conn: &Connection,
+    chain: &[&Migration],
+) -> Result<Vec<Drift>, Error> {
+    let expected = match migrator.expected_schema() {
+        Some(objects) if chain.len() == migrator.migrations().len() => {
+            let model = Schema::of_objects(objects).map_err(|source| Error::Database {
+                action: "make the schema the migrations make in memory",
+                source,
+            })?;
+            (objects.to_vec(), model)
         }
-        verification.drift = self.drift_from(conn, &chain)?;
-        verification.compared_at = Some(applied.last().map_or(0, |row| row.version));
-        Ok(verification)
-    }
+        _ => schema_made_by(chain)?,
+    };
+    let found = read_schema(conn)?;
+    Ok(schema_drift(
+        (&expected.0, &expected.1),
+        (&found.0, &found.1),
+        |name| ignores(migrator, name),
+    ))
+}
 
-    /// How the schema of `conn` differs from the one `chain` makes: the
-    /// check of [`Migrator::verify`], [`Migrator::baseline`] and
-    /// [`Migrator::import_history`].
-    ///
-    /// When `chain` is every migration of the binary, the expected schema is
-    /// the one recorded at compile time; otherwise it is made by running
-    /// `chain` on an in-memory database.
-    pub(crate) fn drift_from(
-        &self,
-        conn: &Connection,
-        chain: &[&Migration],
-    ) -> Result<Vec<Drift>, Error> {
-        let expected = match self.expected_schema {
-            Some(objects) if chain.len() == self.migrations.len() => {
-                let model = Schema::of_objects(objects).map_err(|source| Error::Database {
-                    action: "make the schema the migrations make in memory",
-                    source,
-                })?;
-                (objects.to_vec(), model)
-            }
-            _ => schema_made_by(chain)?,
-        };
-        let found = read_schema(conn)?;
-        Ok(schema_drift(
-            (&expected.0, &expected.1),
-            (&found.0, &found.1),
-            |name| self.ignores(name),
-        ))
-    }
-
-    /// Tables that are not drift: the history, other tools' and the ones
-    /// named with [`Migrator::ignore_tables`].
-    fn ignores(&self, name: &str) -> bool {
-        let named = |table: &str| name.eq_ignore_ascii_case(table);
-        named(&self.history_table)
-            || OTHER_TOOLS_TABLES.iter().any(|table| named(table))
-            || self.ignored_tables.iter().any(|table| named(table))
-    }
+/// Tables that are not drift: the history, other tools' and the ones named
+/// with [`Migrator::ignore_tables`].
+fn ignores(migrator: &Migrator, name: &str) -> bool {
+    let options = migrator.options();
+    let named = |table: &str| name.eq_ignore_ascii_case(table);
+    named(&options.history_table)
+        || OTHER_TOOLS_TABLES.iter().any(|table| named(table))
+        || options.ignored_tables.iter().any(|table| named(table))
 }
 
 /// The `CREATE` statements of `conn`'s schema, and its model.

@@ -1,5 +1,8 @@
-//! Importing the history another migration tool kept (sqlx, refinery,
-//! diesel), so that a project moves over without running anything again.
+//! The history tables other migration tools (sqlx, refinery, diesel) keep
+//! in the databases they migrated, as [`Migrator::import_history`] reads
+//! them.
+//!
+//! [`Migrator::import_history`]: crate::Migrator::import_history
 
 use std::fmt;
 use std::time::Duration;
@@ -7,11 +10,9 @@ use std::time::Duration;
 use migrate_sqlite::schema::has_table;
 use rusqlite::Connection;
 
-use super::Adoption;
-use crate::migrator::Migrator;
 use crate::Error;
 
-/// Another migration tool, whose history table [`Migrator::import_history`]
+/// Another migration tool, whose history table [`Migrator::import_history`](crate::Migrator::import_history)
 /// reads. Each keeps its table in the migrated database, under its default
 /// name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,7 +88,7 @@ impl ForeignHistory {
     /// `text`; `None` when it is no version of ours (not a whole number from
     /// 1 to 2^64-1). Diesel's dashes are dropped, as diesel and this
     /// toolkit's folder names both drop them.
-    fn version(self, text: &str) -> Option<u64> {
+    pub(crate) fn version(self, text: &str) -> Option<u64> {
         let text = text.trim();
         let version = match self {
             Self::Diesel => text.replace('-', "").parse().ok()?,
@@ -110,25 +111,18 @@ impl fmt::Display for ForeignHistory {
     }
 }
 
-/// What [`Migrator::import_history`] recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Imported {
-    /// The tool whose history was imported.
-    pub from: ForeignHistory,
-    /// The migrations recorded as applied, in order: version and name (this
-    /// binary's).
-    pub recorded: Vec<(u64, String)>,
-}
-
 /// One row of another tool's history.
-struct ForeignRow {
+pub(crate) struct ForeignRow {
     /// The version as the tool stored it.
-    text: String,
+    pub(crate) text: String,
     /// The tool's name for the migration, if it keeps one.
-    name: Option<String>,
-    applied_at: Option<String>,
-    failed: bool,
-    duration: Duration,
+    pub(crate) name: Option<String>,
+    /// When the tool applied it, as it recorded it.
+    pub(crate) applied_at: Option<String>,
+    /// The tool recorded it as failed.
+    pub(crate) failed: bool,
+    /// How long it took, as the tool recorded it.
+    pub(crate) duration: Duration,
 }
 
 impl ForeignRow {
@@ -145,7 +139,7 @@ impl ForeignRow {
     }
 
     /// `5 (add_tags)`, or the version alone when the tool keeps no name.
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.name {
             Some(name) => format!("{} ({name})", self.text),
             None => self.text.clone(),
@@ -153,94 +147,8 @@ impl ForeignRow {
     }
 }
 
-impl Migrator {
-    /// Adopts a database that sqlx, refinery or diesel migrated, so that a
-    /// project moves over to this toolkit without running any migration
-    /// again: the migrations `from` recorded as applied are recorded as
-    /// applied in this toolkit's history, with this binary's checksum and
-    /// down script, and the time the other tool applied them (and, from
-    /// sqlx, how long they took).
-    ///
-    /// Each migration the other tool applied must be in this binary with
-    /// the same version: the folder layouts of the three tools are read as
-    /// they are (`<version>_<name>.sql`, `V<n>__<name>.sql`, diesel's
-    /// `<version>_<name>/up.sql` with the dashes of the version dropped).
-    /// The other tool's checksums are not compared (each tool has its own);
-    /// instead, as for [`Migrator::baseline`], the database's schema must be
-    /// the one those migrations make, compared before anything is written.
-    ///
-    /// Everything happens in one transaction, under the migration lock and
-    /// `BEGIN IMMEDIATE`: the database is either as it was or adopted. The
-    /// other tool's table is left in place (drop it once the move is done);
-    /// [`Migrator::verify`] never counts it as drift. A following
-    /// [`Migrator::run`] applies this binary's migrations that the other
-    /// tool had not.
-    ///
-    /// Refused, with nothing changed, when the database has no table of
-    /// that tool ([`Error::NoForeignHistory`]; [`ForeignHistory::detect`]
-    /// lists those it has), already has this toolkit's history
-    /// ([`Error::AlreadyHasHistory`]), records a failed migration (sqlx's
-    /// `success = false`: [`Error::ForeignMigrationFailed`]) or a version
-    /// this binary does not contain ([`Error::ForeignVersionsUnknown`]), and
-    /// when the schema is not what the migrations make
-    /// ([`Error::SchemaDiffers`]).
-    ///
-    /// ```no_run
-    /// # migrate_runtime::embed_migrations!("tests/migrations");
-    /// use migrate_runtime::ForeignHistory;
-    ///
-    /// let mut conn = migrate_runtime::rusqlite::Connection::open("app.db")?;
-    /// if ForeignHistory::detect(&conn)?.contains(&ForeignHistory::Sqlx) {
-    ///     migrations::MIGRATOR.import_history(&mut conn, ForeignHistory::Sqlx)?;
-    /// }
-    /// migrations::MIGRATOR.run(&mut conn)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn import_history(
-        &self,
-        conn: &mut Connection,
-        from: ForeignHistory,
-    ) -> Result<Imported, Error> {
-        let operation = format!("import the history of {from}");
-        let recorded = self.adopt(conn, operation, |conn| self.imports(conn, from))?;
-        tracing::info!(
-            from = from.tool(),
-            count = recorded.len(),
-            "imported the history of another tool: migrations recorded as applied"
-        );
-        Ok(Imported { from, recorded })
-    }
-
-    /// The migrations `from` applied, each as this binary's, in order.
-    fn imports(&self, conn: &Connection, from: ForeignHistory) -> Result<Vec<Adoption>, Error> {
-        let rows = read_rows(conn, from)?;
-        refuse_failed(from, &rows)?;
-        let mut unknown = Vec::new();
-        let mut adoptions: Vec<Adoption> = Vec::new();
-        for row in rows {
-            match from.version(&row.text).and_then(|v| self.find(v)) {
-                None => unknown.push(row.label()),
-                Some(migration) => adoptions.push(Adoption {
-                    migration,
-                    applied_at: row.applied_at,
-                    duration: row.duration,
-                }),
-            }
-        }
-        if !unknown.is_empty() {
-            return Err(Error::ForeignVersionsUnknown {
-                from,
-                versions: unknown,
-            });
-        }
-        adoptions.sort_by_key(|a| a.migration.version());
-        adoptions.dedup_by_key(|a| a.migration.version());
-        Ok(adoptions)
-    }
-}
-
 /// Every row of the tool's table but diesel's placeholder.
-fn read_rows(conn: &Connection, from: ForeignHistory) -> Result<Vec<ForeignRow>, Error> {
+pub(crate) fn read_rows(conn: &Connection, from: ForeignHistory) -> Result<Vec<ForeignRow>, Error> {
     if !from.is_in(conn)? {
         return Err(Error::NoForeignHistory { from });
     }
@@ -257,7 +165,7 @@ fn read_rows(conn: &Connection, from: ForeignHistory) -> Result<Vec<ForeignRow>,
 }
 
 /// A migration the tool recorded as failed may have run in part.
-fn refuse_failed(from: ForeignHistory, rows: &[ForeignRow]) -> Result<(), Error> {
+pub(crate) fn refuse_failed(from: ForeignHistory, rows: &[ForeignRow]) -> Result<(), Error> {
     let failed: Vec<(u64, String)> = rows
         .iter()
         .filter(|row| row.failed)
