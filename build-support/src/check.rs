@@ -59,10 +59,10 @@ pub fn check_folder_cached(
     let sources = read_folder(base, dir)?;
     let files: Vec<File> = sources.iter().map(File::new).collect();
     let mut cache = cache.map(|folder| Cache::new(folder, &sources));
-    let resumed = cache.as_mut().and_then(Cache::resume::<Run>);
+    let resumed = cache.as_mut().and_then(Cache::resume::<ChainCheck>);
     let mut run = match resumed {
         Some(run) => run,
-        None => Run::start(true, true).map_err(|diagnostic| vec![diagnostic])?,
+        None => ChainCheck::start(true, true).map_err(|diagnostic| vec![diagnostic])?,
     };
     let last = sources.len().saturating_sub(1);
     let mut failure = None;
@@ -101,7 +101,7 @@ pub fn check_folder_cached(
 /// reports it, in [`crate::Validated::findings`].
 pub fn lint(sources: &[Source]) -> Vec<Finding> {
     let files: Vec<File> = sources.iter().map(File::new).collect();
-    let Ok(mut run) = Run::start(false, false) else {
+    let Ok(mut run) = ChainCheck::start(false, false) else {
         return Vec::new();
     };
     // A migration that fails ends the run: validation reports it, and later
@@ -110,9 +110,9 @@ pub fn lint(sources: &[Source]) -> Vec<Finding> {
     run.lint_findings(&files)
 }
 
-/// The chain run so far: the validation runs, the schema lints beside them,
-/// and what each found.
-pub(crate) struct Run {
+/// The check of a chain, migration by migration, as far as it has gone: the
+/// validation runs, the schema lints beside them, and what each found.
+pub(crate) struct ChainCheck {
     validation: Validation,
     lints: SchemaLints,
     /// Whether down scripts are checked.
@@ -129,9 +129,9 @@ pub(crate) struct Run {
     failed: bool,
 }
 
-/// What a saved [`Run`] keeps beside the databases of its validation.
+/// What a saved [`ChainCheck`] keeps beside the databases of its validation.
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct RunState {
+pub(crate) struct ChainCheckState {
     validation: ValidationState,
     lints: SchemaLintsState,
     text_findings: Vec<Finding>,
@@ -140,7 +140,7 @@ pub(crate) struct RunState {
     done: usize,
 }
 
-impl Run {
+impl ChainCheck {
     /// A run from an empty database: with the seeded run of validation or
     /// without, with down scripts checked or not.
     pub(crate) fn start(seeded: bool, round_trips: bool) -> Result<Self, Diagnostic> {
@@ -262,15 +262,15 @@ impl Run {
     }
 }
 
-impl Resumable for Run {
-    type State = RunState;
+impl Resumable for ChainCheck {
+    type State = ChainCheckState;
 
     fn done(&self) -> usize {
         self.done
     }
 
-    fn save(&self, dir: &Path) -> rusqlite::Result<RunState> {
-        Ok(RunState {
+    fn save(&self, dir: &Path) -> rusqlite::Result<ChainCheckState> {
+        Ok(ChainCheckState {
             validation: self.validation.save(dir)?,
             lints: self.lints.state(),
             text_findings: self.text_findings.clone(),
@@ -280,7 +280,7 @@ impl Resumable for Run {
         })
     }
 
-    fn resume(dir: &Path, state: RunState) -> rusqlite::Result<Self> {
+    fn resume(dir: &Path, state: ChainCheckState) -> rusqlite::Result<Self> {
         let validation = Validation::resume(dir, state.validation)?;
         let lints = SchemaLints::resume(validation.conn(), state.lints)?;
         Ok(Self {
@@ -430,7 +430,8 @@ mod tests {
         let mut marked = 0;
         for entry in fs::read_dir(&cache).unwrap() {
             let state = entry.unwrap().path().join("state.json");
-            let mut run: RunState = serde_json::from_slice(&fs::read(&state).unwrap()).unwrap();
+            let mut run: ChainCheckState =
+                serde_json::from_slice(&fs::read(&state).unwrap()).unwrap();
             // Two of the files are down scripts.
             if run.done == CHAIN.len() - 2 {
                 run.text_findings.push(Finding {

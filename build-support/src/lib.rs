@@ -17,13 +17,13 @@
 
 mod cache;
 mod check;
-mod data_failure;
 mod diagnostic;
 mod discover;
 mod file;
 pub mod lint;
 mod naming;
 mod round_trip;
+mod row_failure;
 pub mod scaffold;
 mod schema_rows;
 mod seed;

@@ -23,7 +23,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use migrate_sqlite::lex::{self, Kind};
-use migrate_sqlite::schema::{self, schema_rows, ColumnKind, Rows, Schema};
+use migrate_sqlite::schema::{self, schema_rows, Affinity, ColumnKind, Rows, Schema};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
@@ -124,39 +124,6 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Type affinity, by SQLite's rules (section 3.1 of datatype3.html).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Affinity {
-    Integer,
-    Text,
-    Blob,
-    Real,
-    Numeric,
-}
-
-impl Affinity {
-    fn of(declared: &str) -> Self {
-        let declared = declared.to_ascii_uppercase();
-        if declared.contains("INT") {
-            Self::Integer
-        } else if ["CHAR", "CLOB", "TEXT"]
-            .iter()
-            .any(|t| declared.contains(t))
-        {
-            Self::Text
-        } else if declared.is_empty() || declared.contains("BLOB") {
-            Self::Blob
-        } else if ["REAL", "FLOA", "DOUB"]
-            .iter()
-            .any(|t| declared.contains(t))
-        {
-            Self::Real
-        } else {
-            Self::Numeric
-        }
-    }
-}
-
 #[derive(Debug)]
 struct Column {
     name: String,
@@ -200,7 +167,7 @@ impl Table {
                 let upper = column.declared_type.to_ascii_uppercase();
                 Column {
                     name: column.name.clone(),
-                    affinity: Affinity::of(&column.declared_type),
+                    affinity: column.affinity(),
                     temporal: upper.contains("DATE") || upper.contains("TIME"),
                     nullable: column.nullable(),
                     distinct: column.in_primary_key(),

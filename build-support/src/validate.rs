@@ -9,11 +9,11 @@ use migrate_sqlite::Failure;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::data_failure::{data_problem, DataProblem};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
 use crate::file::File;
 use crate::lint::{foreign_key_violation, Finding};
+use crate::row_failure::{failure_on_rows, RowFailure};
 use crate::schema_rows::SchemaRows;
 use crate::seed::{Seeder, ROWS};
 use migrate_sqlite::schema::{read_objects, Schema, SchemaObject};
@@ -254,7 +254,7 @@ impl SeededRun {
         sources: &[Source],
         files: &[File],
         index: usize,
-    ) -> Result<(), DataProblem> {
+    ) -> Result<(), RowFailure> {
         let Some(conn) = &mut self.conn else {
             return Ok(());
         };
@@ -270,7 +270,7 @@ impl SeededRun {
             }
             Err(failure) => failure,
         };
-        match data_problem(source, failure) {
+        match failure_on_rows(source, failure) {
             Some(diagnostic) => Err(diagnostic),
             None => {
                 self.resync(sources, index);

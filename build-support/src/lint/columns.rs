@@ -1,9 +1,9 @@
 //! Column declarations: `INT PRIMARY KEY` and words that are no type name.
 
+use migrate_sqlite::schema::{Affinity, Schema, Table};
 use migrate_sqlite::Lint;
 
 use super::{File, Finding};
-use migrate_sqlite::schema::{Schema, Table};
 
 fn rowid_table(table: &Table) -> bool {
     !table.without_rowid && table.virtual_sql.is_none() && !table.shadow
@@ -38,19 +38,15 @@ pub(super) fn column_lints(
             if seen {
                 continue;
             }
-            // `INT(11)` is the tokens `INT`, `(`, `11` and `)`.
-            let first_word = column
-                .declared_type
-                .split(|c: char| c.is_whitespace() || c == '(')
-                .next()
-                .filter(|word| !word.is_empty());
+            let words = column.type_words();
+            let first_word = words.first().map(String::as_str);
             let declared = column.declared_type.trim();
-            let upper = declared.to_ascii_uppercase();
+            let is_rowid_alias = declared.eq_ignore_ascii_case("INTEGER");
             if rowid_table(table)
                 && table.primary_key.len() == 1
                 && column.primary_key_position == 1
-                && upper.contains("INT")
-                && upper != "INTEGER"
+                && column.affinity() == Affinity::Integer
+                && !is_rowid_alias
             {
                 let offset = file.column_offset(name, &column.name, first_word);
                 file.push(findings, file.finding(
@@ -60,7 +56,7 @@ pub(super) fn column_lints(
                     "write `INTEGER PRIMARY KEY`, exactly",
                 ));
             }
-            if let Some(word) = unknown_type_word(declared) {
+            if let Some(word) = unknown_type_word(&words) {
                 let offset = file.column_offset(name, &column.name, first_word);
                 file.push(findings, file.finding(
                     Lint::UnknownTypeWord,
@@ -201,17 +197,12 @@ const CONSTRAINT_WORDS: &[&str] = &[
     "AUTOINCREMENT",
 ];
 
-/// The first word of a declared type that is no type name: one within one
-/// edit of a constraint keyword (`NOL`, `DEFALT`), or, in a type of more
-/// than one word, any word not in [`TYPE_WORDS`].
-pub(crate) fn unknown_type_word(declared: &str) -> Option<String> {
-    // A size in parentheses ends a type: `VARCHAR(255)`, `DECIMAL(10, 2)`.
-    let text = declared.split('(').next().unwrap_or_default();
-    let words: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_uppercase)
-        .collect();
+/// The first word of a declared type (its [`type_words`]) that is no type
+/// name: one within one edit of a constraint keyword (`NOL`, `DEFALT`), or,
+/// in a type of more than one word, any word not in [`TYPE_WORDS`].
+///
+/// [`type_words`]: migrate_sqlite::schema::Column::type_words
+pub(crate) fn unknown_type_word(words: &[String]) -> Option<String> {
     let known = |w: &str| TYPE_WORDS.contains(&w);
     let keyword_like = |w: &str| CONSTRAINT_WORDS.iter().any(|k| edit_distance(w, k) <= 1);
     words
@@ -238,6 +229,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use migrate_sqlite::schema::type_words;
+
     use super::*;
 
     #[test]
@@ -255,7 +248,7 @@ mod tests {
             ("NOTNUL VARCHAR(20)", "NOTNUL"),
         ] {
             assert_eq!(
-                unknown_type_word(declared).as_deref(),
+                unknown_type_word(&type_words(declared)).as_deref(),
                 Some(word),
                 "{declared}"
             );
@@ -287,7 +280,7 @@ mod tests {
             "INT",
             "NCHAR(55)",
         ] {
-            assert_eq!(unknown_type_word(declared), None, "{declared}");
+            assert_eq!(unknown_type_word(&type_words(declared)), None, "{declared}");
         }
     }
 

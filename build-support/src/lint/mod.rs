@@ -14,7 +14,7 @@ mod columns;
 mod foreign_keys;
 mod indexes;
 mod rebuild;
-mod replay;
+mod schema_lints;
 mod text;
 mod views;
 
@@ -25,7 +25,7 @@ use crate::diagnostic::Diagnostic;
 use crate::file::File;
 
 pub(crate) use foreign_keys::foreign_key_violation;
-pub(crate) use replay::{SchemaLints, SchemaLintsState};
+pub(crate) use schema_lints::{SchemaLints, SchemaLintsState};
 pub(crate) use text::text_lints;
 
 /// How bad a finding is.

@@ -112,6 +112,41 @@ pub enum ColumnKind {
     GeneratedStored,
 }
 
+/// The type affinity of a column, by SQLite's rules for its declared type
+/// (section 3.1 of SQLite's datatype3.html).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Affinity {
+    /// `INT` anywhere in the type.
+    Integer,
+    /// `CHAR`, `CLOB` or `TEXT`.
+    Text,
+    /// `BLOB`, or no type.
+    Blob,
+    /// `REAL`, `FLOA` or `DOUB`.
+    Real,
+    /// Anything else.
+    Numeric,
+}
+
+impl Affinity {
+    /// The affinity of a column declared with the type `declared`.
+    pub fn of(declared: &str) -> Self {
+        let declared = declared.to_ascii_uppercase();
+        let has = |parts: &[&str]| parts.iter().any(|part| declared.contains(part));
+        if has(&["INT"]) {
+            Self::Integer
+        } else if has(&["CHAR", "CLOB", "TEXT"]) {
+            Self::Text
+        } else if declared.is_empty() || has(&["BLOB"]) {
+            Self::Blob
+        } else if has(&["REAL", "FLOA", "DOUB"]) {
+            Self::Real
+        } else {
+            Self::Numeric
+        }
+    }
+}
+
 /// A foreign key of a table.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ForeignKey {
@@ -166,6 +201,30 @@ impl Column {
     pub fn in_primary_key(&self) -> bool {
         self.primary_key_position > 0
     }
+
+    /// Its type affinity.
+    pub fn affinity(&self) -> Affinity {
+        Affinity::of(&self.declared_type)
+    }
+
+    /// The words of its declared type: see [`type_words`].
+    pub fn type_words(&self) -> Vec<String> {
+        type_words(&self.declared_type)
+    }
+}
+
+/// The words of a declared type before any size in parentheses, in upper
+/// case: `["UNSIGNED", "BIG", "INT"]`, `["VARCHAR"]` for `varchar(255)`.
+pub fn type_words(declared: &str) -> Vec<String> {
+    crate::lex::code(declared)
+        .iter()
+        .take_while(|token| !token.is_punct("("))
+        .filter_map(|token| match token.kind {
+            crate::lex::Kind::Number => Some(token.text.to_string()),
+            _ => token.name(),
+        })
+        .map(|word| word.to_ascii_uppercase())
+        .collect()
 }
 
 impl Table {

@@ -9,7 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::Source;
 
 /// A failure on rows, and what to do about it.
-pub(crate) type DataProblem = (Box<Diagnostic>, Option<&'static str>);
+pub(crate) type RowFailure = (Box<Diagnostic>, Option<&'static str>);
 
 /// The seeded run's failure of a migration that passed on the empty database,
 /// as a diagnostic; `None` when the generated rows, not the migration, are
@@ -17,7 +17,7 @@ pub(crate) type DataProblem = (Box<Diagnostic>, Option<&'static str>);
 /// migration inserting a key the seeder chose too, or copying rows into a
 /// table whose new UNIQUE constraint the application's data is known to meet)
 /// or a failure around the migration rather than in it.
-pub(crate) fn data_problem(source: &Source, failure: Failure) -> Option<DataProblem> {
+pub(crate) fn failure_on_rows(source: &Source, failure: Failure) -> Option<RowFailure> {
     let sql = source.migration.up().sql();
     let path = &source.up_file.display;
     let unique = matches!(
