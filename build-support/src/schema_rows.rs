@@ -97,6 +97,26 @@ impl SchemaRows {
             })
     }
 
+    /// The `CREATE` statements of the tables `tables` and of their
+    /// indexes: (`table` or `index`, name, SQL).
+    pub(crate) fn statements_of<'r>(
+        &'r self,
+        tables: &'r BTreeSet<String>,
+    ) -> impl Iterator<Item = (&'r str, &'r str, &'r str)> {
+        self.rows
+            .iter()
+            .filter(move |(_, (kind, table, _))| {
+                (kind == "table" || kind == "index") && tables.contains(table)
+            })
+            .map(|(name, (kind, _, sql))| {
+                (
+                    kind.as_str(),
+                    name.as_str(),
+                    sql.as_deref().unwrap_or_default(),
+                )
+            })
+    }
+
     /// The triggers: name → (table, SQL).
     pub(crate) fn triggers(&self) -> BTreeMap<String, (String, String)> {
         self.of_type("trigger")

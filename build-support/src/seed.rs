@@ -23,7 +23,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use migrate_sqlite::lex::{self, Kind};
-use migrate_sqlite::schema::{self, schema_rows, Affinity, ColumnKind, Rows, Schema};
+use migrate_sqlite::schema::{self, primary_key, Affinity, ColumnKind, Schema};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
@@ -74,27 +74,30 @@ impl Seeder {
     /// migration that ran since the last call, if that is all that did.
     pub(crate) fn seed(&mut self, conn: &Connection, ran: Option<&File>) -> rusqlite::Result<()> {
         let changes = self.rows.update(conn, ran)?;
-        let changed: BTreeSet<String> = changes
-            .into_iter()
-            .filter_map(|change| change.after)
-            .filter(|(kind, name, _)| {
-                kind == "table" && !name.to_ascii_lowercase().starts_with("sqlite_")
-            })
-            .map(|(_, name, _)| name)
-            .collect();
+        // In the order they were made, as the rows of `sqlite_schema` come.
+        let mut changed: Vec<String> = Vec::new();
+        for (kind, name, _) in changes.into_iter().filter_map(|change| change.after) {
+            let ours = kind == "table" && !name.to_ascii_lowercase().starts_with("sqlite_");
+            if ours && !changed.contains(&name) {
+                changed.push(name);
+            }
+        }
+        // Only the empty ones are read: a table that has rows keeps them. A
+        // table that cannot be read from (a virtual table's module says so)
+        // is not seeded.
+        changed.retain(|name| is_empty(conn, name).unwrap_or(false));
         if changed.is_empty() {
             return Ok(());
         }
-        let schema = Schema::read_tables(conn, &changed)?;
-        let lower: BTreeSet<String> = changed.iter().map(|n| n.to_ascii_lowercase()).collect();
+        let wanted: BTreeSet<String> = changed.iter().cloned().collect();
+        let schema = Schema::read_tables_given(conn, &wanted, self.rows.statements_of(&wanted))?;
         let mut tables = Vec::new();
-        // In the order they were made.
-        for row in schema_rows(conn, Rows::Tables(&lower))? {
-            let Some(table) = schema.tables.get(&row.name) else {
-                continue;
-            };
-            if table.is_ordinary() && is_empty(conn, &row.name)? {
-                tables.push(Table::of(row.name, table, &schema));
+        for name in changed {
+            match schema.tables.get(&name) {
+                Some(table) if table.is_ordinary() => {
+                    tables.push(Table::of(name, table, &schema));
+                }
+                _ => {}
             }
         }
         if tables.is_empty() {
@@ -198,11 +201,25 @@ impl Table {
             .foreign_keys
             .iter()
             .filter_map(|key| {
+                // A key that names no parent column refers to the parent's
+                // primary key: known already when the parent is seeded too.
+                let parent_key = schema
+                    .tables
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(&key.parent_table))
+                    .map(|(_, parent)| &parent.primary_key)
+                    .filter(|parent_key| parent_key.len() == key.columns.len());
+                let parent_columns: Vec<Option<String>> = match parent_key {
+                    Some(parent_key) if key.parent_columns.iter().all(Option::is_none) => {
+                        parent_key.iter().cloned().map(Some).collect()
+                    }
+                    _ => key.parent_columns.clone(),
+                };
                 let (from, to): (Vec<usize>, Vec<Option<String>>) = key
                     .columns
                     .iter()
-                    .zip(&key.parent_columns)
-                    .filter_map(|(from, to)| Some((position(from)?, to.clone())))
+                    .zip(parent_columns)
+                    .filter_map(|(from, to)| Some((position(from)?, to)))
                     .unzip();
                 (!from.is_empty()).then(|| ForeignKey {
                     parent: key.parent_table.clone(),
@@ -420,17 +437,6 @@ impl Table {
         }
         false
     }
-}
-
-/// The primary key columns of `table`, in key order.
-fn primary_key(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let schema = Schema::read_tables(conn, &BTreeSet::from([table.to_string()]))?;
-    Ok(schema
-        .tables
-        .into_values()
-        .next()
-        .map(|table| table.primary_key)
-        .unwrap_or_default())
 }
 
 /// The `choice`-th candidate value of `column` for row `row`, or `None` when

@@ -102,7 +102,7 @@ impl SchemaLints {
         if changed.is_empty() {
             return Ok(());
         }
-        let after = Schema::read_tables(conn, &changed)?;
+        let after = Schema::read_tables_given(conn, &changed, self.rows.statements_of(&changed))?;
         let schema = &mut self.schema;
         let before = Schema {
             tables: changed

@@ -40,7 +40,7 @@ pub(super) fn execute(migrator: &Migrator, db: &Path, command: MigrateCommand) -
 /// memory: every migration is pending. Nothing is created.
 fn read_or_empty(migrator: &Migrator, db: &Path) -> Result<Connection, Error> {
     if db.exists() {
-        return connection::open_existing(db, migrator.options().busy_timeout);
+        return open_existing(migrator, db);
     }
     eprintln!(
         "note: there is no database at {} yet: read as an empty one",
@@ -50,6 +50,12 @@ fn read_or_empty(migrator: &Migrator, db: &Path) -> Result<Connection, Error> {
         action: "open an empty database in memory",
         source,
     })
+}
+
+/// The database at `db`, which must exist, opened to read or change
+/// without configuring it.
+fn open_existing(migrator: &Migrator, db: &Path) -> Result<Connection, Error> {
+    connection::open_existing(db, migrator.options().busy_timeout)
 }
 
 /// As [`Migrator::connect`], for a database that must exist already.
@@ -182,7 +188,7 @@ fn migrations_named(steps: &[Step]) -> String {
 }
 
 fn verify(migrator: &Migrator, db: &Path) -> Outcome {
-    let conn = connection::open_existing(db, migrator.options().busy_timeout)?;
+    let conn = open_existing(migrator, db)?;
     let verification = migrator.verify(&conn)?;
     print!("{verification}");
     Ok(if verification.is_ok() {
@@ -352,10 +358,7 @@ fn restore(migrator: &Migrator, db: &Path, args: &RestoreArgs) -> Outcome {
     let result = migrator.restore(db, &backup);
     progress.finish();
     result?;
-    let status = migrator.status(&connection::open_existing(
-        db,
-        migrator.options().busy_timeout,
-    )?)?;
+    let status = migrator.status(&open_existing(migrator, db)?)?;
     println!(
         "restored {} from {}: {}",
         db.display(),

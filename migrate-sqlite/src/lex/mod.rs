@@ -98,36 +98,59 @@ impl Token<'_> {
 /// Every token of `sql`, blank space and comments included, in order: the
 /// texts of the tokens put together are `sql`.
 pub fn tokens(sql: &str) -> Vec<Token<'_>> {
-    let bytes = sql.as_bytes();
-    let mut found = Vec::new();
-    let mut depth = 0usize;
-    let mut at = 0;
-    while at < bytes.len() {
-        let (kind, end) = next_token(sql, at);
-        let text = &sql[at..end];
-        if kind == Kind::Punct && text == ")" {
-            depth = depth.saturating_sub(1);
+    Tokens::new(sql).collect()
+}
+
+/// The tokens of a text, one by one: what [`tokens`] collects.
+pub struct Tokens<'a> {
+    sql: &'a str,
+    at: usize,
+    depth: usize,
+}
+
+impl<'a> Tokens<'a> {
+    /// The tokens of `sql`, from its start.
+    pub fn new(sql: &'a str) -> Self {
+        Self {
+            sql,
+            at: 0,
+            depth: 0,
         }
-        found.push(Token {
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        if self.at >= self.sql.len() {
+            return None;
+        }
+        let (kind, end) = next_token(self.sql, self.at);
+        let text = &self.sql[self.at..end];
+        if kind == Kind::Punct && text == ")" {
+            self.depth = self.depth.saturating_sub(1);
+        }
+        let token = Token {
             kind,
             text,
-            start: at,
-            depth,
-        });
+            start: self.at,
+            depth: self.depth,
+        };
         if kind == Kind::Punct && text == "(" {
-            depth += 1;
+            self.depth += 1;
         }
-        at = end;
+        self.at = end;
+        Some(token)
     }
-    found
 }
 
 /// The tokens of `sql` that SQLite runs: [`tokens`] without blank space
 /// and comments.
 pub fn code(sql: &str) -> Vec<Token<'_>> {
-    let mut found = tokens(sql);
-    found.retain(|token| !token.is_trivia());
-    found
+    Tokens::new(sql)
+        .filter(|token| !token.is_trivia())
+        .collect()
 }
 
 /// A character that may be part of a name (SQLite's `IdChar`): a letter, a

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::{tokens, Kind, Token};
+use super::{Kind, Token, Tokens};
 
 /// One statement of a script, by byte offsets into it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub fn statements(sql: &str) -> Vec<Statement> {
     let mut found = Vec::new();
     let mut state = State::Invalid;
     let mut start = None;
-    for token in tokens(sql) {
+    for token in Tokens::new(sql) {
         let class = Class::of(&token);
         if class != Class::Blank && start.is_none() {
             start = Some(token.start);
@@ -66,14 +66,22 @@ impl Class {
         match token.kind {
             Kind::Space | Kind::Comment => Self::Blank,
             Kind::Punct if token.text == ";" => Self::Semicolon,
-            Kind::Word => match token.text.to_ascii_lowercase().as_str() {
-                "explain" => Self::Explain,
-                "create" => Self::Create,
-                "temp" | "temporary" => Self::Temp,
-                "trigger" => Self::Trigger,
-                "end" => Self::End,
-                _ => Self::Other,
-            },
+            Kind::Word => {
+                let is = |keyword: &str| token.text.eq_ignore_ascii_case(keyword);
+                if is("explain") {
+                    Self::Explain
+                } else if is("create") {
+                    Self::Create
+                } else if is("temp") || is("temporary") {
+                    Self::Temp
+                } else if is("trigger") {
+                    Self::Trigger
+                } else if is("end") {
+                    Self::End
+                } else {
+                    Self::Other
+                }
+            }
             _ => Self::Other,
         }
     }

@@ -23,7 +23,7 @@ impl Schema {
 
     /// This schema with the views and triggers of `conn` in place of its own.
     pub fn with_views_and_triggers(mut self, conn: &Connection) -> rusqlite::Result<Schema> {
-        let mut statement = conn.prepare(
+        let mut statement = conn.prepare_cached(
             "SELECT type, name, sql FROM main.sqlite_schema WHERE type IN ('trigger', 'view')",
         )?;
         let rows = statement.query_map([], |row| {
@@ -46,27 +46,60 @@ impl Schema {
         Ok(self)
     }
 
+    /// [`Schema::read_tables`] for a caller that follows `sqlite_schema`
+    /// itself: `statements` are the `CREATE` statements of those tables and
+    /// their indexes, as (`table` or `index`, name, SQL), so that they are
+    /// not looked for again (`sqlite_schema` has no index: each search reads
+    /// every row).
+    pub fn read_tables_given<'s>(
+        conn: &Connection,
+        tables: &BTreeSet<String>,
+        statements: impl IntoIterator<Item = (&'s str, &'s str, &'s str)>,
+    ) -> rusqlite::Result<Schema> {
+        let statements = statements
+            .into_iter()
+            .map(|(kind, name, sql)| (kind.to_string(), name.to_string(), sql.to_string()))
+            .collect();
+        Self::read_from(conn, Some(tables), statements)
+    }
+
     fn read_filtered(
         conn: &Connection,
         only: Option<&BTreeSet<String>>,
     ) -> rusqlite::Result<Schema> {
+        let read = |row: &rusqlite::Row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            ))
+        };
+        const OBJECTS: &str = "SELECT type, name, sql FROM main.sqlite_schema \
+             WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+        let objects = match only {
+            None => conn
+                .prepare_cached(OBJECTS)?
+                .query_map([], read)?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+            Some(names) => conn
+                .prepare_cached(&format!(
+                    "{OBJECTS} AND tbl_name IN (SELECT value FROM json_each(?1))"
+                ))?
+                .query_map([json_array(names)], read)?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        };
+        Self::read_from(conn, only, objects)
+    }
+
+    /// The tables `only` names (all when `None`) and their indexes, read
+    /// through the pragmas, with `objects` their `CREATE` statements as
+    /// (type, name, SQL).
+    fn read_from(
+        conn: &Connection,
+        only: Option<&BTreeSet<String>>,
+        objects: Vec<(String, String, String)>,
+    ) -> rusqlite::Result<Schema> {
         let mut schema = Schema::default();
-        // The tables wanted, as a JSON array for `json_each`; NULL for all.
-        let only_json = only.map(json_array);
-        let mut objects = conn.prepare(
-            "SELECT type, name, sql FROM main.sqlite_schema \
-             WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-             AND (?1 IS NULL OR tbl_name IN (SELECT value FROM json_each(?1))) ORDER BY name",
-        )?;
-        let objects = objects
-            .query_map([&only_json], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut table_sql = BTreeMap::new();
         let mut index_sql = BTreeMap::new();
         for (kind, name, sql) in objects {
@@ -94,13 +127,14 @@ impl Schema {
              AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
         let tables = match only {
             None => conn
-                .prepare(TABLES)?
+                .prepare_cached(TABLES)?
                 .query_map([], row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?,
             Some(names) => {
                 // One table at a time: the pragma lists only the one named.
-                let mut statement =
-                    conn.prepare(&TABLES.replace("pragma_table_list", "pragma_table_list(?1)"))?;
+                let mut statement = conn.prepare_cached(
+                    &TABLES.replace("pragma_table_list", "pragma_table_list(?1)"),
+                )?;
                 let mut found = Vec::new();
                 for name in names {
                     for table in statement.query_map([name], row)? {
@@ -169,7 +203,7 @@ pub fn json_array<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
 }
 
 fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT name, type, \"notnull\", dflt_value, pk, hidden \
          FROM pragma_table_xinfo(?1, 'main') ORDER BY cid",
     )?;
@@ -199,7 +233,7 @@ fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {
     key.sort_by_key(|column| column.primary_key_position);
     let primary_key = key.iter().map(|column| column.name.clone()).collect();
 
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete \
          FROM pragma_foreign_key_list(?1, 'main') ORDER BY id, seq",
     )?;
@@ -227,6 +261,17 @@ fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {
         foreign_keys,
         ..Table::default()
     })
+}
+
+/// The columns of the primary key of `table`, in key order, as
+/// [`Table::primary_key`] has them; none for a table keyed by its rowid
+/// alone, or no such table.
+pub fn primary_key(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT name FROM pragma_table_xinfo(?1, 'main') WHERE pk > 0 ORDER BY pk",
+    )?;
+    let names = statement.query_map([table], |row| row.get(0))?;
+    names.collect()
 }
 
 /// What the pragmas do not say about a table, read from its `CREATE TABLE`
@@ -275,8 +320,8 @@ fn read_declarations(sql: &str, table: &mut Table) {
 /// The indexes of a table, with their origin: `c` (`CREATE INDEX`), `u`
 /// (`UNIQUE` constraint) or `pk`.
 fn index_list(conn: &Connection, table: &str) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut statement =
-        conn.prepare("SELECT name, origin FROM pragma_index_list(?1, 'main') ORDER BY name")?;
+    let mut statement = conn
+        .prepare_cached("SELECT name, origin FROM pragma_index_list(?1, 'main') ORDER BY name")?;
     let list = statement
         .query_map([table], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect();
@@ -284,7 +329,7 @@ fn index_list(conn: &Connection, table: &str) -> rusqlite::Result<Vec<(String, S
 }
 
 fn index_columns(conn: &Connection, index: &str) -> rusqlite::Result<Vec<IndexColumn>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT cid, name, \"desc\", coll FROM pragma_index_xinfo(?1, 'main') \
          WHERE key ORDER BY seqno",
     )?;
@@ -369,7 +414,7 @@ fn index_column_texts(sql: &str, tokens: &[Token]) -> Vec<String> {
 /// made, without SQLite's own objects and the shadow tables a virtual table
 /// makes for itself: run in order, they make the same schema.
 pub fn read_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT type, name, tbl_name, sql FROM main.sqlite_schema \
          WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
            AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow') \
