@@ -8,7 +8,7 @@ use migrate_sqlite::{Checksum, Directives, Migration, Script};
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::naming::{parse_file_name, parse_folder_name, FileKind};
-use migrate_sqlite::lex::statements;
+use migrate_sqlite::lex::has_statement;
 
 /// A migration read from a folder, with the files it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -271,7 +271,7 @@ fn read_script(file: &SourceFile, kind: FileKind) -> Result<Script, Diagnostic> 
                 .help("SQLite stops reading SQL at a NUL byte: remove it"),
         );
     }
-    if statements(&text).is_empty() {
+    if !has_statement(&text) {
         let (what, help) = match kind {
             FileKind::Up => (
                 "the migration",

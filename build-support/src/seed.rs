@@ -90,12 +90,17 @@ impl Seeder {
             return Ok(());
         }
         let wanted: BTreeSet<String> = changed.iter().cloned().collect();
-        let schema = Schema::read_tables_given(conn, &wanted, self.rows.statements_of(&wanted))?;
+        let statements: Vec<_> = self.rows.statements_of(&wanted).collect();
+        let schema = Schema::read_tables_given(conn, &wanted, statements.iter().copied())?;
         let mut tables = Vec::new();
         for name in changed {
             match schema.tables.get(&name) {
                 Some(table) if table.is_ordinary() => {
-                    tables.push(Table::of(name, table, &schema));
+                    let sql = statements
+                        .iter()
+                        .find(|(kind, of, _)| *kind == "table" && *of == name)
+                        .map_or("", |(_, _, sql)| *sql);
+                    tables.push(Table::of(name, table, sql, &schema));
                 }
                 _ => {}
             }
@@ -158,10 +163,11 @@ struct Table {
 }
 
 impl Table {
-    /// The table `name` of `schema`, as the seeder fills it: its plain
-    /// columns, which of them take a different value in each row (the
-    /// primary key, a `UNIQUE` constraint or index), its foreign keys.
-    fn of(name: String, table: &schema::Table, schema: &Schema) -> Self {
+    /// The table `name` of `schema`, made by `sql`, as the seeder fills
+    /// it: its plain columns, which of them take a different value in each
+    /// row (the primary key, a `UNIQUE` constraint or index), its foreign
+    /// keys, and the literals of its statement.
+    fn of(name: String, table: &schema::Table, sql: &str, schema: &Schema) -> Self {
         let mut columns: Vec<Column> = table
             .columns
             .iter()
@@ -229,7 +235,7 @@ impl Table {
             })
             .collect();
         Self {
-            literals: literals(&table.sql),
+            literals: literals(sql),
             name,
             columns,
             foreign_keys,

@@ -178,6 +178,14 @@ impl Directives {
     }
 
     fn parse_with(sql: &str, lenient: bool) -> Result<Directives, DirectiveError> {
+        // Most scripts name no directive at all: they need no lexing.
+        let mentions_prefix = sql
+            .as_bytes()
+            .windows(DIRECTIVE_PREFIX.len())
+            .any(|window| window.eq_ignore_ascii_case(DIRECTIVE_PREFIX.as_bytes()));
+        if !mentions_prefix {
+            return Ok(Directives::NONE);
+        }
         // Where the lexer finds a `--` comment: not inside a string, a
         // quoted name or a block comment.
         let comments: Vec<usize> = lex::tokens(sql)

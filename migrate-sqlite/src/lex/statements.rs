@@ -87,6 +87,13 @@ impl Class {
     }
 }
 
+/// Whether `sql` holds a statement at all, and not only blank space,
+/// comments and lone `;`: [`statements`] is not empty. Stops at the first
+/// statement.
+pub fn has_statement(sql: &str) -> bool {
+    Tokens::new(sql).any(|token| !token.is_trivia() && !token.is_punct(";"))
+}
+
 /// The states of `sqlite3_complete` (SQLite's `complete.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {

@@ -546,6 +546,7 @@ mod properties {
         #[test]
         fn agrees_with_sqlite_on_any_text(sql in soup()) {
             check_against_sqlite(&sql, &statements(&sql))?;
+            prop_assert_eq!(has_statement(&sql), !statements(&sql).is_empty());
         }
 
         #[test]

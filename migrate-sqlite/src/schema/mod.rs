@@ -76,8 +76,6 @@ pub struct Table {
     /// Its `CHECK` constraints, as normalised `CHECK (…)` text read from the
     /// `CREATE TABLE` statement, sorted.
     pub checks: Vec<String>,
-    /// Its `CREATE TABLE` statement as SQLite keeps it; not compared.
-    pub sql: String,
 }
 
 /// One column of a table, as `pragma_table_xinfo` describes it.

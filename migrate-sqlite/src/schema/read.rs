@@ -172,7 +172,6 @@ impl Schema {
                 }
             }
             table.unique.sort();
-            table.sql = sql;
             schema.tables.insert(name, table);
         }
         Ok(schema)
