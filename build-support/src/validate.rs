@@ -91,7 +91,7 @@ impl Validation {
     }
 
     /// Applies `sources[index]`, the first not applied yet, on both runs;
-    /// `files` are the chain's, read by the lints' tokenizer.
+    /// `files` are the chain's, cut into statements and tokens.
     pub(crate) fn step(
         &mut self,
         sources: &[Source],

@@ -193,7 +193,7 @@ impl Schema {
 }
 
 /// `names` as a JSON array, for SQLite's `json_each`.
-pub fn json_array<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
+fn json_array<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
     let names: Vec<_> = names
         .into_iter()
         .map(|name| name.as_ref().to_string())
