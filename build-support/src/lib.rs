@@ -33,12 +33,20 @@ pub use check::{check_folder, check_folder_cached, lint, Checked};
 pub use diagnostic::{Diagnostic, Location};
 pub use discover::{read_folder, Source};
 pub use lint::{Finding, Severity};
+pub use migrate_sqlite::lex::{line_col, normalize_sql, statements, Statement};
 pub use migrate_sqlite::schema;
-pub use migrate_sqlite::{Schema, SchemaObject};
+pub use migrate_sqlite::{normalize_line_endings, Schema, SchemaObject};
 pub use naming::{parse_file_name, parse_folder_name, FileKind, ParsedName};
 pub use round_trip::check_round_trips;
 pub use seed::seed_empty_tables;
 pub use validate::{validate, Validated};
+
+/// The checksum of a script: SHA-256 over its text with line endings
+/// normalised, as [`Checksum::of`](migrate_sqlite::Checksum::of) computes it
+/// for every migration.
+pub fn checksum(sql: &str) -> migrate_sqlite::Checksum {
+    migrate_sqlite::Checksum::of(sql)
+}
 
 /// The version of the SQLite that validates migrations, as SQLite numbers
 /// it (`3054001` for 3.54.1): the bundled one, which the runtime links too.

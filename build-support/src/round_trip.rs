@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{Source, SourceFile};
 use crate::validate::apply;
-use migrate_sqlite::schema::{Difference, Schema};
+use migrate_sqlite::schema::Schema;
 
 /// Runs the chain on a fresh in-memory database (foreign keys on, as in
 /// [`validate`](fn@crate::validate)), and for each migration with a down
@@ -102,11 +102,7 @@ pub(crate) fn check_down(
     };
     match run_down(conn, file, script) {
         Ok(after) => {
-            let differences: Vec<String> = before
-                .diff(&after)
-                .iter()
-                .flat_map(Difference::lines)
-                .collect();
+            let differences = before.diff(&after);
             if !differences.is_empty() {
                 let context = context(&sources[..index]);
                 problems.push(not_a_round_trip(source, file, &differences, &context));

@@ -53,12 +53,26 @@ impl fmt::Display for Difference {
 }
 
 impl Schema {
+    /// What differs from `self` in `after`, one readable line per
+    /// difference: `table users: column email was added`, `index
+    /// users_email is missing`, `trigger t changed`, `table users: column
+    /// name: NOT NULL → nullable` ([`Difference::lines`] of each of
+    /// [`Schema::differences`]).
+    ///
+    /// Empty exactly when the two schemas are equal.
+    pub fn diff(&self, after: &Schema) -> Vec<String> {
+        self.differences(after)
+            .iter()
+            .flat_map(Difference::lines)
+            .collect()
+    }
+
     /// What differs from `self` in `after`, object by object: tables, then
     /// indexes, triggers and views, each kind by name. Names are paired
     /// without regard to ASCII case, as SQLite pairs them.
     ///
     /// Empty exactly when the two schemas are equal.
-    pub fn diff(&self, after: &Schema) -> Vec<Difference> {
+    pub fn differences(&self, after: &Schema) -> Vec<Difference> {
         let mut found = Vec::new();
         diff_maps(
             "table",

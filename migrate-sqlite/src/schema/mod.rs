@@ -335,7 +335,7 @@ impl Eq for Table {}
 /// Equal when [`Schema::diff`] finds nothing.
 impl PartialEq for Schema {
     fn eq(&self, other: &Self) -> bool {
-        self.diff(other).is_empty()
+        self.differences(other).is_empty()
     }
 }
 

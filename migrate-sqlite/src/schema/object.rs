@@ -109,7 +109,7 @@ pub fn schema_drift(
 ) -> Vec<Drift> {
     let ((expected, expected_schema), (found, found_schema)) = (expected, found);
     let changed: Vec<(&str, String)> = expected_schema
-        .diff(found_schema)
+        .differences(found_schema)
         .into_iter()
         .filter(|difference| matches!(difference.change, Change::Changed(_)))
         .map(|difference| (difference.kind, difference.name.to_ascii_lowercase()))

@@ -6,10 +6,6 @@ use rusqlite::Connection;
 
 use super::*;
 
-fn lines(differences: Vec<Difference>) -> Vec<String> {
-    differences.iter().flat_map(Difference::lines).collect()
-}
-
 fn schema(sql: &str) -> Schema {
     let conn = Connection::open_in_memory().unwrap();
     conn.execute_batch(sql).unwrap();
@@ -112,14 +108,14 @@ fn equal_schemas_have_no_differences() {
     let b = schema(&format!(
         "{USERS} CREATE VIEW v AS SELECT id , name /* x */ FROM users;"
     ));
-    assert_eq!(lines(a.diff(&b)), Vec::<String>::new());
+    assert_eq!(a.diff(&b), Vec::<String>::new());
     // A column added then dropped: SQLite rewrites the CREATE TABLE text,
     // the schema is the same.
     let c = schema(&format!(
         "{USERS} ALTER TABLE users ADD COLUMN email TEXT; ALTER TABLE users DROP COLUMN email;
          CREATE VIEW v AS SELECT id, name FROM users;"
     ));
-    assert_eq!(lines(a.diff(&c)), Vec::<String>::new());
+    assert_eq!(a.diff(&c), Vec::<String>::new());
 }
 
 #[test]
@@ -135,7 +131,7 @@ fn says_what_differs() {
          CREATE VIEW v AS SELECT 1;",
     );
     assert_eq!(
-        lines(before.diff(&after)),
+        before.diff(&after),
         [
             "table gone is missing",
             "table users: column name: NOT NULL → nullable",
@@ -160,7 +156,7 @@ fn says_how_indexes_and_constraints_differ() {
          CREATE UNIQUE INDEX i ON t (a, b) WHERE a IS NOT NULL;",
     );
     assert_eq!(
-        lines(before.diff(&after)),
+        before.diff(&after),
         [
             "table t: column a: type INT → TEXT",
             "table t: column c: type no type → INT",
@@ -236,7 +232,7 @@ fn objects_are_read_in_order_without_sqlites_own() {
         copy.execute_batch(&object.sql).unwrap();
     }
     let (original, made) = (Schema::read(&conn).unwrap(), Schema::read(&copy).unwrap());
-    assert_eq!(lines(original.diff(&made)), Vec::<String>::new());
+    assert_eq!(original.diff(&made), Vec::<String>::new());
 }
 
 #[test]
@@ -284,7 +280,7 @@ fn equality_is_what_sqlite_makes_of_the_schema_not_its_spelling() {
          create index USERS_NAME on users(name) where name<>'';
          create view V as select name from users;",
     );
-    assert_eq!(lines(migrated.diff(&by_hand)), Vec::<String>::new());
+    assert_eq!(migrated.diff(&by_hand), Vec::<String>::new());
     assert_eq!(migrated, by_hand);
     // A string is compared as written.
     let other_default = schema(
@@ -293,7 +289,7 @@ fn equality_is_what_sqlite_makes_of_the_schema_not_its_spelling() {
          CREATE VIEW v AS SELECT name FROM users;",
     );
     assert_eq!(
-        lines(migrated.diff(&other_default)),
+        migrated.diff(&other_default),
         ["table users: column name: DEFAULT 'x' → DEFAULT 'X'"]
     );
 }
@@ -305,7 +301,7 @@ fn collations_generated_columns_and_autoincrement_are_told_apart() {
     );
     let after = schema("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b AS (a || 'y'));");
     assert_eq!(
-        lines(before.diff(&after)),
+        before.diff(&after),
         [
             "table t: column a: COLLATE NOCASE → BINARY",
             "table t: column b: AS (a || 'x') → AS (a || 'y')",
