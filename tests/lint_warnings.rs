@@ -86,6 +86,7 @@ fn an_unindexed_foreign_key_is_one_warning_line_in_cargo_build() {
             "0002_posts.sql",
             "-- Posts by their author.\nCREATE TABLE posts (\n    id      INTEGER PRIMARY KEY,\n    user_id INTEGER NOT NULL REFERENCES users (id)\n);\n",
         ),
+        ("0003_postgres_only.sql", "-- Only for PostgreSQL: nothing to do on SQLite.\n"),
     ]);
     let stderr = scratch.build();
     let warnings: Vec<&str> = stderr
@@ -111,6 +112,13 @@ fn an_unindexed_foreign_key_is_one_warning_line_in_cargo_build() {
     );
     // And it points at the invocation.
     assert!(stderr.contains("src/main.rs:1:36"), "{stderr}");
+    // A migration of comments alone builds, with a warning.
+    let empty = "migrations/0003_postgres_only.sql:1:1: the migration holds no SQL statement: applying it changes nothing [empty-migration]";
+    assert_eq!(
+        warnings.iter().filter(|line| line.contains(empty)).count(),
+        1,
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::discover::Source;
+use crate::folder::Source;
 
 /// Changes when what a saved run holds changes shape.
 const FORMAT: &str = "migrate-check-cache-1";
@@ -56,7 +56,8 @@ impl Cache {
     /// The cache in `folder` for the chain `sources`.
     ///
     /// Each migration's digest chains the one before it with its files'
-    /// names and texts: everything the checks read and the messages quote.
+    /// names, texts and directives: everything the checks read and the
+    /// messages quote.
     /// The first also covers the format, this crate's version and source,
     /// and the SQLite version.
     pub(crate) fn new(folder: &Path, sources: &[Source]) -> Self {
@@ -73,10 +74,16 @@ impl Cache {
         for source in sources {
             add(&mut digest, &source.up_file.display);
             add(&mut digest, source.migration.up().sql());
+            // Directives can come from outside the text (diesel's metadata.toml).
+            add(
+                &mut digest,
+                &format!("{:?}", source.migration.up().directives()),
+            );
             match (&source.down_file, source.migration.down()) {
                 (Some(file), Some(script)) => {
                     add(&mut digest, &file.display);
                     add(&mut digest, script.sql());
+                    add(&mut digest, &format!("{:?}", script.directives()));
                 }
                 _ => add(&mut digest, ""),
             }

@@ -3,14 +3,14 @@
 //! database before the next one runs. A run can be saved and resumed (see
 //! [`crate::cache`]), so that a build after adding a migration runs only it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, Resumable};
 use crate::diagnostic::Diagnostic;
-use crate::discover::{read_folder, Source};
 use crate::file::File;
+use crate::folder::{Folder, Source};
 use crate::lint::{text_lints, Finding, SchemaLints, SchemaLintsState, Severity};
 use crate::round_trip;
 use crate::validate::{Validated, Validation, ValidationState};
@@ -22,9 +22,12 @@ pub struct Checked {
     pub sources: Vec<Source>,
     /// What validation learned.
     pub validated: Validated,
-    /// Findings of warning lints (see [`lint()`](crate::lint())), not
-    /// allowed by their file.
+    /// What the folder's reading warned of, then the findings of warning
+    /// lints (see [`lint()`](crate::lint())) not allowed by their file.
     pub warnings: Vec<Diagnostic>,
+    /// Files besides the scripts that the result depends on
+    /// ([`Folder::tracked`]).
+    pub tracked: Vec<PathBuf>,
 }
 
 /// Reads, lints and validates a migrations folder, and checks that each down
@@ -56,7 +59,12 @@ pub fn check_folder_cached(
     dir: &str,
     cache: Option<&Path>,
 ) -> Result<Checked, Vec<Diagnostic>> {
-    let sources = read_folder(base, dir)?;
+    let Folder {
+        sources,
+        warnings: read_warnings,
+        tracked,
+        ..
+    } = Folder::read(base, dir)?;
     let files: Vec<File> = sources.iter().map(File::new).collect();
     let mut cache = cache.map(|folder| Cache::new(folder, &sources));
     let resumed = cache.as_mut().and_then(Cache::resume::<ChainCheck>);
@@ -90,7 +98,8 @@ pub fn check_folder_cached(
     outcome.map(|(validated, warnings)| Checked {
         sources,
         validated,
-        warnings,
+        warnings: read_warnings.into_iter().chain(warnings).collect(),
+        tracked,
     })
 }
 

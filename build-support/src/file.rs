@@ -7,7 +7,7 @@ use std::ops::Range;
 use migrate_sqlite::lex::{self, qualified_name, skip_words, Token};
 use migrate_sqlite::Directives;
 
-use crate::discover::Source;
+use crate::folder::Source;
 
 /// A migration's up script, cut into statements and tokens once, for the
 /// lints, the seeder and the followed rows of `sqlite_schema`.

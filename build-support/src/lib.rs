@@ -18,8 +18,8 @@
 mod cache;
 mod check;
 mod diagnostic;
-mod discover;
 mod file;
+mod folder;
 pub mod lint;
 mod naming;
 mod round_trip;
@@ -31,7 +31,7 @@ mod validate;
 
 pub use check::{check_folder, check_folder_cached, lint, Checked};
 pub use diagnostic::{Diagnostic, Location};
-pub use discover::{read_folder, Source};
+pub use folder::{read_folder, Folder, Format, Source, SourceFile};
 pub use lint::{Finding, Severity};
 pub use migrate_sqlite::lex::{line_col, normalize_sql, statements, Statement};
 pub use migrate_sqlite::schema;

@@ -136,9 +136,6 @@ fn parse_version(digits: &str) -> Result<u64, String> {
             u64::MAX
         )
     })?;
-    if version == 0 {
-        return Err("the version must be 1 or more: 0 means an empty database".into());
-    }
     Ok(version)
 }
 
@@ -215,9 +212,8 @@ mod tests {
         assert_eq!(parsed("18446744073709551615_max.sql").0, u64::MAX);
         let err = parse_file_name("18446744073709551616_too_big.sql").unwrap_err();
         assert!(err.contains("does not fit in 64 bits"), "{err}");
-        assert!(parse_file_name("0_zero.sql")
-            .unwrap_err()
-            .contains("1 or more"));
+        // golang-migrate and Drizzle folders start at 0.
+        assert_eq!(parsed("0000_init.sql").0, 0);
     }
 
     #[test]
@@ -269,7 +265,7 @@ mod properties {
     /// A version written with 0 to 25 leading zeros: more zeros than a u64
     /// has digits still names the same number.
     fn written_version() -> impl Strategy<Value = (u64, String)> {
-        let version = prop_oneof![1..=20u64, 1..=100_000u64, 1..=u64::MAX, Just(u64::MAX)];
+        let version = prop_oneof![0..=20u64, 1..=100_000u64, 1..=u64::MAX, Just(u64::MAX)];
         (version, 0..=25usize)
             .prop_map(|(version, zeros)| (version, format!("{}{version}", "0".repeat(zeros))))
     }
@@ -362,15 +358,14 @@ mod properties {
         }
 
         #[test]
-        fn version_zero_is_refused_however_many_zeros(
+        fn version_zero_reads_as_0_however_many_zeros(
             zeros in 1..30usize,
             form in form(),
         ) {
             let name = file_name(form, &"0".repeat(zeros), "zero");
-            let err = parse_file_name(&name).unwrap_err();
-            prop_assert!(err.contains("1 or more"), "{}: {}", name, err);
-            let err = parse_folder_name(&format!("{}_zero", "0".repeat(zeros))).unwrap_err();
-            prop_assert!(err.contains("1 or more"), "{}", err);
+            prop_assert_eq!(parse_file_name(&name).map(|parsed| parsed.version), Ok(0), "{}", name);
+            let folder = format!("{}_zero", "0".repeat(zeros));
+            prop_assert_eq!(parse_folder_name(&folder).map(|(version, _)| version), Ok(0));
         }
 
         #[test]
@@ -394,7 +389,6 @@ mod properties {
         ) {
             match parse_file_name(&text) {
                 Ok(parsed) => {
-                    prop_assert!(parsed.version >= 1);
                     prop_assert!(!parsed.name.trim().is_empty());
                     prop_assert!(text.ends_with(".sql"));
                     prop_assert!(text.contains(&parsed.name), "{}: {:?}", text, parsed);
@@ -402,8 +396,7 @@ mod properties {
                 Err(message) => prop_assert!(!message.is_empty()),
             }
             match parse_folder_name(&text) {
-                Ok((version, name)) => {
-                    prop_assert!(version >= 1);
+                Ok((_, name)) => {
                     prop_assert!(!name.trim().is_empty());
                     prop_assert!(text.ends_with(&name), "{}: {}", text, name);
                 }

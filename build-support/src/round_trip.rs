@@ -6,7 +6,7 @@ use migrate_sqlite::{Applying, Script};
 use rusqlite::Connection;
 
 use crate::diagnostic::Diagnostic;
-use crate::discover::{Source, SourceFile};
+use crate::folder::{Source, SourceFile};
 use crate::validate::apply;
 use migrate_sqlite::schema::Schema;
 
@@ -265,10 +265,10 @@ mod tests {
                 "DROP INDEX users_email;\nALTER TABLE users DROP COLUMN email;",
             ),
             (
-                "3_posts/up.sql",
+                "3_posts.up.sql",
                 "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users);",
             ),
-            ("3_posts/down.sql", "DROP TABLE posts;"),
+            ("3_posts.down.sql", "DROP TABLE posts;"),
             // Later migrations run on the up's schema, not the down's.
             ("4_more.sql", "CREATE INDEX posts_user ON posts (user_id);"),
         ])
@@ -311,8 +311,8 @@ mod tests {
             USERS,
             ("2_a.up.sql", "CREATE TABLE a (x);"),
             ("2_a.down.sql", "DROP TABLE a;\nDROP TABLE b;"),
-            ("3_b/up.sql", "CREATE TABLE b (x REFERENCES a);"),
-            ("3_b/down.sql", "DROP TABLE b;"),
+            ("3_b.up.sql", "CREATE TABLE b (x REFERENCES a);"),
+            ("3_b.down.sql", "DROP TABLE b;"),
             ("4_c.up.sql", "CREATE TABLE c (x);"),
             ("4_c.down.sql", "SELECT 1;"),
         ])

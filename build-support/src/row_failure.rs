@@ -6,7 +6,7 @@ use migrate_sqlite::lex::{self, Kind};
 use migrate_sqlite::{FailedAt, Failure};
 
 use crate::diagnostic::Diagnostic;
-use crate::discover::Source;
+use crate::folder::Source;
 
 /// A failure on rows, and what to do about it.
 pub(crate) type RowFailure = (Box<Diagnostic>, Option<&'static str>);

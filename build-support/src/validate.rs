@@ -10,8 +10,8 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
-use crate::discover::Source;
 use crate::file::File;
+use crate::folder::Source;
 use crate::lint::{foreign_key_violation, Finding};
 use crate::row_failure::{failure_on_rows, RowFailure};
 use crate::schema_rows::SchemaRows;

@@ -49,12 +49,19 @@ fn new_numbers_the_next_migration_as_the_folder_does() {
         fs::read_to_string(folder.join("0001_create_users.sql")).unwrap(),
         "-- create_users: the change, in SQL.\n"
     );
-    // Until SQL is written, the check says the file is empty.
-    migrate()
+    // Until SQL is written, the check warns that the migration changes nothing.
+    let output = migrate()
         .args(["check", "--root"])
         .arg(root.path())
         .assert()
-        .code(1);
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("warning: migrations/0001_create_users.sql:1:1: the migration holds no SQL statement: applying it changes nothing [empty-migration]"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -8,9 +8,10 @@
 
 mod schema;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use migrate_build_support::{check_folder_cached, Checked, Diagnostic, Source, Validated};
+use migrate_build_support::{check_folder_cached, Checked, Diagnostic};
 use migrate_sqlite::{Checksum, Fingerprint, Migration};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -39,11 +40,7 @@ fn expand(input: TokenStream) -> TokenStream {
         );
     };
     match check_folder_cached(&base, &dir, cache_folder(&dir).as_deref()) {
-        Ok(Checked {
-            sources,
-            validated,
-            warnings,
-        }) => migrations_module(&dir, &sources, &validated, &warnings, span),
+        Ok(checked) => migrations_module(&dir, &checked, span),
         Err(diagnostics) => compile_errors(&diagnostics, span),
     }
 }
@@ -103,13 +100,13 @@ fn compile_errors(diagnostics: &[Diagnostic], span: Span) -> TokenStream {
     }
 }
 
-fn migrations_module(
-    dir: &str,
-    sources: &[Source],
-    validated: &Validated,
-    warnings: &[Diagnostic],
-    span: Span,
-) -> TokenStream {
+fn migrations_module(dir: &str, checked: &Checked, span: Span) -> TokenStream {
+    let Checked {
+        sources,
+        validated,
+        warnings,
+        tracked,
+    } = checked;
     let warnings = warnings.iter().map(|warning| warning_tokens(warning, span));
     // A constant per migration, by value, and `MIGRATIONS` made of them: a
     // constant `&MIGRATIONS[i]` would cost the compiler, in an incremental
@@ -130,11 +127,16 @@ fn migrations_module(
         }
     });
     // include_bytes! makes the compiler re-run this macro when a file
-    // changes; in one item, since the compiler's cost is per item.
-    let tracked = sources
+    // changes; in one item, since the compiler's cost is per item. goose and
+    // dbmate keep both scripts in one file: it is named once.
+    let tracked: BTreeSet<String> = sources
         .iter()
         .flat_map(|source| std::iter::once(&source.up_file).chain(&source.down_file))
-        .map(|file| file.path.to_string_lossy().into_owned());
+        .map(|file| &file.path)
+        .chain(tracked)
+        .map(|path| path.to_string_lossy().into_owned())
+        .collect();
+    let tracked = tracked.iter();
     let sqlite = migrate_build_support::sqlite_version_number();
     let chain: Vec<(u64, Checksum)> = sources
         .iter()

@@ -432,7 +432,7 @@ impl LockedRun<'_, '_> {
             .map_or(from, |m| m.version());
         let to = match self.goal {
             Goal::Up { to } => to.min(last),
-            Goal::Down { to } => to,
+            Goal::Down { to } => to.unwrap_or(0),
         };
         let started = Instant::now();
         self.migrator.emit(&Event::BackingUp { database: path });
@@ -568,7 +568,10 @@ fn log_nothing_to_do(goal: Goal, migrations: usize) {
     match goal {
         Goal::ALL => log_up_to_date(migrations),
         Goal::Up { to } => tracing::info!(to, "no migration to apply up to the target"),
-        Goal::Down { to } => tracing::info!(to, "no migration to revert above the target"),
+        Goal::Down { to: Some(to) } => {
+            tracing::info!(to, "no migration to revert above the target")
+        }
+        Goal::Down { to: None } => tracing::info!("no migration to revert"),
     }
 }
 

@@ -23,8 +23,10 @@ use migrate_sqlite::{Directives, Migration};
 pub struct Target(u64);
 
 impl Target {
-    /// The target with this version; 0 stands for "before the first
-    /// migration", a target only a revert accepts.
+    /// The target with this version. A revert to 0 reverts every
+    /// migration above 0: all of them, unless the chain starts at 0 as
+    /// golang-migrate and Drizzle folders do ([`Operation::RevertAll`]
+    /// reverts that one too).
     pub const fn version(version: u64) -> Self {
         Self(version)
     }
@@ -68,11 +70,13 @@ pub enum Operation {
     /// must be one of the binary's migrations.
     UpTo(Target),
     /// Revert, newest first, every applied migration above this version (0
-    /// reverts them all). The version must be 0, one of the binary's
-    /// migrations or one recorded in the history.
+    /// reverts them all, but a migration numbered 0). The version must be 0,
+    /// one of the binary's migrations or one recorded in the history.
     RevertTo(Target),
     /// Revert this many applied migrations, newest first.
     RevertSteps(usize),
+    /// Revert every applied migration, newest first.
+    RevertAll,
 }
 
 impl Operation {

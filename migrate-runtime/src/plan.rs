@@ -173,8 +173,8 @@ pub(crate) fn in_binary(
 pub(crate) enum Goal {
     /// Apply the pending migrations up to and including `to`.
     Up { to: u64 },
-    /// Revert the applied migrations above `to`.
-    Down { to: u64 },
+    /// Revert the applied migrations above `to`; every one for `None`.
+    Down { to: Option<u64> },
 }
 
 impl Goal {
@@ -214,15 +214,16 @@ pub(crate) fn resolve(
                     operation: "revert to",
                 });
             }
-            Ok(Goal::Down { to })
+            Ok(Goal::Down { to: Some(to) })
         }
+        Operation::RevertAll => Ok(Goal::Down { to: None }),
         Operation::RevertSteps(steps) if steps > applied.len() => Err(Error::TooManySteps {
             steps,
             applied: applied.len(),
         }),
         Operation::RevertSteps(steps) => {
             let kept = applied.len() - steps;
-            let to = kept.checked_sub(1).map_or(0, |last| applied[last].version);
+            let to = kept.checked_sub(1).map(|last| applied[last].version);
             Ok(Goal::Down { to })
         }
     }
@@ -278,16 +279,17 @@ fn check_order(
     }
 }
 
-/// The applied migrations above `to`, newest first, each with its down
-/// script; refused, naming them, if any has none.
+/// The applied migrations above `to` (all for `None`), newest first, each
+/// with its down script; refused, naming them, if any has none.
 fn reverts(
     migrations: &'static [Migration],
     applied: &[Recorded],
-    to: u64,
+    to: Option<u64>,
 ) -> Result<Vec<Change>, Error> {
     let mut changes = Vec::new();
     let mut missing = Vec::new();
-    for row in applied.iter().rev().take_while(|row| row.version > to) {
+    let above = |row: &&Recorded| to.is_none_or(|to| row.version > to);
+    for row in applied.iter().rev().take_while(above) {
         match revert_of(migrations, row)? {
             Some(change) => changes.push(change),
             None => missing.push((row.version, row.name.clone())),

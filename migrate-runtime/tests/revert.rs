@@ -122,6 +122,34 @@ fn revert_to_zero_reverts_every_migration() {
 }
 
 #[test]
+fn a_chain_that_starts_at_zero_keeps_migration_0_above_0_and_reverts_it_with_all() {
+    // golang-migrate and Drizzle number their first migration 0.
+    let from_zero = || {
+        vec![
+            with_down(0, "create_notes", CREATE_NOTES, DROP_NOTES, 1),
+            with_down(1, "add_tag", ADD_TAG, DROP_TAG, 2),
+        ]
+    };
+    let (_dir, path) = temp_db();
+    let mut conn = migrator(from_zero()).open(&path).unwrap();
+    assert_eq!(history_versions(&conn), [0, 1]);
+
+    let report = migrator(from_zero()).revert_to(&mut conn, 0).unwrap();
+    assert_eq!(reverted_versions(&report), [1]);
+    assert_eq!(history_versions(&conn), [0]);
+
+    let steps = migrator(from_zero())
+        .dry_run(&conn, migrate_runtime::Operation::RevertAll)
+        .unwrap();
+    assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [0]);
+    let report = migrator(from_zero())
+        .execute(&mut conn, migrate_runtime::Operation::RevertAll)
+        .unwrap();
+    assert_eq!(reverted_versions(&report), [0]);
+    assert_eq!(tables(&conn), ["_migrate_history"]);
+}
+
+#[test]
 fn revert_without_a_down_script_is_refused_naming_it_and_changes_nothing() {
     let (dir, path) = temp_db();
     let mut chain = chain();
@@ -327,7 +355,7 @@ fn more_steps_than_applied_migrations_is_refused() {
         ),
         "{error}"
     );
-    assert!(error.to_string().contains("revert to version 0"), "{error}");
+    assert!(error.to_string().contains("`--all`"), "{error}");
     drop(conn);
     assert_eq!(dump(&path), before);
 }

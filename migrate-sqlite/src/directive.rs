@@ -76,6 +76,8 @@ lints! {
     UnknownTypeWord = "unknown-type-word",
     /// A foreign key child column without an index.
     UnindexedForeignKey = "unindexed-foreign-key",
+    /// An up script without a statement: a migration that changes nothing.
+    EmptyMigration = "empty-migration",
 }
 
 impl Lint {

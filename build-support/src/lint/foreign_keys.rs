@@ -6,7 +6,7 @@ use migrate_sqlite::Lint;
 
 use super::indexes::list;
 use super::{File, Finding};
-use crate::discover::Source;
+use crate::folder::Source;
 use migrate_sqlite::lex::Token;
 use migrate_sqlite::schema::{ForeignKey, Schema, Table};
 

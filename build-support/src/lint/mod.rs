@@ -68,7 +68,7 @@ mod lint_name {
 /// The severity of each lint.
 pub fn severity(lint: Lint) -> Severity {
     match lint {
-        Lint::UnindexedForeignKey => Severity::Warning,
+        Lint::UnindexedForeignKey | Lint::EmptyMigration => Severity::Warning,
         _ => Severity::Error,
     }
 }

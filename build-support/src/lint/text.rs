@@ -10,6 +10,17 @@ use crate::file::{created_table, dropped_table};
 use migrate_sqlite::lex::{has_top_level, qualified_name, skip_words, Token};
 
 pub(crate) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
+    if file.statements.is_empty() {
+        file.push(
+            findings,
+            file.finding(
+                Lint::EmptyMigration,
+                0,
+                "the migration holds no SQL statement: applying it changes nothing".to_string(),
+                "write the migration's SQL",
+            ),
+        );
+    }
     let transactional = !file.directives.no_transaction();
     let rebuilt: Vec<usize> = rebuilds(file).iter().map(|r| r.drop_at).collect();
     let mut created: BTreeSet<String> = BTreeSet::new();

@@ -286,6 +286,13 @@ fn down_is_refused_naming_the_migration_without_a_down_script() {
         "{}",
         run.stderr
     );
+    let all = db.migrate(&["down", "--all", "--yes"], 1);
+    assert!(
+        all.stderr
+            .contains("migrations 3 (add_done_columns), 1 (create_notes): no down script"),
+        "{}",
+        all.stderr
+    );
     assert_eq!(db.dump(), before);
 }
 
@@ -293,6 +300,8 @@ fn down_is_refused_naming_the_migration_without_a_down_script() {
 fn down_takes_a_target_or_steps_not_both() {
     let db = Db::at(4);
     let run = db.migrate(&["down", "--to", "1", "--steps", "2"], 2);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    let run = db.migrate(&["down", "--all", "--steps", "2"], 2);
     assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
 }
 

@@ -154,9 +154,10 @@ fn up(migrator: &Migrator, db: &Path, args: &UpArgs) -> Outcome {
 }
 
 fn down(migrator: &Migrator, db: &Path, args: &DownArgs) -> Outcome {
-    let operation = match args.to {
-        Some(to) => Operation::RevertTo(to.into()),
-        None => Operation::RevertSteps(args.steps.unwrap_or(1)),
+    let operation = match (args.all, args.to) {
+        (true, _) => Operation::RevertAll,
+        (false, Some(to)) => Operation::RevertTo(to.into()),
+        (false, None) => Operation::RevertSteps(args.steps.unwrap_or(1)),
     };
     if args.dry_run {
         return print_dry_run(migrator, db, operation);

@@ -183,12 +183,15 @@ pub struct UpArgs {
 /// Options of `down`.
 #[derive(Debug, Default, Args)]
 pub struct DownArgs {
-    /// Revert every applied migration above this version (0 reverts all)
+    /// Revert every applied migration above this version (0 reverts all but a migration 0)
     #[arg(long, value_name = "VERSION", conflicts_with = "steps")]
     pub to: Option<u64>,
     /// Revert this many migrations, newest first [default: 1]
     #[arg(long, value_name = "N")]
     pub steps: Option<usize>,
+    /// Revert every applied migration
+    #[arg(long, conflicts_with_all = ["to", "steps"])]
+    pub all: bool,
     /// Print the SQL that would run, in order, and change nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -176,7 +176,7 @@ fn reverting_goes_newest_first_with_the_binarys_or_the_historys_down_script() {
     history[2].down_sql = Some("DROP TABLE t3;".into());
     history.push(recorded(5, checksum(5), Some("DROP TABLE t5;")));
     let goal = resolve(migrations, Operation::RevertSteps(4), &history).unwrap();
-    assert_eq!(goal, Goal::Down { to: 1 });
+    assert_eq!(goal, Goal::Down { to: Some(1) });
     let reverts = changes(migrations, &history, goal, STRICT).unwrap();
     assert_eq!(versions(&reverts), [5, 4, 3, 2]);
     let sources: Vec<ScriptSource> = reverts.iter().map(|c| c.step().source).collect();
@@ -190,7 +190,7 @@ fn reverting_goes_newest_first_with_the_binarys_or_the_historys_down_script() {
         ]
     );
     // 1 has no down script anywhere.
-    let refused = changes(migrations, &history, Goal::Down { to: 0 }, STRICT).unwrap_err();
+    let refused = changes(migrations, &history, Goal::Down { to: Some(0) }, STRICT).unwrap_err();
     assert!(
         matches!(&refused, Error::NoDownScript { migrations } if migrations == &[(1, "m1".to_string())]),
         "{refused}"
@@ -209,7 +209,7 @@ fn an_edited_migration_is_not_reverted() {
     let migrations = chain(&[1, 2]);
     let mut history = applied(&[1, 2]);
     history[1].checksum = Some(checksum(99));
-    let refused = changes(migrations, &history, Goal::Down { to: 1 }, STRICT).unwrap_err();
+    let refused = changes(migrations, &history, Goal::Down { to: Some(1) }, STRICT).unwrap_err();
     assert!(
         matches!(refused, Error::ChecksumMismatch { version: 2, .. }),
         "{refused}"

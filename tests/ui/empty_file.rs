@@ -1,3 +1,0 @@
-migrate_runtime::embed_migrations!("fixtures/empty_file");
-
-fn main() {}
