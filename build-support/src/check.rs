@@ -11,7 +11,8 @@ use crate::cache::{Cache, Resumable};
 use crate::diagnostic::Diagnostic;
 use crate::file::File;
 use crate::folder::{Folder, Source};
-use crate::lint::{text_lints, Finding, SchemaLints, SchemaLintsState, Severity};
+use crate::lint::{text_lints, Finding, SchemaLints, SchemaLintsState};
+use crate::policy::{Policy, Sorted};
 use crate::round_trip;
 use crate::validate::{Validated, Validation, ValidationState};
 
@@ -28,6 +29,9 @@ pub struct Checked {
     /// Files besides the scripts that the result depends on
     /// ([`Folder::tracked`]).
     pub tracked: Vec<PathBuf>,
+    /// Findings on sealed migrations, which shipped as they are: not
+    /// errors, and summed up in one line of `warnings`.
+    pub sealed: Vec<Diagnostic>,
 }
 
 /// Reads, lints and validates a migrations folder, and checks that each down
@@ -63,6 +67,7 @@ pub fn check_folder_cached(
         sources,
         warnings: read_warnings,
         tracked,
+        config,
         ..
     } = Folder::read(base, dir)?;
     let files: Vec<File> = sources.iter().map(File::new).collect();
@@ -93,13 +98,15 @@ pub fn check_folder_cached(
         }
         cache.prune();
     }
-    let outcome = run.report(&files, failure);
+    let policy = Policy::new(&config, &sources, dir);
+    let outcome = run.report(&files, failure, &policy);
     drop(files);
-    outcome.map(|(validated, warnings)| Checked {
-        sources,
+    outcome.map(|(validated, sorted)| Checked {
         validated,
-        warnings: read_warnings.into_iter().chain(warnings).collect(),
+        warnings: read_warnings.into_iter().chain(sorted.warnings).collect(),
         tracked,
+        sealed: sorted.sealed,
+        sources,
     })
 }
 
@@ -117,6 +124,16 @@ pub fn lint(sources: &[Source]) -> Vec<Finding> {
     // migrations depend on it.
     while run.done() < files.len() && run.step(sources, &files).is_ok() {}
     run.lint_findings(&files)
+}
+
+/// [`lint()`] of a folder, at the levels of its `migrate.toml`, with the
+/// findings on sealed migrations apart. `dir` is the folder as messages
+/// name it.
+pub fn lint_sorted(folder: &Folder, dir: &str) -> Sorted {
+    let policy = Policy::new(&folder.config, &folder.sources, dir);
+    let mut sorted = Sorted::default();
+    sorted.findings(&policy, lint(&folder.sources));
+    sorted
 }
 
 /// The check of a chain, migration by migration, as far as it has gone: the
@@ -227,47 +244,47 @@ impl ChainCheck {
     }
 
     /// The outcome of [`check_folder`] once the run has ended, complete or
-    /// stopped by `failure`: what validation learned and the warnings, or
-    /// the errors.
+    /// stopped by `failure`: what validation learned and the findings that
+    /// do not fail the build, or the errors.
     fn report(
         self,
         files: &[File],
         failure: Option<Diagnostic>,
-    ) -> Result<(Validated, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        let mut sort = |findings: Vec<Finding>| {
-            for finding in findings {
-                match finding.severity {
-                    Severity::Error => errors.push(finding.diagnostic),
-                    Severity::Warning => warnings.push(finding.diagnostic),
-                }
-            }
-        };
-        sort(self.lint_findings(files));
+        policy: &Policy,
+    ) -> Result<(Validated, Sorted), Vec<Diagnostic>> {
+        let mut sorted = Sorted::default();
+        sorted.findings(policy, self.lint_findings(files));
         if let Some(diagnostic) = failure {
             let line = |d: &Diagnostic| d.location.as_ref().map(|at| at.line);
-            let named = errors.iter().any(|e| {
+            let named = sorted.errors.iter().any(|e| {
                 e.path == diagnostic.path
                     && (line(&diagnostic).is_none() || line(e) == line(&diagnostic))
             });
             if !named {
-                errors.push(diagnostic);
+                sorted.errors.push(diagnostic);
             }
-            return Err(errors);
+            return Err(policy.with_seal_hint(sorted.errors));
         }
         let validated = self
             .validation
             .finish_with(self.lints.into_tables())
             .map_err(|diagnostic| vec![diagnostic])?;
-        sort(validated.findings.clone());
-        if !errors.is_empty() {
-            return Err(errors);
+        sorted.findings(policy, validated.findings.clone());
+        if sorted.errors.is_empty() {
+            for problem in self.down_problems {
+                match policy.is_sealed(&problem.path) {
+                    true => sorted.sealed.push(problem),
+                    false => sorted.errors.push(problem),
+                }
+            }
         }
-        if !self.down_problems.is_empty() {
-            return Err(self.down_problems);
+        if !sorted.errors.is_empty() {
+            return Err(policy.with_seal_hint(sorted.errors));
         }
-        Ok((validated, warnings))
+        if let Some(summary) = policy.sealed_summary(&sorted.sealed) {
+            sorted.warnings.push(summary);
+        }
+        Ok((validated, sorted))
     }
 }
 
@@ -308,6 +325,8 @@ impl Resumable for ChainCheck {
 #[cfg(test)]
 mod tests {
     use std::fs;
+
+    use crate::lint::Severity;
 
     use super::*;
 
@@ -399,8 +418,8 @@ mod tests {
             // that fails only once the table has rows.
             ("07_begin.sql", "BEGIN;\nCREATE TABLE t (x);\nCOMMIT;"),
             (
-                "07_index.sql",
-                "CREATE INDEX a ON posts (user_id);\nCREATE INDEX b ON posts (user_id);",
+                "07_int_key.sql",
+                "CREATE TABLE counters (id INT PRIMARY KEY, n INTEGER);",
             ),
             (
                 "07_status.sql",

@@ -17,11 +17,13 @@
 
 mod cache;
 mod check;
+pub mod config;
 mod diagnostic;
 mod file;
 mod folder;
 pub mod lint;
 mod naming;
+mod policy;
 mod round_trip;
 mod row_failure;
 pub mod scaffold;
@@ -29,14 +31,16 @@ mod schema_rows;
 mod seed;
 mod validate;
 
-pub use check::{check_folder, check_folder_cached, lint, Checked};
+pub use check::{check_folder, check_folder_cached, lint, lint_sorted, Checked};
 pub use diagnostic::{Diagnostic, Location};
+pub use folder::seal::{seal_folder, Sealed};
 pub use folder::{read_folder, Folder, Format, Source, SourceFile};
 pub use lint::{Finding, Severity};
 pub use migrate_sqlite::lex::{line_col, normalize_sql, statements, Statement};
 pub use migrate_sqlite::schema;
 pub use migrate_sqlite::{normalize_line_endings, Schema, SchemaObject};
 pub use naming::{parse_file_name, parse_folder_name, FileKind, ParsedName};
+pub use policy::Sorted;
 pub use round_trip::check_round_trips;
 pub use seed::seed_empty_tables;
 pub use validate::{validate, Validated};

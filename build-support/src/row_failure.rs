@@ -3,13 +3,165 @@
 //! migration are to blame, and what to do.
 
 use migrate_sqlite::lex::{self, Kind};
-use migrate_sqlite::{FailedAt, Failure};
+use migrate_sqlite::{FailedAt, Failure, Lint};
 
 use crate::diagnostic::Diagnostic;
 use crate::folder::Source;
+use crate::lint::Finding;
 
 /// A failure on rows, and what to do about it.
 pub(crate) type RowFailure = (Box<Diagnostic>, Option<&'static str>);
+
+/// How a migration's failure on the seeded rows bears on real databases.
+pub(crate) enum OnRows {
+    /// It fails on every database whose table has rows: an error.
+    Every(RowFailure),
+    /// It fails only for some values: the `data-dependent` warning, naming
+    /// them and the query that finds them.
+    Some(Finding),
+}
+
+/// [`failure_on_rows`], judged by certainty.
+pub(crate) fn judge(source: &Source, failure: Failure) -> Option<OnRows> {
+    let sql = source.migration.up().sql();
+    let message = failure.message();
+    let statement = match &failure.at {
+        FailedAt::Statement { range, .. } => sql[range.clone()].to_string(),
+        _ => String::new(),
+    };
+    let shape = Shape::of(&statement);
+    let every = message.contains("Cannot add a NOT NULL column with default value NULL")
+        || message.contains("Cannot add a column with non-constant default")
+        || (message.starts_with("CHECK constraint failed")
+            && matches!(shape, Shape::AlterTable(_)));
+    let (diagnostic, help) = failure_on_rows(source, failure)?;
+    if every {
+        return Some(OnRows::Every((diagnostic, help)));
+    }
+    let (what, fix) = some_values(&message, &shape, &statement).unwrap_or_else(|| {
+        (
+            diagnostic.message.clone(),
+            help.unwrap_or("check the data first").to_string(),
+        )
+    });
+    let name = Lint::DataDependent.name();
+    let mut diagnostic = *diagnostic;
+    diagnostic.message = format!("{what} [{name}]");
+    diagnostic.notes.retain(|note| !note.starts_with("help:"));
+    Some(OnRows::Some(Finding {
+        lint: Lint::DataDependent,
+        severity: crate::lint::severity(Lint::DataDependent),
+        diagnostic: diagnostic.help(format!(
+            "{fix}; or, if the data is known to pass, add `-- migrate: allow {name}` at the top of the file"
+        )),
+    }))
+}
+
+/// What fails for which values, and how to find them, for the failures that
+/// name a column: a NULL copied into NOT NULL, a value repeated under a new
+/// UNIQUE index.
+fn some_values(message: &str, shape: &Shape, statement: &str) -> Option<(String, String)> {
+    if let Some(columns) = message.strip_prefix("NOT NULL constraint failed: ") {
+        let (table, column) = columns.split_once('.')?;
+        let Shape::InsertSelect { source } = shape else {
+            return None;
+        };
+        let expression = copied_expression(statement, column).unwrap_or_else(|| quoted(column));
+        return Some((
+            format!(
+                "fails on a database where `{source}` has a row whose {expression} is NULL: \
+                 it is copied into `{table}`.`{column}`, which is NOT NULL"
+            ),
+            format!(
+                "find such rows with `SELECT * FROM {} WHERE {expression} IS NULL;` and replace \
+                 the NULLs in the SELECT (`coalesce({expression}, …)`) or UPDATE them first",
+                quoted(source)
+            ),
+        ));
+    }
+    let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
+    let Shape::CreateIndex {
+        unique: true,
+        table,
+    } = shape
+    else {
+        return None;
+    };
+    let columns: Vec<String> = columns
+        .split(", ")
+        .map(|column| quoted(column.split_once('.').map_or(column, |(_, c)| c)))
+        .collect();
+    let columns = columns.join(", ");
+    Some((
+        format!(
+            "fails on a database where two rows of `{table}` have the same {columns}: \
+             the UNIQUE index refuses a repeated value"
+        ),
+        format!(
+            "find them with `SELECT {columns}, count(*) FROM {} GROUP BY {columns} HAVING count(*) > 1;` \
+             and deduplicate them first (in this migration), or make the index non-unique",
+            quoted(table)
+        ),
+    ))
+}
+
+/// In `INSERT INTO t (a, b) SELECT x, y FROM …`, the expression the SELECT
+/// gives `column`: `y` for `b`.
+fn copied_expression(statement: &str, column: &str) -> Option<String> {
+    let tokens: Vec<_> = lex::code(statement);
+    let open = tokens.iter().position(|t| t.is_punct("("))?;
+    let select = tokens.iter().position(|t| t.depth == 0 && t.is("SELECT"))?;
+    if select < open {
+        return None;
+    }
+    let columns: Vec<String> = tokens[open + 1..select]
+        .iter()
+        .filter(|t| t.depth == 1 && !t.is_punct(","))
+        .take_while(|t| !t.is_punct(")"))
+        .filter_map(|t| t.name())
+        .collect();
+    let index = columns
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case(column))?;
+    let from = tokens[select..]
+        .iter()
+        .position(|t| t.depth == 0 && t.is("FROM"))
+        .map(|offset| select + offset)?;
+    // The SELECT's expressions, cut at its top-level commas.
+    let mut expressions = Vec::new();
+    let mut start = tokens.get(select + 1)?.start;
+    for token in &tokens[select + 1..from] {
+        if token.depth == 0 && token.is_punct(",") {
+            expressions.push(statement[start..token.start].trim().to_string());
+            start = token.end();
+        }
+    }
+    expressions.push(statement[start..tokens[from].start].trim().to_string());
+    if expressions.len() != columns.len() {
+        return None;
+    }
+    let expression = expressions.swap_remove(index);
+    if expression.ends_with('*') {
+        return None;
+    }
+    // `x AS y` names the copy: the expression is `x`.
+    let bare = match expression.to_ascii_uppercase().rfind(" AS ") {
+        Some(at) => expression[..at].trim().to_string(),
+        None => expression,
+    };
+    Some(bare)
+}
+
+/// `name` quoted for SQL when it needs to be.
+fn quoted(name: &str) -> String {
+    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
 
 /// The seeded run's failure of a migration that passed on the empty database,
 /// as a diagnostic; `None` when the generated rows, not the migration, are
@@ -242,6 +394,29 @@ mod tests {
                 table: "t".into()
             }
         );
+    }
+
+    #[test]
+    fn the_copied_expression_is_the_one_the_select_gives_the_column() {
+        let sql = "INSERT INTO new_notes (id, title, body)\n  SELECT id, coalesce(t, 'x') AS title, lower(body, 1) FROM notes";
+        assert_eq!(
+            copied_expression(sql, "title").as_deref(),
+            Some("coalesce(t, 'x')")
+        );
+        assert_eq!(
+            copied_expression(sql, "body").as_deref(),
+            Some("lower(body, 1)")
+        );
+        assert_eq!(
+            copied_expression("INSERT INTO n SELECT * FROM o", "x"),
+            None
+        );
+        assert_eq!(
+            copied_expression("INSERT INTO n (a) SELECT * FROM o", "a"),
+            None
+        );
+        assert_eq!(quoted("user name"), "\"user name\"");
+        assert_eq!(quoted("email"), "email");
     }
 
     #[test]

@@ -5,15 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use migrate_sqlite::apply::foreign_key_violations;
-use migrate_sqlite::Failure;
+use migrate_sqlite::{Failure, Lint};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
 use crate::file::File;
 use crate::folder::Source;
+use crate::lint::Severity;
 use crate::lint::{foreign_key_violation, Finding};
-use crate::row_failure::{failure_on_rows, RowFailure};
+use crate::row_failure::{judge, OnRows, RowFailure};
 use crate::schema_rows::SchemaRows;
 use crate::seed::{Seeder, ROWS};
 use migrate_sqlite::schema::{read_objects, Schema, SchemaObject};
@@ -270,13 +271,32 @@ impl SeededRun {
             }
             Err(failure) => failure,
         };
-        match failure_on_rows(source, failure) {
-            Some(diagnostic) => Err(diagnostic),
-            None => {
-                self.resync(sources, index);
-                Ok(())
+        let note = format!(
+            "found by running migration {} at compile time on tables filled with {ROWS} generated rows",
+            source.migration
+        );
+        match judge(source, failure) {
+            Some(OnRows::Every(failure)) if !source.sealed => return Err(failure),
+            // Shipped: a finding the seal keeps from failing the build.
+            Some(OnRows::Every((diagnostic, help))) => {
+                let diagnostic = (*diagnostic).note(note);
+                self.findings.push(Finding {
+                    lint: Lint::DataDependent,
+                    severity: Severity::Error,
+                    diagnostic: match help {
+                        Some(help) => diagnostic.help(help),
+                        None => diagnostic,
+                    },
+                });
             }
+            Some(OnRows::Some(mut finding)) if !allows(source, Lint::DataDependent) => {
+                finding.diagnostic.notes.insert(0, format!("note: {note}"));
+                self.findings.push(finding);
+            }
+            Some(OnRows::Some(_)) | None => {}
         }
+        self.resync(sources, index);
+        Ok(())
     }
 
     /// Runs `foreign_key_check` after `source`: rows whose parent row is
@@ -327,6 +347,10 @@ impl SeededRun {
             self.ran = None;
         }
     }
+}
+
+fn allows(source: &Source, lint: Lint) -> bool {
+    source.migration.up().directives().allows(lint)
 }
 
 /// (child table, parent table) → how many rows of the child refer to a
@@ -553,20 +577,80 @@ mod tests {
     }
 
     #[test]
-    fn deleting_parents_of_seeded_children_is_reported() {
-        let error = run(&[
+    fn deleting_parents_of_seeded_children_is_a_warning_with_what_to_do() {
+        // It fails only where rows of `posts` refer to users.
+        let validated = validated(&[
             USERS,
             ("0002_posts.sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id));"),
-            ("0003_purge.sql", "DELETE FROM users;"),
+            ("0003_purge.sql", "DELETE FROM users;\nCREATE TABLE after_purge (x);"),
         ])
-        .unwrap_err();
+        .unwrap();
+        let [finding] = &validated.findings[..] else {
+            panic!("{:#?}", validated.findings)
+        };
+        assert_eq!(finding.lint, Lint::DataDependent);
+        let text = finding.diagnostic.to_string();
         assert!(
-            error.starts_with("m/0003_purge.sql:1:1: fails when the tables have rows: FOREIGN KEY constraint failed"),
-            "{error}"
+            text.starts_with("m/0003_purge.sql:1:1: fails when the tables have rows: FOREIGN KEY constraint failed [data-dependent]"),
+            "{text}"
+        );
+        assert!(text.contains("help: rows of other tables refer"), "{text}");
+        // The chain went on.
+        assert!(validated.schema.tables.contains_key("after_purge"));
+    }
+
+    #[test]
+    fn what_fails_for_some_values_names_them_and_the_query_that_finds_them() {
+        let notes = (
+            "0001_notes.sql",
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT, body TEXT);",
+        );
+        let rebuild = (
+            "0002_title_required.sql",
+            "-- migrate: foreign-keys-off\nCREATE TABLE new_notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT);\n\
+             INSERT INTO new_notes (id, title, body) SELECT id, trim(title), body FROM notes;\n\
+             DROP TABLE notes;\nALTER TABLE new_notes RENAME TO notes;\n\
+             CREATE UNIQUE INDEX notes_body ON notes (body);",
+        );
+        let rebuilt = validated(&[notes, rebuild]).unwrap();
+        let texts: Vec<String> = rebuilt
+            .findings
+            .iter()
+            .map(|f| f.diagnostic.to_string())
+            .collect();
+        assert_eq!(texts.len(), 1, "{texts:#?}");
+        assert!(
+            texts[0].starts_with(
+                "m/0002_title_required.sql:3:1: fails on a database where `notes` has a row whose trim(title) is NULL: \
+                 it is copied into `new_notes`.`title`, which is NOT NULL [data-dependent]"
+            ),
+            "{texts:#?}"
         );
         assert!(
-            error.contains("help: rows of other tables refer"),
-            "{error}"
+            texts[0].contains(
+                "help: find such rows with `SELECT * FROM notes WHERE trim(title) IS NULL;`"
+            ),
+            "{texts:#?}"
+        );
+        let unique = validated(&[
+            notes,
+            (
+                "0002_unique.sql",
+                "CREATE UNIQUE INDEX notes_title ON notes (title, body);",
+            ),
+        ])
+        .unwrap();
+        let text = unique.findings[0].diagnostic.to_string();
+        assert!(
+            text.starts_with(
+                "m/0002_unique.sql:1:1: fails on a database where two rows of `notes` have the same title, body: \
+                 the UNIQUE index refuses a repeated value [data-dependent]"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("`SELECT title, body, count(*) FROM notes GROUP BY title, body HAVING count(*) > 1;`"),
+            "{text}"
         );
     }
 

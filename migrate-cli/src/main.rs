@@ -16,7 +16,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use migrate_build_support::{check_folder, lint, read_folder, scaffold, Diagnostic, Severity};
+use migrate_build_support::config::CONFIG_FILE;
+use migrate_build_support::{
+    check_folder, lint_sorted, read_folder, scaffold, seal_folder, Diagnostic,
+    Folder as ReadFolder, Sorted,
+};
 use migrate_runtime::cli::{self, MigrateCommand, StatusArgs};
 use migrate_runtime::{Migration, Migrator, DEFAULT_HISTORY_TABLE};
 
@@ -55,6 +59,21 @@ enum Command {
         /// Fail on warnings too.
         #[arg(long)]
         deny_warnings: bool,
+        /// List the findings on sealed migrations instead (lints, rows,
+        /// down scripts), which do not fail the build.
+        #[arg(long, conflicts_with = "deny_warnings")]
+        sealed: bool,
+    },
+    /// Record every migration of the folder as shipped, in its
+    /// `migrate.toml`: sealed migrations still run at compile time, but their
+    /// findings no longer fail the build, and editing one does.
+    Seal {
+        #[command(flatten)]
+        folder: Folder,
+        /// Accept the edit of this sealed migration and record its new
+        /// checksum (databases that applied it need `repair --version`).
+        #[arg(long, value_name = "VERSION")]
+        accept: Vec<u64>,
     },
     /// Print the schema the migrations leave, as SQL that makes it.
     Schema {
@@ -99,8 +118,15 @@ fn main() -> ExitCode {
         Command::Check { folder } => check(&folder),
         Command::Lint {
             folder,
+            sealed: true,
+            ..
+        } => lint_sealed(&folder),
+        Command::Lint {
+            folder,
             deny_warnings,
+            ..
         } => lint_folder(&folder, deny_warnings),
+        Command::Seal { folder, accept } => seal(&folder, &accept),
         Command::Schema { folder } => schema(&folder),
         Command::Status {
             db,
@@ -169,30 +195,74 @@ fn check(folder: &Folder) -> ExitCode {
 }
 
 fn lint_folder(folder: &Folder, deny_warnings: bool) -> ExitCode {
-    let sources = match read_folder(&folder.root, &folder.dir) {
-        Ok(sources) => sources,
+    let read = match ReadFolder::read(&folder.root, &folder.dir) {
+        Ok(read) => read,
         Err(diagnostics) => return problems(folder, &diagnostics),
     };
-    let findings = lint(&sources);
-    let (errors, warnings): (Vec<_>, Vec<_>) = findings
-        .into_iter()
-        .partition(|f| f.severity == Severity::Error);
-    let errors: Vec<Diagnostic> = errors.into_iter().map(|f| f.diagnostic).collect();
-    let warnings: Vec<Diagnostic> = warnings.into_iter().map(|f| f.diagnostic).collect();
+    let Sorted {
+        errors,
+        warnings,
+        sealed,
+    } = lint_sorted(&read, &folder.dir);
     print_all("error", &errors);
     print_all("warning", &warnings);
+    let sealed = match sealed.len() {
+        0 => String::new(),
+        n => format!(", and {n} on sealed migrations (`--sealed` lists them)"),
+    };
     println!(
-        "{}: {} lint error(s), {} warning(s) in {} migrations",
+        "{}: {} lint error(s), {} warning(s) in {} migrations{sealed}",
         folder.dir,
         errors.len(),
         warnings.len(),
-        sources.len()
+        read.sources.len()
     );
     let failed = !errors.is_empty() || (deny_warnings && !warnings.is_empty());
     if !failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// The findings that sealing keeps from failing the build, everything the
+/// compiler checks included.
+fn lint_sealed(folder: &Folder) -> ExitCode {
+    match check_folder(&folder.root, &folder.dir) {
+        Ok(checked) => {
+            print_all("sealed", &checked.sealed);
+            let files: std::collections::BTreeSet<&str> =
+                checked.sealed.iter().map(|d| d.path.as_str()).collect();
+            println!(
+                "{}: {} finding(s) in {} sealed migration(s)",
+                folder.dir,
+                checked.sealed.len(),
+                files.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => problems(folder, &diagnostics),
+    }
+}
+
+fn seal(folder: &Folder, accept: &[u64]) -> ExitCode {
+    match seal_folder(&folder.root, &folder.dir, accept) {
+        Ok(sealed) => {
+            let mut line = format!(
+                "sealed {} migration(s) in {} ({} new)",
+                sealed.migrations,
+                Path::new(&folder.dir).join(CONFIG_FILE).display(),
+                sealed.added
+            );
+            for version in &sealed.accepted {
+                line.push_str(&format!(
+                    "; accepted the edit of {version}: run `repair --version {version}` on each database that applied it"
+                ));
+            }
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => problems(folder, &diagnostics),
     }
 }
 

@@ -174,3 +174,97 @@ fn schema_prints_the_sql_that_makes_the_final_schema() {
     let body = |text: &str| text.split_once('\n').unwrap().1.to_string();
     assert_eq!(body(&again), body(&stdout));
 }
+
+#[test]
+fn seal_records_a_shipped_folder_and_lint_sealed_lists_what_it_keeps_from_failing() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("migrations");
+    fs::create_dir(&folder).unwrap();
+    fs::write(
+        folder.join("0001_users.sql"),
+        "CREATE TABLE users (id INT PRIMARY KEY);\n",
+    )
+    .unwrap();
+    fs::write(folder.join("0002_purge.sql"), "DELETE FROM users;\n").unwrap();
+    fs::write(
+        folder.join("migrate.toml"),
+        "# Checked by CI.\n[lints]\nunindexed-foreign-key = \"deny\"\n",
+    )
+    .unwrap();
+    let check = |code: i32| {
+        migrate()
+            .args(["check", "--root"])
+            .arg(root.path())
+            .assert()
+            .code(code)
+    };
+    check(1);
+
+    let sealed = migrate()
+        .args(["seal", "--root"])
+        .arg(root.path())
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&sealed.get_output().stdout),
+        "sealed 2 migration(s) in migrations/migrate.toml (2 new)\n"
+    );
+    let config = fs::read_to_string(folder.join("migrate.toml")).unwrap();
+    assert!(
+        config.starts_with(
+            "# Checked by CI.\n[lints]\nunindexed-foreign-key = \"deny\"\n\n[sealed]\n"
+        ),
+        "{config}"
+    );
+    assert!(config.contains("\n2 = \""), "{config}");
+    assert!(config.ends_with("\"  # purge\n"), "{config}");
+    let output = check(0).get_output().clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("warning: migrations: 2 finding(s) in 2 sealed migration(s) are not errors"),
+        "{stderr}"
+    );
+
+    let listed = migrate()
+        .args(["lint", "--sealed", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&listed.stderr);
+    assert!(
+        stderr.contains("sealed: migrations/0001_users.sql:1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sealed: migrations/0002_purge.sql:1:1:"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        "migrations: 2 finding(s) in 2 sealed migration(s)\n"
+    );
+
+    // An edit is refused until accepted, by the check and by seal alike.
+    fs::write(
+        folder.join("0002_purge.sql"),
+        "DELETE FROM users; -- all of them\n",
+    )
+    .unwrap();
+    check(1);
+    migrate()
+        .args(["seal", "--root"])
+        .arg(root.path())
+        .assert()
+        .code(1);
+    let accepted = migrate()
+        .args(["seal", "--accept", "2", "--root"])
+        .arg(root.path())
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&accepted.get_output().stdout)
+        .contains("accepted the edit of 2: run `repair --version 2`"),);
+    check(0);
+}

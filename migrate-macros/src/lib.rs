@@ -106,6 +106,7 @@ fn migrations_module(dir: &str, checked: &Checked, span: Span) -> TokenStream {
         validated,
         warnings,
         tracked,
+        ..
     } = checked;
     let warnings = warnings.iter().map(|warning| warning_tokens(warning, span));
     // A constant per migration, by value, and `MIGRATIONS` made of them: a

@@ -78,6 +78,9 @@ lints! {
     UnindexedForeignKey = "unindexed-foreign-key",
     /// An up script without a statement: a migration that changes nothing.
     EmptyMigration = "empty-migration",
+    /// A migration that fails for some values in the rows (a NULL copied
+    /// into NOT NULL, a value repeated under a new UNIQUE index).
+    DataDependent = "data-dependent",
 }
 
 impl Lint {

@@ -32,7 +32,9 @@ impl Format {
     /// How a file of this layout looks, for messages.
     pub fn looks(self) -> &'static str {
         match self {
-            Format::Numbered => "a numbered migration (`<version>_<name>.sql`)",
+            Format::Numbered => {
+                "a numbered migration without sections (`<version>_<name>.sql`, `.up.sql`, `.down.sql`)"
+            }
             Format::Refinery => "a refinery migration (`V<version>__<name>.sql`)",
             Format::Diesel => "a diesel migration (`<version>_<name>/up.sql`)",
             Format::Goose => "a goose migration (`-- +goose Up`)",

@@ -3,6 +3,7 @@
 
 mod drizzle;
 mod format;
+pub(crate) mod seal;
 mod sections;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use migrate_sqlite::lex::has_statement;
 use migrate_sqlite::{Checksum, Directive, Directives, Migration, Script};
 
+use crate::config::{Config, CONFIG_FILE};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::naming::{parse_file_name, parse_folder_name, FileKind};
 
@@ -28,6 +30,9 @@ pub struct Source {
     /// Its down script's file, if it has one: the up script's own file for
     /// goose and dbmate, which keep both in one.
     pub down_file: Option<SourceFile>,
+    /// Recorded as shipped in the folder's seal, with this checksum: its
+    /// findings are not errors.
+    pub sealed: bool,
 }
 
 /// Where a script was read from.
@@ -50,8 +55,11 @@ pub struct Folder {
     /// out.
     pub warnings: Vec<Diagnostic>,
     /// Files besides the scripts that what was read depends on (Drizzle's
-    /// journal, diesel's `metadata.toml`), for the compiler to track.
+    /// journal, diesel's `metadata.toml`, `migrate.toml`), for the compiler
+    /// to track.
     pub tracked: Vec<PathBuf>,
+    /// The folder's `migrate.toml`.
+    pub config: Config,
 }
 
 /// Reads the migrations of `base/dir`: [`Folder::read`]'s migrations.
@@ -65,6 +73,18 @@ impl Folder {
     /// All problems are reported together, so that one build shows every bad
     /// file rather than one per build.
     pub fn read(base: &Path, dir: &str) -> Result<Folder, Vec<Diagnostic>> {
+        let mut folder = Self::read_unsealed(base, dir)?;
+        let errors = seal::apply(&mut folder, dir);
+        if errors.is_empty() {
+            Ok(folder)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// [`Folder::read`] without comparing the migrations with the seal:
+    /// for `migrate seal`, which writes it. No migration is marked sealed.
+    pub fn read_unsealed(base: &Path, dir: &str) -> Result<Folder, Vec<Diagnostic>> {
         let path = base.join(dir);
         let mut reader = Reader::new(dir);
         let entries = reader.entries(&path).map_err(|error| vec![error])?;
@@ -81,6 +101,7 @@ impl Folder {
             Format::Drizzle => drizzle::pieces(&mut reader, &entries),
         };
         let sources = reader.migrations(pieces, format);
+        let config = reader.config(&path);
         if reader.errors.is_empty() && sources.is_empty() {
             reader.errors.push(
                 Diagnostic::file(dir, "the folder holds no migrations").help(
@@ -96,6 +117,7 @@ impl Folder {
             sources,
             warnings: reader.warnings,
             tracked: reader.tracked,
+            config,
         })
     }
 }
@@ -204,16 +226,13 @@ impl Reader {
                 continue;
             }
             if format == Format::Refinery && entry.name.ends_with(".rs") {
-                self.errors.push(rust_migration(
-                    &entry.file,
-                    "refinery",
-                    "V<version>__<name>.sql",
-                ));
+                self.errors
+                    .push(code_migration(&entry.file, "refinery", ".rs"));
                 continue;
             }
             if format == Format::Goose && format::is_go_migration(&entry.name) {
                 self.errors
-                    .push(rust_migration(&entry.file, "goose", "<version>_<name>.sql"));
+                    .push(code_migration(&entry.file, "goose", ".go"));
                 continue;
             }
             if !entry.name.ends_with(".sql") {
@@ -374,6 +393,22 @@ impl Reader {
         }
     }
 
+    /// The folder's `migrate.toml`, tracked; the default when it has none.
+    fn config(&mut self, folder: &Path) -> Config {
+        match Config::read(folder, &self.display(CONFIG_FILE)) {
+            Ok(config) => {
+                if config.present {
+                    self.tracked.push(Config::path(folder));
+                }
+                config
+            }
+            Err(error) => {
+                self.errors.push(error);
+                Config::default()
+            }
+        }
+    }
+
     /// Pairs the pieces by version and reads their scripts.
     fn migrations(&mut self, pieces: Vec<Piece>, format: Format) -> Vec<Source> {
         let mut by_version: BTreeMap<u64, Vec<Piece>> = BTreeMap::new();
@@ -451,6 +486,7 @@ impl Reader {
             migration: Migration::new(up.version, up.name, up_script, down_script, checksum),
             up_file: up.file,
             down_file,
+            sealed: false,
         })
     }
 
@@ -527,15 +563,16 @@ impl Reader {
 }
 
 /// A Go or Rust migration, which no SQLite can run at compile time.
-fn rust_migration(file: &SourceFile, tool: &str, sql_form: &str) -> Diagnostic {
+fn code_migration(file: &SourceFile, tool: &str, extension: &str) -> Diagnostic {
+    let name = file.display.rsplit('/').next().unwrap_or(&file.display);
+    let sql = format!("{}.sql", name.strip_suffix(extension).unwrap_or(name));
     Diagnostic::file(
         &file.display,
         format!("a {tool} migration written in code cannot be checked or embedded"),
     )
     .note("only SQL migrations run at compile time and ship in the binary")
     .help(format!(
-        "port it to SQL in a file named `{sql_form}` with the same version, \
-         or run its work from the application after migrating"
+        "port it to SQL as `{sql}`, in place of this file, or do its work in the application after migrating"
     ))
 }
 

@@ -191,7 +191,10 @@ mod layouts {
             found[0].starts_with("m/00002_backfill.go: a goose migration written in code"),
             "{found:?}"
         );
-        assert!(found[0].contains("`<version>_<name>.sql`"), "{found:?}");
+        assert!(
+            found[0].contains("port it to SQL as `00002_backfill.sql`"),
+            "{found:?}"
+        );
         let found = errors(&[("V1__init.sql", "CREATE TABLE a (x);"), ("V2__fill.rs", "")]);
         assert!(
             found[0].starts_with("m/V2__fill.rs: a refinery migration written in code"),

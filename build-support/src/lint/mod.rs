@@ -68,7 +68,10 @@ mod lint_name {
 /// The severity of each lint.
 pub fn severity(lint: Lint) -> Severity {
     match lint {
-        Lint::UnindexedForeignKey | Lint::EmptyMigration => Severity::Warning,
+        Lint::UnindexedForeignKey
+        | Lint::EmptyMigration
+        | Lint::DataDependent
+        | Lint::RedundantIndex => Severity::Warning,
         _ => Severity::Error,
     }
 }

@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/goose_go_migration");
+
+fn main() {}
