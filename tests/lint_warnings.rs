@@ -143,3 +143,23 @@ fn an_allowed_or_fixed_warning_is_not_shown() {
     assert!(!stderr.contains("warning:"), "{stderr}");
     assert!(Path::new(&workspace_root()).join("tests").is_dir());
 }
+
+#[test]
+fn how_a_file_runs_where_it_says_so_itself_is_a_note_in_cargo_build() {
+    let scratch = Scratch::new("lint_note", &[
+        USERS,
+        (
+            "0002_tags.sql",
+            "-- Written for a runner without transactions.\nBEGIN;\nCREATE TABLE tags (name TEXT NOT NULL);\nCOMMIT;\n",
+        ),
+    ]);
+    let stderr = scratch.build();
+    assert!(
+        stderr.contains("note: migrations/0002_tags.sql:2:1: the file's own `BEGIN` and `COMMIT` are left out: its statements run in the runner's transaction"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("warning:"),
+        "a note is no warning:\n{stderr}"
+    );
+}

@@ -32,6 +32,9 @@ pub struct Checked {
     /// Findings on sealed migrations, which shipped as they are: not
     /// errors, and summed up in one line of `warnings`.
     pub sealed: Vec<Diagnostic>,
+    /// How files run where they state it in their own tool's way
+    /// ([`Folder::notes`]).
+    pub notes: Vec<Diagnostic>,
 }
 
 /// Reads, lints and validates a migrations folder, and checks that each down
@@ -68,6 +71,7 @@ pub fn check_folder_cached(
         warnings: read_warnings,
         tracked,
         config,
+        notes,
         ..
     } = Folder::read(base, dir)?;
     let files: Vec<File> = sources.iter().map(File::new).collect();
@@ -106,6 +110,7 @@ pub fn check_folder_cached(
         warnings: read_warnings.into_iter().chain(sorted.warnings).collect(),
         tracked,
         sealed: sorted.sealed,
+        notes,
         sources,
     })
 }
@@ -416,7 +421,10 @@ mod tests {
         let failing = [
             // An error lint on the text, one on the schema, and a statement
             // that fails only once the table has rows.
-            ("07_begin.sql", "BEGIN;\nCREATE TABLE t (x);\nCOMMIT;"),
+            (
+                "07_begin.sql",
+                "CREATE TABLE t (x);\nCOMMIT;\nCREATE TABLE u (x);",
+            ),
             (
                 "07_int_key.sql",
                 "CREATE TABLE counters (id INT PRIMARY KEY, n INTEGER);",

@@ -181,6 +181,7 @@ fn create(path: &Path, text: &str) -> std::io::Result<()> {
 fn check(folder: &Folder) -> ExitCode {
     match check_folder(&folder.root, &folder.dir) {
         Ok(checked) => {
+            print_all("note", &checked.notes);
             print_all("warning", &checked.warnings);
             println!(
                 "{}: {} migrations ok, executed in order on SQLite {}",
@@ -204,6 +205,7 @@ fn lint_folder(folder: &Folder, deny_warnings: bool) -> ExitCode {
         warnings,
         sealed,
     } = lint_sorted(&read, &folder.dir);
+    print_all("note", &read.notes);
     print_all("error", &errors);
     print_all("warning", &warnings);
     let sealed = match sealed.len() {

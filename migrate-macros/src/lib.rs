@@ -40,7 +40,15 @@ fn expand(input: TokenStream) -> TokenStream {
         );
     };
     match check_folder_cached(&base, &dir, cache_folder(&dir).as_deref()) {
-        Ok(checked) => migrations_module(&dir, &checked, span),
+        Ok(checked) => {
+            // A note is neither a warning nor an error: stable Rust has no
+            // way for a proc macro to raise one, so it goes to the build's
+            // output as it runs.
+            for note in &checked.notes {
+                eprintln!("note: {}", one_line(note));
+            }
+            migrations_module(&dir, &checked, span)
+        }
         Err(diagnostics) => compile_errors(&diagnostics, span),
     }
 }

@@ -2,7 +2,8 @@
 //! applied without running them, once the database's schema is shown to be
 //! the one they make. [`Migrator::baseline`] adopts a database made by hand
 //! or by an older deployment script; [`Migrator::import_history`] one that
-//! sqlx, refinery or diesel migrated.
+//! sqlx, refinery, diesel, golang-migrate, goose, dbmate, Prisma or Drizzle
+//! migrated.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use migrate_sqlite::Migration;
 use rusqlite::Connection;
 
 use crate::connection::{self, begin_immediate};
-use crate::foreign_history::{read_rows, refuse_failed};
+use crate::foreign_history::{read_rows, refuse_failed, Lookup};
 use crate::history::{self, Recorded};
 use crate::migrate::{migration_lock, store_fingerprint};
 use crate::migrator::Migrator;
@@ -109,12 +110,13 @@ fn imports(
     from: ForeignHistory,
 ) -> Result<Vec<Adoption>, Error> {
     let rows = read_rows(conn, from)?;
-    refuse_failed(from, &rows)?;
+    refuse_failed(migrator, from, &rows)?;
+    let mut lookup = Lookup::new(migrator, from);
     let mut unknown = Vec::new();
     let mut adoptions: Vec<Adoption> = Vec::new();
     for row in rows {
-        match from.version(&row.text).and_then(|v| migrator.find(v)) {
-            None => unknown.push(row.label()),
+        match lookup.migration(&row) {
+            None => unknown.push(row.label(from)),
             Some(migration) => adoptions.push(Adoption {
                 migration,
                 applied_at: row.applied_at,
@@ -130,7 +132,24 @@ fn imports(
     }
     adoptions.sort_by_key(|a| a.migration.version());
     adoptions.dedup_by_key(|a| a.migration.version());
+    if from.holds_current_version() {
+        return Ok(up_to_current(migrator, adoptions));
+    }
     Ok(adoptions)
+}
+
+/// Every migration of the binary up to the newest of `current`: what a
+/// tool that records only its current version (golang-migrate) applied.
+/// It records no time, so they are recorded as applied now.
+fn up_to_current(migrator: &Migrator, current: Vec<Adoption>) -> Vec<Adoption> {
+    let Some(newest) = current.last().map(|a| a.migration.version()) else {
+        return current;
+    };
+    let chain = migrator.migrations().iter();
+    chain
+        .take_while(|m| m.version() <= newest)
+        .map(Adoption::now)
+        .collect()
 }
 
 /// Adopts the database of `conn`: under the migration lock and `BEGIN

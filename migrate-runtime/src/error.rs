@@ -265,10 +265,11 @@ pub enum Error {
 
     /// An import was asked from a tool whose history table the database does not have.
     #[error(
-        "cannot import the history of {from}: this database has no table {}, where {from} \
+        "cannot import the history of {from}: this database has no table {}{}, where {from} \
          records its migrations; check the database path and which tool migrated it \
          (ForeignHistory::detect lists the histories a database holds). Nothing was changed",
-        from.table()
+        from.table(),
+        from.shape()
     )]
     NoForeignHistory {
         /// The tool.
@@ -296,16 +297,17 @@ pub enum Error {
     #[error(
         "cannot import the history of {from}: its table {} records migration{} {} as \
          failed, so the SQL may have run only in part; put the database right by hand and \
-         finish the migration with {from} (or delete its row if none of it ran), then \
-         import again. Nothing was changed",
+         {}, then import again. Nothing was changed",
         from.table(),
         if versions.len() > 1 { "s" } else { "" },
-        list(.versions)
+        list(.versions),
+        from.failed_remedy()
     )]
     ForeignMigrationFailed {
         /// The tool.
         from: ForeignHistory,
-        /// The failed migrations: version and name, as the tool recorded them.
+        /// The failed migrations: version and name (the tool's, else this
+        /// binary's; empty when neither has one).
         versions: Vec<(u64, String)>,
     },
 
@@ -489,7 +491,14 @@ impl fmt::Display for Recovery {
 fn list(versions: &[(u64, String)]) -> String {
     let named: Vec<_> = versions
         .iter()
-        .map(|(version, name)| format!("{version} ({name})"))
+        .map(|(version, name)| {
+            // Empty for a tool that keeps no name, of a version the binary lacks.
+            if name.is_empty() {
+                version.to_string()
+            } else {
+                format!("{version} ({name})")
+            }
+        })
         .collect();
     named.join(", ")
 }

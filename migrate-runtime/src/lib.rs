@@ -38,7 +38,8 @@
 //! anything again: [`Migrator::baseline`] records the migrations up to a
 //! version as applied once the schema is shown to be theirs, and
 //! [`Migrator::import_history`] does the same from the history that sqlx,
-//! refinery or diesel kept ([`ForeignHistory`]).
+//! refinery, diesel, golang-migrate, goose, dbmate, Prisma or Drizzle kept
+//! ([`ForeignHistory`]).
 //!
 //! With the `cli` feature, the `cli` module turns all of this into commands
 //! an application mounts in one line: `myapp migrate status`, `up`, `down`,

@@ -13,7 +13,8 @@ use crate::migrator::Migrator;
 use crate::plan::State;
 
 /// Tables other tools keep in the same file: never drift. Litestream's, and
-/// the history tables of sqlx, refinery and diesel, which
+/// the history tables of sqlx, refinery, diesel, golang-migrate and dbmate
+/// (`schema_migrations`), goose, Prisma and Drizzle, which
 /// [`Migrator::import_history`] reads and leaves in place.
 const OTHER_TOOLS_TABLES: &[&str] = &[
     "_litestream_seq",
@@ -21,6 +22,10 @@ const OTHER_TOOLS_TABLES: &[&str] = &[
     "_sqlx_migrations",
     "refinery_schema_history",
     "__diesel_schema_migrations",
+    "schema_migrations",
+    "goose_db_version",
+    "_prisma_migrations",
+    "__drizzle_migrations",
 ];
 
 /// What [`Migrator::verify`] found.

@@ -13,6 +13,9 @@
 //! - `no-transaction`: nothing; the script's own `PRAGMA foreign_keys` is
 //!   undone after it, so that the connection keeps its setting.
 //!
+//! A script that wraps itself in `BEGIN` … `COMMIT` runs its statements in
+//! the transaction opened for it, without those two.
+//!
 //! Statements are cut by the [lexer](crate::lex) and each is stepped to
 //! its end; a failure says which statement failed and where in it.
 
@@ -103,9 +106,16 @@ impl<'c> Applying<'c> {
         self.conn
     }
 
-    /// Runs `sql`, statement by statement, each stepped to its end.
+    /// Runs `sql`, statement by statement, each stepped to its end. Inside
+    /// the transaction this opened, the `BEGIN` … `COMMIT` a script wraps
+    /// itself in ([`lex::wrapping_transaction`]) is left out: its
+    /// statements run in this transaction.
     pub fn run(&self, sql: &str) -> Result<(), Failure> {
-        run_statements(self.conn, sql)
+        let skipped = match self.in_transaction {
+            true => lex::wrapping_transaction(sql),
+            false => None,
+        };
+        run_statements(self.conn, sql, skipped.as_ref().map_or(&[][..], |s| &s[..]))
     }
 
     /// Checks foreign keys for a `foreign-keys-off` script, commits, and puts
@@ -185,10 +195,13 @@ pub fn can_share_transaction(directives: Directives) -> bool {
 }
 
 /// Runs the statements of `sql` in order, each stepped to its end, as
-/// `sqlite3_exec` does.
-fn run_statements(conn: &Connection, sql: &str) -> Result<(), Failure> {
+/// `sqlite3_exec` does; but those at `skipped`.
+fn run_statements(conn: &Connection, sql: &str, skipped: &[Range<usize>]) -> Result<(), Failure> {
     for statement in lex::statements(sql) {
         let range = statement.range;
+        if skipped.contains(&range) {
+            continue;
+        }
         let text = &sql[range.clone()];
         let fail = |error: rusqlite::Error| {
             let within = match &error {

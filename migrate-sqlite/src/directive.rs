@@ -170,6 +170,11 @@ impl Directives {
     /// Directives are the `-- migrate: …` comment lines before the first line
     /// of SQL. Unknown directives are refused rather than ignored, and so is a
     /// directive further down, where it would silently do nothing.
+    ///
+    /// A script that runs in a transaction and turns foreign keys off itself
+    /// ([`turns_foreign_keys_off`], as Prisma and Drizzle write around a
+    /// table rebuild) gets `foreign-keys-off`: its own `PRAGMA` would do
+    /// nothing inside the transaction.
     pub fn parse(sql: &str) -> Result<Directives, DirectiveError> {
         Self::parse_with(sql, false)
     }
@@ -183,6 +188,15 @@ impl Directives {
     }
 
     fn parse_with(sql: &str, lenient: bool) -> Result<Directives, DirectiveError> {
+        let written = Self::written(sql, lenient)?;
+        if !written.no_transaction() && turns_foreign_keys_off(sql).is_some() {
+            return Ok(written.with(Directive::ForeignKeysOff));
+        }
+        Ok(written)
+    }
+
+    /// The directives the script's header writes.
+    fn written(sql: &str, lenient: bool) -> Result<Directives, DirectiveError> {
         // Most scripts name no directive at all: they need no lexing.
         let mentions_prefix = sql
             .as_bytes()
@@ -247,6 +261,34 @@ impl Directives {
         }
         Ok(directives)
     }
+}
+
+/// Where `sql` turns foreign keys off itself, with `PRAGMA foreign_keys =
+/// OFF` (or `0`, `false`, `no`) as any of its statements: the offset of the
+/// first such statement.
+pub fn turns_foreign_keys_off(sql: &str) -> Option<usize> {
+    let mentions = sql
+        .as_bytes()
+        .windows(b"foreign_keys".len())
+        .any(|window| window.eq_ignore_ascii_case(b"foreign_keys"));
+    if !mentions {
+        return None;
+    }
+    lex::statements(sql).into_iter().find_map(|statement| {
+        let code = lex::code(&sql[statement.range.clone()]);
+        let (name, next) = lex::qualified_name(&code, 1)?;
+        let value = match code.get(next)? {
+            t if t.is_punct("=") => code.get(next + 1)?,
+            t if t.is_punct("(") => code.get(next + 1)?,
+            _ => return None,
+        };
+        let value = value
+            .name()
+            .unwrap_or_else(|| value.text.trim_matches('\'').to_string());
+        let off = ["off", "0", "false", "no"].contains(&value.to_ascii_lowercase().as_str());
+        (code[0].is("PRAGMA") && name.eq_ignore_ascii_case("foreign_keys") && off)
+            .then_some(statement.range.start)
+    })
 }
 
 /// The text after `migrate:` in a comment, matched without regard to case so

@@ -26,7 +26,9 @@ pub mod schema;
 
 pub use apply::{apply, Applying, FailedAt, Failure, Violation, Violations};
 pub use checksum::{normalize_line_endings, Checksum};
-pub use directive::{Directive, DirectiveError, Directives, Lint, DIRECTIVE_PREFIX};
+pub use directive::{
+    turns_foreign_keys_off, Directive, DirectiveError, Directives, Lint, DIRECTIVE_PREFIX,
+};
 pub use fingerprint::Fingerprint;
 pub use migration::{Migration, Script};
 pub use schema::embedded::{Column, Table};

@@ -3,6 +3,7 @@
 
 mod drizzle;
 mod format;
+mod intent;
 pub(crate) mod seal;
 mod sections;
 
@@ -60,6 +61,10 @@ pub struct Folder {
     pub tracked: Vec<PathBuf>,
     /// The folder's `migrate.toml`.
     pub config: Config,
+    /// What the build says of how a file runs: intent its SQL states in
+    /// the way of the tool it was written for, honoured here (see
+    /// `intent.rs`). Neither a warning nor an error.
+    pub notes: Vec<Diagnostic>,
 }
 
 /// Reads the migrations of `base/dir`: [`Folder::read`]'s migrations.
@@ -76,6 +81,7 @@ impl Folder {
         let mut folder = Self::read_unsealed(base, dir)?;
         let errors = seal::apply(&mut folder, dir);
         if errors.is_empty() {
+            intent::honour(&mut folder);
             Ok(folder)
         } else {
             Err(errors)
@@ -118,6 +124,7 @@ impl Folder {
             warnings: reader.warnings,
             tracked: reader.tracked,
             config,
+            notes: Vec::new(),
         })
     }
 }

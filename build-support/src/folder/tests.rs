@@ -330,6 +330,80 @@ mod layouts {
         );
     }
 
+    #[test]
+    fn intent_stated_in_sql_is_honoured_and_noted() {
+        let folder = read(&[
+            ("1_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);"),
+            (
+                "2_wrapped.sql",
+                "BEGIN TRANSACTION;\nCREATE TABLE tags (name TEXT);\nCOMMIT;\n",
+            ),
+            (
+                "3_rebuild.sql",
+                "CREATE TABLE log (x);\nPRAGMA foreign_keys=OFF;\nCREATE TABLE new_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+                 INSERT INTO new_users SELECT id, coalesce(name, '') FROM users;\nDROP TABLE users;\n\
+                 ALTER TABLE new_users RENAME TO users;\nPRAGMA foreign_keys=ON;\n",
+            ),
+        ]);
+        assert!(folder.sources[2]
+            .migration
+            .up()
+            .directives()
+            .foreign_keys_off());
+        let notes: Vec<String> = folder.notes.iter().map(ToString::to_string).collect();
+        assert_eq!(notes.len(), 2, "{notes:#?}");
+        assert!(
+            notes[0].starts_with(
+                "m/2_wrapped.sql:1:1: the file's own `BEGIN` and `COMMIT` are left out"
+            ),
+            "{notes:#?}"
+        );
+        assert!(
+            notes[1].starts_with("m/3_rebuild.sql:2:1: runs as `foreign-keys-off`"),
+            "{notes:#?}"
+        );
+    }
+
+    #[test]
+    fn a_sealed_rebuild_runs_with_foreign_keys_off() {
+        let rebuild = "CREATE TABLE new_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+                       INSERT INTO new_users SELECT id, coalesce(name, '') FROM users;\nDROP TABLE users;\n\
+                       ALTER TABLE new_users RENAME TO users;\n";
+        let base = folder(&[
+            (
+                "1_users.sql",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);",
+            ),
+            ("2_rebuild.sql", rebuild),
+        ]);
+        let unsealed = Folder::read(base.path(), "m").unwrap();
+        assert!(!unsealed.sources[1]
+            .migration
+            .up()
+            .directives()
+            .foreign_keys_off());
+        assert!(unsealed.notes.is_empty());
+        crate::seal_folder(base.path(), "m", &[]).unwrap();
+        let sealed = Folder::read(base.path(), "m").unwrap();
+        assert!(sealed.sources[1]
+            .migration
+            .up()
+            .directives()
+            .foreign_keys_off());
+        // The checksum is the text's: what the seal recorded.
+        assert_eq!(
+            sealed.sources[1].migration.checksum(),
+            unsealed.sources[1].migration.checksum()
+        );
+        assert!(
+            sealed.notes[0].to_string().starts_with(
+                "m/2_rebuild.sql: this sealed table rebuild runs as `foreign-keys-off`"
+            ),
+            "{:#?}",
+            sealed.notes
+        );
+    }
+
     const JOURNAL: &str = r#"{"version":"7","dialect":"sqlite","entries":[
         {"idx":0,"version":"6","when":1700000000000,"tag":"0000_tough_storm","breakpoints":true},
         {"idx":1,"version":"6","when":1700000100000,"tag":"0001_calm_river","breakpoints":true}]}"#;

@@ -25,6 +25,7 @@ use crate::diagnostic::Diagnostic;
 use crate::file::File;
 
 pub(crate) use foreign_keys::foreign_key_violation;
+pub(crate) use rebuild::rebuilds;
 pub(crate) use schema_lints::{SchemaLints, SchemaLintsState};
 pub(crate) use text::text_lints;
 
@@ -71,7 +72,8 @@ pub fn severity(lint: Lint) -> Severity {
         Lint::UnindexedForeignKey
         | Lint::EmptyMigration
         | Lint::DataDependent
-        | Lint::RedundantIndex => Severity::Warning,
+        | Lint::RedundantIndex
+        | Lint::PragmaInTransaction => Severity::Warning,
         _ => Severity::Error,
     }
 }

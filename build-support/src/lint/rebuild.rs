@@ -15,7 +15,7 @@ use migrate_sqlite::schema::{ColumnKind, Schema, Table};
 
 /// A rebuild found in a file's statements.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Rebuild {
+pub(crate) struct Rebuild {
     /// The table the rebuild replaces, by the name it has before and after
     /// the file.
     pub table: String,
@@ -29,7 +29,7 @@ pub(super) struct Rebuild {
 /// The rebuilds in `file`: a `DROP TABLE x` with a later
 /// `ALTER TABLE y RENAME TO x`, or an `ALTER TABLE x RENAME TO x_old`, a
 /// `CREATE TABLE x` and a `DROP TABLE x_old`.
-pub(super) fn rebuilds(file: &File) -> Vec<Rebuild> {
+pub(crate) fn rebuilds(file: &File) -> Vec<Rebuild> {
     let renames: Vec<(usize, String, String)> = file
         .statements
         .iter()

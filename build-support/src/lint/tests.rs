@@ -290,7 +290,7 @@ fn transactions_and_pragmas() {
         USERS,
         (
             "0002_tx.sql",
-            "BEGIN;\nCOMMIT;\nPRAGMA foreign_keys = OFF;\nPRAGMA main.journal_mode = WAL;\nPRAGMA synchronous(1);\nPRAGMA journal_mode;\nVACUUM;",
+            "BEGIN;\nCOMMIT;\nPRAGMA foreign_keys = ON;\nPRAGMA main.journal_mode = WAL;\nPRAGMA synchronous(1);\nPRAGMA journal_mode;\nVACUUM;",
         ),
         (
             "0003_no_tx.sql",

@@ -7,7 +7,7 @@ use migrate_sqlite::Lint;
 use super::rebuild::rebuilds;
 use super::{File, Finding};
 use crate::file::{created_table, dropped_table};
-use migrate_sqlite::lex::{has_top_level, qualified_name, skip_words, Token};
+use migrate_sqlite::lex::{has_top_level, qualified_name, skip_words, wrapping_transaction, Token};
 
 pub(crate) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
     if file.statements.is_empty() {
@@ -22,6 +22,13 @@ pub(crate) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
         );
     }
     let transactional = !file.directives.no_transaction();
+    // The BEGIN … COMMIT a file wraps itself in runs as the runner's own.
+    let wrapper: Vec<usize> = match transactional {
+        true => wrapping_transaction(file.sql).map_or(Vec::new(), |ranges| {
+            ranges.iter().map(|range| range.start).collect()
+        }),
+        false => Vec::new(),
+    };
     let rebuilt: Vec<usize> = rebuilds(file).iter().map(|r| r.drop_at).collect();
     let mut created: BTreeSet<String> = BTreeSet::new();
     let mut added: BTreeSet<(String, String)> = BTreeSet::new();
@@ -31,7 +38,7 @@ pub(crate) fn text_lints(file: &File, findings: &mut Vec<Finding>) {
         let at = first.start;
         let word = first.text.to_ascii_uppercase();
         match word.as_str() {
-            "BEGIN" | "COMMIT" | "END" | "ROLLBACK" if transactional => file.push(
+            "BEGIN" | "COMMIT" | "END" | "ROLLBACK" if transactional && !wrapper.contains(&at) => file.push(
                 findings,
                 file.finding(
                     Lint::ExplicitTransaction,
@@ -157,13 +164,16 @@ fn pragma_lints(file: &File, t: &[Token], transactional: bool, findings: &mut Ve
                 "put `-- migrate: no-transaction` at the top of the file",
             ),
         ),
-        "foreign_keys" => file.push(
+        // Turning them off makes the file `foreign-keys-off`
+        // (`Directives::parse`); turning them on is what the runner does
+        // after it.
+        "foreign_keys" if !file.directives.foreign_keys_off() => file.push(
             findings,
             file.finding(
                 Lint::PragmaInTransaction,
                 at,
-                "PRAGMA foreign_keys inside a transaction silently does nothing, and the runner runs each migration in one".to_string(),
-                "use `-- migrate: foreign-keys-off` at the top of the file: the runner turns foreign keys off around the transaction and checks them before commit",
+                "PRAGMA foreign_keys inside a transaction silently does nothing, and the runner runs each migration in one; foreign keys are on while migrations run".to_string(),
+                "remove it; to switch foreign keys off for a table rebuild, write `PRAGMA foreign_keys = OFF` or `-- migrate: foreign-keys-off`",
             ),
         ),
         _ => {}

@@ -221,16 +221,7 @@ fn import(migrator: &Migrator, db: &Path, args: &ImportArgs) -> Outcome {
             .into_iter()
             .find(|history| history.tool() == tool)
             .ok_or_else(|| format!("unknown tool `{tool}`"))?,
-        None => match ForeignHistory::detect(&conn)?.as_slice() {
-            [only] => *only,
-            [] => return Err("the database holds no history of sqlx, refinery or diesel".into()),
-            _ => {
-                return Err(
-                    "the database holds the history of more than one tool: name one with --from"
-                        .into(),
-                )
-            }
-        },
+        None => detected(&conn)?,
     };
     let question = format!(
         "Record the migrations {from} applied to {} as applied, without running them?",
@@ -243,6 +234,27 @@ fn import(migrator: &Migrator, db: &Path, args: &ImportArgs) -> Outcome {
         render::adopted(&format!("import from {from}"), &imported.recorded)
     );
     Ok(EXIT_OK)
+}
+
+/// The one tool whose history the database holds.
+fn detected(conn: &Connection) -> Result<ForeignHistory, Box<dyn std::error::Error>> {
+    let names = |tools: &[ForeignHistory]| {
+        let names: Vec<&str> = tools.iter().map(|tool| tool.tool()).collect();
+        names.join(", ")
+    };
+    match ForeignHistory::detect(conn)?.as_slice() {
+        [only] => Ok(*only),
+        [] => Err(format!(
+            "the database holds no history of {}",
+            names(&ForeignHistory::ALL)
+        )
+        .into()),
+        several => Err(format!(
+            "the database holds the history of more than one tool ({}): name one with --from",
+            names(several)
+        )
+        .into()),
+    }
 }
 
 fn repair(migrator: &Migrator, db: &Path, args: &RepairArgs) -> Outcome {

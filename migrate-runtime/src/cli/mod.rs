@@ -53,7 +53,7 @@
 //! | `down [--to VERSION \| --steps N] [--dry-run] [--yes]` | reverts the newest migrations (one by default) with their down scripts, from the binary or recorded in the history; refused, naming it, when one has none |
 //! | `verify` | the history against the binary, the schema against the one the migrations make |
 //! | `baseline --version V [--yes]` | adopts a database this toolkit never migrated: records the migrations up to V as applied, without running them, once its schema is what they make |
-//! | `import [--from sqlx\|refinery\|diesel] [--yes]` | adopts a database another tool migrated, from that tool's history, after the same schema check |
+//! | `import [--from TOOL] [--yes]` | adopts a database another tool migrated (`sqlx`, `refinery`, `diesel`, `golang-migrate`, `goose`, `dbmate`, `prisma`, `drizzle`), from that tool's history, after the same schema check |
 //! | `repair --version V [--yes]` | accepts the binary's checksum for an applied migration that was edited |
 //! | `backup` | writes a backup now |
 //! | `backups` | lists the backups |
@@ -85,7 +85,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::Migrator;
+use crate::{ForeignHistory, Migrator};
 
 mod commands;
 mod confirm;
@@ -138,7 +138,8 @@ pub enum MigrateCommand {
     /// shown to be what they make
     Baseline(BaselineArgs),
     /// Adopt a database another tool migrated: record what its history
-    /// (sqlx, refinery or diesel) says was applied, once the schema matches
+    /// (sqlx, refinery, diesel, golang-migrate, goose, dbmate, Prisma or
+    /// Drizzle) says was applied, once the schema matches
     Import(ImportArgs),
     /// Accept this binary's checksum for an applied migration whose file was
     /// edited harmlessly (a comment, formatting); nothing runs again
@@ -217,9 +218,9 @@ pub struct BaselineArgs {
 /// Options of `import`.
 #[derive(Debug, Default, Args)]
 pub struct ImportArgs {
-    /// The tool whose history to import: sqlx, refinery or diesel; found in
-    /// the database when it holds only one of them
-    #[arg(long, value_name = "TOOL", value_parser = ["sqlx", "refinery", "diesel"])]
+    /// The tool whose history to import; found in the database when it
+    /// holds the history of only one
+    #[arg(long, value_name = "TOOL", value_parser = ForeignHistory::ALL.map(ForeignHistory::tool))]
     pub from: Option<String>,
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(long, short)]
@@ -262,6 +263,42 @@ pub fn run(migrator: &Migrator, database: impl AsRef<Path>, args: MigrateArgs) -
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    /// `myapp migrate …`, as an application mounts it.
+    #[derive(Debug, Parser)]
+    struct App {
+        #[command(subcommand)]
+        command: MigrateCommand,
+    }
+
+    #[test]
+    fn import_takes_every_tool_it_can_import_from() {
+        for tool in ForeignHistory::ALL {
+            let app = App::try_parse_from(["myapp", "import", "--from", tool.tool()]).unwrap();
+            let MigrateCommand::Import(args) = app.command else {
+                panic!("expected import, got {:?}", app.command);
+            };
+            assert_eq!(args.from.as_deref(), Some(tool.tool()));
+        }
+        assert!(App::try_parse_from(["myapp", "import", "--from", "flyway"]).is_err());
+    }
+
+    #[test]
+    fn import_help_lists_every_tool() {
+        let mut app = App::command();
+        let import = app.find_subcommand_mut("import").unwrap();
+        let help = import.render_long_help().to_string();
+        for tool in ForeignHistory::ALL {
+            assert!(help.contains(tool.tool()), "{tool} missing from:\n{help}");
         }
     }
 }

@@ -220,17 +220,20 @@ impl Migrator {
         adopt::baseline(self, conn, target.into())
     }
 
-    /// Adopts a database that sqlx, refinery or diesel migrated, so that a
-    /// project moves over to this toolkit without running any migration
-    /// again: the migrations `from` recorded as applied are recorded as
-    /// applied in this toolkit's history, with this binary's checksum and
-    /// down script, and the time the other tool applied them (and, from
-    /// sqlx, how long they took).
+    /// Adopts a database that another tool migrated (sqlx, refinery,
+    /// diesel, golang-migrate, goose, dbmate, Prisma or Drizzle: see
+    /// [`ForeignHistory`]), so that a project moves over to this toolkit
+    /// without running any migration again: the migrations `from` recorded
+    /// as applied are recorded as applied in this toolkit's history, with
+    /// this binary's checksum and down script, and the time the other tool
+    /// applied them where it kept one (and, from sqlx, how long they took).
     ///
-    /// Each migration the other tool applied must be in this binary with
-    /// the same version: the folder layouts of the three tools are read as
-    /// they are (`<version>_<name>.sql`, `V<n>__<name>.sql`, diesel's
-    /// `<version>_<name>/up.sql` with the dashes of the version dropped).
+    /// Each migration the other tool applied must be in this binary, as its
+    /// folder is read in place: with the same version (diesel's with the
+    /// dashes dropped, Prisma's the leading digits of the folder name), or,
+    /// for Drizzle, which records no version, with an up script whose
+    /// SHA-256 is the hash Drizzle recorded. golang-migrate records only its
+    /// current version: every migration of the binary up to it is applied.
     /// The other tool's checksums are not compared (each tool has its own);
     /// instead, as for [`Migrator::baseline`], the database's schema must be
     /// the one those migrations make, compared before anything is written.
@@ -246,10 +249,12 @@ impl Migrator {
     /// that tool ([`Error::NoForeignHistory`]; [`ForeignHistory::detect`]
     /// lists those it has), already has this toolkit's history
     /// ([`Error::AlreadyHasHistory`]), records a failed migration (sqlx's
-    /// `success = false`: [`Error::ForeignMigrationFailed`]) or a version
+    /// `success = false`, golang-migrate's `dirty`, a Prisma row neither
+    /// finished nor rolled back: [`Error::ForeignMigrationFailed`]) or one
     /// this binary does not contain ([`Error::ForeignVersionsUnknown`]), and
     /// when the schema is not what the migrations make
-    /// ([`Error::SchemaDiffers`]).
+    /// ([`Error::SchemaDiffers`]). A migration goose or Prisma rolled back
+    /// is not imported.
     ///
     /// ```no_run
     /// # migrate_runtime::embed_migrations!("tests/migrations");

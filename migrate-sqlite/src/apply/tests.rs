@@ -259,3 +259,41 @@ fn the_object_a_message_names_is_found_in_the_statement() {
         None
     );
 }
+
+#[test]
+fn a_script_wrapped_in_its_own_transaction_runs_in_the_one_opened_for_it() {
+    let mut conn = db(PARENT_AND_CHILD);
+    let wrapped =
+        "BEGIN TRANSACTION;\nCREATE TABLE tags (x);\nINSERT INTO tags VALUES (1);\nCOMMIT;\n";
+    let applying = Applying::begin(&mut conn, Directives::NONE, None).unwrap();
+    applying.run(wrapped).unwrap();
+    applying.roll_back().unwrap();
+    // Its COMMIT did not commit: the runner's rollback undid it all.
+    assert!(!tables(&conn).contains(&"tags".to_string()));
+    apply(&mut conn, wrapped, Directives::NONE).unwrap();
+    assert_eq!(count(&conn, "tags"), 1);
+    // A failure inside rolls the whole script back.
+    let failing = "BEGIN;\nCREATE TABLE more (x);\nINSERT INTO nowhere VALUES (1);\nCOMMIT;";
+    let failure = apply(&mut conn, failing, Directives::NONE).unwrap_err();
+    assert!(
+        failure.message().contains("no such table: nowhere"),
+        "{failure}"
+    );
+    assert!(!tables(&conn).contains(&"more".to_string()));
+}
+
+#[test]
+fn a_pragma_turning_foreign_keys_off_runs_the_script_as_foreign_keys_off() {
+    // As Prisma writes a rebuild: the PRAGMA after other statements.
+    let rebuild = "CREATE TABLE audit (x);\nPRAGMA defer_foreign_keys=ON;\nPRAGMA foreign_keys=OFF;\n\
+                   CREATE TABLE new_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);\n\
+                   INSERT INTO new_users (id, name) SELECT id, name FROM users;\nDROP TABLE users;\n\
+                   ALTER TABLE new_users RENAME TO users;\nPRAGMA foreign_keys=ON;\nPRAGMA defer_foreign_keys=OFF;";
+    let directives = Directives::parse(rebuild).unwrap();
+    assert!(directives.foreign_keys_off());
+    let mut conn = db(PARENT_AND_CHILD);
+    apply(&mut conn, rebuild, directives).unwrap();
+    // No child row went with the old table through ON DELETE CASCADE.
+    assert_eq!(count(&conn, "posts"), 2);
+    assert!(foreign_keys(&conn).unwrap());
+}

@@ -9,7 +9,7 @@
 mod statements;
 mod text;
 
-pub use statements::{has_statement, line_col, statements, Statement};
+pub use statements::{has_statement, line_col, statements, wrapping_transaction, Statement};
 pub use text::{comparable_sql, find_name, normalize_sql};
 
 /// What a token is.

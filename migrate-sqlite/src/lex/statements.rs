@@ -48,6 +48,35 @@ pub fn statements(sql: &str) -> Vec<Statement> {
     found
 }
 
+/// The ranges of the `BEGIN` and the `COMMIT` (or `END`) a script wraps
+/// itself in, written for a runner without transactions: its first and last
+/// statements, with no other transaction control between them. Inside the
+/// runner's own transaction, the two are left out.
+pub fn wrapping_transaction(sql: &str) -> Option<[Range<usize>; 2]> {
+    let statements = statements(sql);
+    let [first, .., last] = statements.as_slice() else {
+        return None;
+    };
+    let word = |statement: &Statement| {
+        let text = &sql[statement.range.clone()];
+        Tokens::new(text)
+            .find(|token| !token.is_trivia())
+            .map(|token| token.text.to_ascii_uppercase())
+            .unwrap_or_default()
+    };
+    let control = |statement: &Statement| {
+        matches!(
+            word(statement).as_str(),
+            "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE"
+        )
+    };
+    let inner = &statements[1..statements.len() - 1];
+    let wrapped = word(first) == "BEGIN"
+        && matches!(word(last).as_str(), "COMMIT" | "END")
+        && !inner.iter().any(control);
+    wrapped.then(|| [first.range.clone(), last.range.clone()])
+}
+
 /// The tokens `sqlite3_complete` tells apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Class {

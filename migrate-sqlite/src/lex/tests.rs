@@ -578,3 +578,54 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_wrapping_transaction_is_the_first_and_last_statement_and_nothing_between() {
+    let ranges = |sql: &str| {
+        wrapping_transaction(sql)
+            .map(|[begin, commit]| (sql[begin].to_string(), sql[commit].to_string()))
+    };
+    assert_eq!(
+        ranges("-- up\nBEGIN TRANSACTION;\nCREATE TABLE a (x);\nCOMMIT;\n"),
+        Some(("BEGIN TRANSACTION;".into(), "COMMIT;".into()))
+    );
+    assert_eq!(
+        ranges("begin immediate;\nCREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\nend transaction"),
+        Some(("begin immediate;".into(), "end transaction".into()))
+    );
+    assert_eq!(
+        ranges("BEGIN;\nCREATE TABLE a (x);\nCOMMIT;\nCREATE TABLE b (x);"),
+        None
+    );
+    assert_eq!(ranges("BEGIN;\nCOMMIT;\nBEGIN;\nCOMMIT;"), None);
+    assert_eq!(ranges("BEGIN;\nSAVEPOINT s;\nCOMMIT;"), None);
+    assert_eq!(ranges("BEGIN;"), None);
+    assert_eq!(ranges("CREATE TABLE a (x);"), None);
+}
+
+#[test]
+fn foreign_keys_turned_off_by_a_pragma_are_found_in_any_statement() {
+    use crate::turns_foreign_keys_off;
+    let sql = "CREATE TABLE a (x);\nPRAGMA main.foreign_keys = 0;";
+    assert_eq!(turns_foreign_keys_off(sql), Some(20));
+    for off in [
+        "PRAGMA foreign_keys=OFF",
+        "pragma FOREIGN_KEYS(false)",
+        "PRAGMA foreign_keys = 'no'",
+    ] {
+        assert!(turns_foreign_keys_off(off).is_some(), "{off}");
+    }
+    for on in [
+        "PRAGMA foreign_keys = ON",
+        "-- PRAGMA foreign_keys = OFF\nSELECT 1",
+        "SELECT 'PRAGMA foreign_keys = OFF'",
+        "PRAGMA foreign_key_check",
+        "PRAGMA defer_foreign_keys = OFF",
+    ] {
+        assert_eq!(turns_foreign_keys_off(on), None, "{on}");
+    }
+    // A script that runs alone turns them off itself, as written.
+    let alone =
+        crate::Directives::parse("-- migrate: no-transaction\nPRAGMA foreign_keys = OFF;").unwrap();
+    assert!(!alone.foreign_keys_off());
+}

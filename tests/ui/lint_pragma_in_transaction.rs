@@ -1,3 +1,0 @@
-migrate_runtime::embed_migrations!("fixtures/lint_pragma_in_transaction");
-
-fn main() {}
