@@ -95,3 +95,16 @@ fn the_embedded_fingerprint_is_the_one_the_migrations_have() {
     let expected = migrate_runtime::Fingerprint::of(migrations::MIGRATIONS);
     assert_eq!(stored, expected.to_user_version());
 }
+
+/// A folder whose migrations call a function the application registers.
+mod declared_function {
+    migrate_runtime::embed_migrations!("fixtures/declared_function");
+
+    #[test]
+    fn the_binary_requires_the_functions_its_folder_declares() {
+        assert_eq!(
+            migrations::MIGRATOR.requirements(),
+            [migrate_runtime::Requirement::Function("normalize", 1)]
+        );
+    }
+}

@@ -53,7 +53,7 @@ const USAGE: &str =
 
 enum Command {
     Migrate {
-        migrator: Migrator,
+        migrator: Box<Migrator>,
         db: PathBuf,
         wait_for: Option<PathBuf>,
     },
@@ -116,7 +116,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
         }
     }
     Ok(Command::Migrate {
-        migrator,
+        migrator: Box::new(migrator),
         db,
         wait_for,
     })

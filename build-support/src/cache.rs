@@ -19,6 +19,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::folder::Source;
+use crate::setup::Setup;
 
 /// Changes when what a saved run holds changes shape.
 const FORMAT: &str = "migrate-check-cache-1";
@@ -59,14 +60,15 @@ impl Cache {
     /// names, texts and directives: everything the checks read and the
     /// messages quote.
     /// The first also covers the format, this crate's version and source,
-    /// and the SQLite version.
-    pub(crate) fn new(folder: &Path, sources: &[Source]) -> Self {
+    /// the SQLite version, and the functions and extensions set up.
+    pub(crate) fn new(folder: &Path, sources: &[Source], setup: &Setup) -> Self {
         let mut digest = Sha256::new();
         for part in [
             FORMAT,
             env!("CARGO_PKG_VERSION"),
             SOURCE_DIGEST,
             rusqlite::version(),
+            &format!("{setup:?}"),
         ] {
             add(&mut digest, part);
         }
@@ -192,7 +194,7 @@ mod tests {
     #[test]
     fn a_partial_folder_is_removed_once_abandoned() {
         let folder = tempfile::tempdir().unwrap();
-        let cache = Cache::new(folder.path(), &[]);
+        let cache = Cache::new(folder.path(), &[], &Setup::default());
         let writing = folder.path().join(".partial-1-1");
         let abandoned = folder.path().join(".partial-2-2");
         let stale = folder.path().join("0".repeat(64));

@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, Resumable};
+use crate::config::CONFIG_FILE;
 use crate::diagnostic::Diagnostic;
 use crate::file::File;
 use crate::folder::{Folder, Source};
 use crate::lint::{text_lints, Finding, SchemaLints, SchemaLintsState};
 use crate::policy::{Policy, Sorted};
 use crate::round_trip;
+use crate::setup::{Needed, Setup};
 use crate::validate::{Validated, Validation, ValidationState};
 
 /// What [`check_folder`] returns for a folder that passes.
@@ -35,6 +37,9 @@ pub struct Checked {
     /// How files run where they state it in their own tool's way
     /// ([`Folder::notes`]).
     pub notes: Vec<Diagnostic>,
+    /// What the binary must require of its connection: the functions and
+    /// extensions `migrate.toml` declares.
+    pub needed: Vec<Needed>,
 }
 
 /// Reads, lints and validates a migrations folder, and checks that each down
@@ -72,14 +77,22 @@ pub fn check_folder_cached(
         tracked,
         config,
         notes,
+        setup,
         ..
     } = Folder::read(base, dir)?;
+    let config_file = format!("{}/{CONFIG_FILE}", dir.trim_end_matches('/'));
+    setup
+        .check(&config_file)
+        .map_err(|diagnostic| vec![diagnostic])?;
+    let needed = setup
+        .needed(&config_file)
+        .map_err(|diagnostic| vec![diagnostic])?;
     let files: Vec<File> = sources.iter().map(File::new).collect();
-    let mut cache = cache.map(|folder| Cache::new(folder, &sources));
+    let mut cache = cache.map(|folder| Cache::new(folder, &sources, &setup));
     let resumed = cache.as_mut().and_then(Cache::resume::<ChainCheck>);
     let mut run = match resumed {
         Some(run) => run,
-        None => ChainCheck::start(true, true).map_err(|diagnostic| vec![diagnostic])?,
+        None => ChainCheck::start(true, true, &setup).map_err(|diagnostic| vec![diagnostic])?,
     };
     let last = sources.len().saturating_sub(1);
     let mut failure = None;
@@ -111,6 +124,7 @@ pub fn check_folder_cached(
         tracked,
         sealed: sorted.sealed,
         notes,
+        needed,
         sources,
     })
 }
@@ -121,8 +135,13 @@ pub fn check_folder_cached(
 /// `foreign-key-violation` needs rows, so the seeded run of [`crate::validate`]
 /// reports it, in [`crate::Validated::findings`].
 pub fn lint(sources: &[Source]) -> Vec<Finding> {
+    lint_with(sources, &Setup::default())
+}
+
+/// [`lint()`] on connections set up as `setup` says.
+fn lint_with(sources: &[Source], setup: &Setup) -> Vec<Finding> {
     let files: Vec<File> = sources.iter().map(File::new).collect();
-    let Ok(mut run) = ChainCheck::start(false, false) else {
+    let Ok(mut run) = ChainCheck::start(false, false, setup) else {
         return Vec::new();
     };
     // A migration that fails ends the run: validation reports it, and later
@@ -137,7 +156,7 @@ pub fn lint(sources: &[Source]) -> Vec<Finding> {
 pub fn lint_sorted(folder: &Folder, dir: &str) -> Sorted {
     let policy = Policy::new(&folder.config, &folder.sources, dir);
     let mut sorted = Sorted::default();
-    sorted.findings(&policy, lint(&folder.sources));
+    sorted.findings(&policy, lint_with(&folder.sources, &folder.setup));
     sorted
 }
 
@@ -173,10 +192,15 @@ pub(crate) struct ChainCheckState {
 
 impl ChainCheck {
     /// A run from an empty database: with the seeded run of validation or
-    /// without, with down scripts checked or not.
-    pub(crate) fn start(seeded: bool, round_trips: bool) -> Result<Self, Diagnostic> {
+    /// without, with down scripts checked or not, on connections set up as
+    /// `setup` says.
+    pub(crate) fn start(
+        seeded: bool,
+        round_trips: bool,
+        setup: &Setup,
+    ) -> Result<Self, Diagnostic> {
         Ok(Self {
-            validation: Validation::start(seeded)?,
+            validation: Validation::start(seeded, setup)?,
             lints: SchemaLints::start(),
             round_trips,
             text_findings: Vec::new(),

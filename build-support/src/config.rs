@@ -9,6 +9,9 @@
 //! [functions]
 //! normalize = 1                 # name = number of arguments (-1: any)
 //!
+//! [extensions]
+//! vec = "vendor/vec0"           # name = library, relative to the crate root
+//!
 //! [sealed]                      # written by `migrate seal`
 //! 1 = "5f1c…"                   # version = checksum of the up script
 //! ```
@@ -34,6 +37,9 @@ pub struct Config {
     /// Functions the application registers on its connection, with their
     /// number of arguments (-1 for any): the check registers stand-ins.
     pub functions: BTreeMap<String, i32>,
+    /// SQLite extensions the migrations need: name → the library's path,
+    /// relative to the crate root. The check loads them.
+    pub extensions: BTreeMap<String, String>,
     /// The migrations sealed as shipped: version → checksum.
     pub sealed: BTreeMap<u64, Checksum>,
     /// Whether the file exists.
@@ -71,6 +77,8 @@ struct Raw {
     lints: BTreeMap<String, Level>,
     #[serde(default)]
     functions: BTreeMap<String, i32>,
+    #[serde(default)]
+    extensions: BTreeMap<String, String>,
     #[serde(default)]
     sealed: BTreeMap<String, String>,
 }
@@ -153,6 +161,7 @@ impl Config {
         Ok(Config {
             levels,
             functions: raw.functions,
+            extensions: raw.extensions,
             sealed,
             present: true,
         })

@@ -29,6 +29,7 @@ mod row_failure;
 pub mod scaffold;
 mod schema_rows;
 mod seed;
+mod setup;
 mod validate;
 
 pub use check::{check_folder, check_folder_cached, lint, lint_sorted, Checked};
@@ -43,6 +44,7 @@ pub use naming::{parse_file_name, parse_folder_name, FileKind, ParsedName};
 pub use policy::Sorted;
 pub use round_trip::check_round_trips;
 pub use seed::seed_empty_tables;
+pub use setup::{Needed, Setup};
 pub use validate::{validate, Validated};
 
 /// The checksum of a script: SHA-256 over its text with line endings

@@ -79,7 +79,7 @@ fn some_values(message: &str, shape: &Shape, statement: &str) -> Option<(String,
             ),
         ));
     }
-    let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
+    message.strip_prefix("UNIQUE constraint failed: ")?;
     let Shape::CreateIndex {
         unique: true,
         table,
@@ -87,22 +87,58 @@ fn some_values(message: &str, shape: &Shape, statement: &str) -> Option<(String,
     else {
         return None;
     };
-    let columns: Vec<String> = columns
-        .split(", ")
-        .map(|column| quoted(column.split_once('.').map_or(column, |(_, c)| c)))
-        .collect();
-    let columns = columns.join(", ");
+    let (keys, partial) = index_keys(statement)?;
+    let filter = partial.map_or(String::new(), |condition| format!(" WHERE {condition}"));
     Some((
         format!(
-            "fails on a database where two rows of `{table}` have the same {columns}: \
+            "fails on a database where two rows of `{table}` have the same {keys}: \
              the UNIQUE index refuses a repeated value"
         ),
         format!(
-            "find them with `SELECT {columns}, count(*) FROM {} GROUP BY {columns} HAVING count(*) > 1;` \
+            "find them with `SELECT {keys}, count(*) FROM {}{filter} GROUP BY {keys} HAVING count(*) > 1;` \
              and deduplicate them first (in this migration), or make the index non-unique",
             quoted(table)
         ),
     ))
+}
+
+/// The keys of `CREATE UNIQUE INDEX … ON t (<keys>) [WHERE <condition>]`,
+/// as written, without their `ASC`, `DESC` and `COLLATE`.
+fn index_keys(statement: &str) -> Option<(String, Option<String>)> {
+    let tokens = lex::code(statement);
+    let open = tokens.iter().position(|t| t.is_punct("("))?;
+    let close = lex::closing_paren(&tokens, open)?;
+    let mut keys = Vec::new();
+    let mut start = open + 1;
+    for index in open + 1..=close {
+        let token = &tokens[index];
+        if index == close || (token.depth == 1 && token.is_punct(",")) {
+            let mut end = index;
+            while end > start && ["ASC", "DESC"].iter().any(|w| tokens[end - 1].is(w)) {
+                end -= 1;
+            }
+            if let Some(collate) =
+                (start..end).find(|&k| tokens[k].depth == 1 && tokens[k].is("COLLATE"))
+            {
+                end = collate;
+            }
+            if end > start {
+                keys.push(statement[tokens[start].start..tokens[end - 1].end()].to_string());
+            }
+            start = index + 1;
+        }
+    }
+    let partial = tokens[close + 1..]
+        .iter()
+        .position(|t| t.is("WHERE"))
+        .map(|at| {
+            statement[tokens[close + 1 + at].end()..]
+                .trim()
+                .trim_end_matches(';')
+                .trim()
+                .to_string()
+        });
+    Some((keys.join(", "), partial))
 }
 
 /// In `INSERT INTO t (a, b) SELECT x, y FROM …`, the expression the SELECT
@@ -393,6 +429,18 @@ mod tests {
                 unique: true,
                 table: "t".into()
             }
+        );
+    }
+
+    #[test]
+    fn the_keys_of_a_unique_index_are_read_as_written() {
+        assert_eq!(
+            index_keys("CREATE UNIQUE INDEX i ON t (lower(email) COLLATE NOCASE, \"org id\" DESC) WHERE deleted = 0;"),
+            Some(("lower(email), \"org id\"".into(), Some("deleted = 0".into())))
+        );
+        assert_eq!(
+            index_keys("CREATE UNIQUE INDEX i ON t (a)"),
+            Some(("a".into(), None))
         );
     }
 

@@ -17,6 +17,7 @@ use crate::lint::{foreign_key_violation, Finding};
 use crate::row_failure::{judge, OnRows, RowFailure};
 use crate::schema_rows::SchemaRows;
 use crate::seed::{Seeder, ROWS};
+use crate::setup::{undeclared_function_help, Setup};
 use migrate_sqlite::schema::{read_objects, Schema, SchemaObject};
 
 /// What validation learned about a chain that passed.
@@ -45,7 +46,7 @@ pub struct Validated {
 /// added without a default, is reported as failing when the table has rows.
 pub fn validate(sources: &[Source]) -> Result<Validated, Diagnostic> {
     let files: Vec<File> = sources.iter().map(File::new).collect();
-    let mut validation = Validation::start(true)?;
+    let mut validation = Validation::start(true, &Setup::default())?;
     for index in 0..sources.len() {
         validation.step(sources, &files, index)?;
     }
@@ -61,16 +62,26 @@ pub(crate) struct Validation {
     sqlite_version: String,
 }
 
+/// A connection as validation runs migrations on: foreign keys on, as the
+/// runtime has them, and what the folder's configuration sets up.
+fn fresh_connection(setup: &Setup) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_in_memory()?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    setup.apply(&conn)?;
+    Ok(conn)
+}
+
 impl Validation {
-    /// A run on empty databases, with the seeded run or without it.
-    pub(crate) fn start(seeded: bool) -> Result<Self, Diagnostic> {
-        let conn = fresh_connection().map_err(|error| {
+    /// A run on empty databases, with the seeded run or without it, set up
+    /// as `setup` says.
+    pub(crate) fn start(seeded: bool, setup: &Setup) -> Result<Self, Diagnostic> {
+        let conn = fresh_connection(setup).map_err(|error| {
             Diagnostic::file(
                 "<in-memory database>",
                 format!("cannot open SQLite: {error}"),
             )
         })?;
-        Ok(Self::with(conn, SeededRun::start(seeded)))
+        Ok(Self::with(conn, SeededRun::start(seeded, setup)))
     }
 
     fn with(conn: Connection, seeded: SeededRun) -> Self {
@@ -114,11 +125,16 @@ impl Validation {
             ),
         };
         apply(&mut self.conn, source).map_err(|diagnostic| {
-            diagnostic.note(format!(
+            let help = undeclared_function_help(&diagnostic.message);
+            let diagnostic = diagnostic.note(format!(
                 "SQLite {sqlite_version} reported this while running migration {} at compile time, on {}",
                 source.migration,
                 on()
-            ))
+            ));
+            match help {
+                Some(help) => diagnostic.help(help),
+                None => diagnostic,
+            }
         })?;
         self.seeded.apply(sources, files, index).map_err(|(diagnostic, help)| {
             let on = on().replacen("an empty in-memory database", "an in-memory database", 1);
@@ -161,6 +177,7 @@ impl Validation {
             conn.backup("main", dir.join(SEEDED_RUN), NO_PROGRESS)?;
         }
         Ok(ValidationState {
+            setup: seeded.setup.clone(),
             seeding: seeded.conn.is_some(),
             seeder: seeded.seeder.rows().clone(),
             ran: seeded.ran,
@@ -173,7 +190,7 @@ impl Validation {
     /// The run [`Validation::save`] saved in `dir`.
     pub(crate) fn resume(dir: &Path, state: ValidationState) -> rusqlite::Result<Self> {
         let restore = |file: &str| -> rusqlite::Result<Connection> {
-            let mut conn = fresh_connection()?;
+            let mut conn = fresh_connection(&state.setup)?;
             conn.restore("main", dir.join(file), NO_PROGRESS)?;
             Ok(conn)
         };
@@ -188,6 +205,7 @@ impl Validation {
             resyncs: state.resyncs,
             broken_references: state.broken_references,
             findings: state.findings,
+            setup: state.setup.clone(),
         };
         Ok(Self::with(restore(EMPTY_RUN)?, seeded))
     }
@@ -207,6 +225,8 @@ const NO_PROGRESS: Option<fn(rusqlite::backup::Progress)> = None;
 /// What a saved [`Validation`] keeps beside its databases.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct ValidationState {
+    /// What the connections are set up with.
+    setup: Setup,
     /// Whether the seeded run was still going.
     seeding: bool,
     seeder: SchemaRows,
@@ -233,13 +253,16 @@ struct SeededRun {
     /// migration: each pair is reported once, where it first appears.
     broken_references: BTreeSet<(String, String)>,
     findings: Vec<Finding>,
+    /// What its connections are set up with.
+    setup: Setup,
 }
 
 impl SeededRun {
     /// A run from an empty database, or one that has given up already.
-    fn start(seeded: bool) -> Self {
+    fn start(seeded: bool, setup: &Setup) -> Self {
         Self {
-            conn: seeded.then(|| fresh_connection().ok()).flatten(),
+            setup: setup.clone(),
+            conn: seeded.then(|| fresh_connection(setup).ok()).flatten(),
             resyncs: 0,
             seeder: Seeder::default(),
             ran: None,
@@ -335,7 +358,7 @@ impl SeededRun {
             return;
         }
         self.resyncs += 1;
-        let Ok(mut conn) = fresh_connection() else {
+        let Ok(mut conn) = fresh_connection(&self.setup) else {
             return;
         };
         if sources[..=index]
@@ -363,12 +386,6 @@ fn broken_references(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, St
             .or_insert(0) += 1;
     }
     Ok(found)
-}
-
-fn fresh_connection() -> rusqlite::Result<Connection> {
-    let conn = Connection::open_in_memory()?;
-    conn.pragma_update(None, "foreign_keys", true)?;
-    Ok(conn)
 }
 
 /// Applies `source`'s up script to `conn` as the runtime applies it; a

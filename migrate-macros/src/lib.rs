@@ -11,7 +11,7 @@ mod schema;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use migrate_build_support::{check_folder_cached, Checked, Diagnostic};
+use migrate_build_support::{check_folder_cached, Checked, Diagnostic, Needed};
 use migrate_sqlite::{Checksum, Fingerprint, Migration};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -114,6 +114,7 @@ fn migrations_module(dir: &str, checked: &Checked, span: Span) -> TokenStream {
         validated,
         warnings,
         tracked,
+        needed,
         ..
     } = checked;
     let warnings = warnings.iter().map(|warning| warning_tokens(warning, span));
@@ -159,6 +160,12 @@ fn migrations_module(dir: &str, checked: &Checked, span: Span) -> TokenStream {
         let (kind, name, table, sql) = (&*object.kind, &*object.name, &*object.table, &*object.sql);
         quote! { ::migrate_runtime::SchemaObject::embedded(#kind, #name, #table, #sql) }
     });
+    let requirements = needed.iter().map(|needed| match needed {
+        Needed::Function(name, arguments) => {
+            quote! { ::migrate_runtime::Requirement::Function(#name, #arguments) }
+        }
+        Needed::Module(name) => quote! { ::migrate_runtime::Requirement::Module(#name) },
+    });
     let doc = format!("The migrations of `{dir}`, checked at compile time and embedded.");
     quote! {
         #[doc = #doc]
@@ -180,7 +187,8 @@ fn migrations_module(dir: &str, checked: &Checked, span: Span) -> TokenStream {
                     ::migrate_runtime::Fingerprint::from_user_version(#fingerprint),
                 )
                     .validated_with_sqlite(#sqlite)
-                    .expecting_schema(FINAL_SCHEMA);
+                    .expecting_schema(FINAL_SCHEMA)
+                    .requiring(&[#(#requirements),*]);
 
             #schema
 

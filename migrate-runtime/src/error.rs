@@ -379,6 +379,18 @@ pub enum Error {
         validated: String,
     },
 
+    /// The migrations call a function or module the connection lacks.
+    #[error(
+        "the migrations need {}, which this connection lacks; nothing was changed. Register it on \
+         the connection before migrating (`Migrator::on_connect`), as the application does for its \
+         own queries",
+        missing.join(", ")
+    )]
+    MissingOnConnection {
+        /// What is missing, as `the function `normalize` (1 argument)`.
+        missing: Vec<String>,
+    },
+
     /// An operator switch has a value that is neither on nor off.
     #[error("the environment variable {variable} is `{value}`; set it to 1 (on) or 0 (off)")]
     Environment {

@@ -107,6 +107,7 @@ pub(crate) fn migrate(
             pending: changes.iter().map(Change::label).collect(),
         });
     }
+    migrator.check_requirements(conn)?;
     tracing::info!(count = changes.len(), direction = ?goal.direction(), "migrating");
     if conn.is_readonly("main").unwrap_or(false) {
         return Err(Error::ReadOnly {

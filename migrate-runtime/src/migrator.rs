@@ -20,6 +20,7 @@ use crate::backup::Backups;
 use crate::event::Event;
 use crate::history::{self, Recorded, DEFAULT_TABLE};
 use crate::plan::{self, Allowances, Standing};
+use crate::requirement::Requirement;
 use crate::Error;
 
 /// How pending migrations are grouped into transactions.
@@ -36,6 +37,7 @@ pub enum TransactionMode {
 }
 
 pub(crate) type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
+pub(crate) type ConnectionSetup = Arc<dyn Fn(&Connection) -> rusqlite::Result<()> + Send + Sync>;
 
 /// Applies a fixed, ordered set of migrations to SQLite databases.
 ///
@@ -62,6 +64,8 @@ pub struct Migrator {
     fingerprint: Fingerprint,
     options: Options,
     hook: Option<Hook>,
+    connection_setup: Option<ConnectionSetup>,
+    requirements: &'static [Requirement],
     validated_with_sqlite: Option<i32>,
     expected_schema: Option<&'static [SchemaObject]>,
 }
@@ -125,9 +129,26 @@ impl Migrator {
                 ignored_tables: Vec::new(),
             },
             hook: None,
+            connection_setup: None,
+            requirements: &[],
             validated_with_sqlite: None,
             expected_schema: None,
         }
+    }
+
+    /// Records what the migrations need of the connection beyond SQLite:
+    /// the functions and extensions the folder's `migrate.toml` declares;
+    /// the macro sets it. Before applying or reverting anything, a
+    /// connection that lacks one is refused with
+    /// [`Error::MissingOnConnection`], naming it.
+    pub const fn requiring(mut self, requirements: &'static [Requirement]) -> Self {
+        self.requirements = requirements;
+        self
+    }
+
+    /// What the migrations need of the connection ([`Migrator::requiring`]).
+    pub const fn requirements(&self) -> &'static [Requirement] {
+        self.requirements
     }
 
     /// Records the schema the migrations make, as the compiler found it; the
@@ -232,6 +253,31 @@ impl Migrator {
         self.hook = Some(Arc::new(hook));
         self
     }
+
+    /// Calls `setup` on each connection the migrator opens
+    /// ([`Migrator::open`], the `cli` commands, `verify`'s replay) before it
+    /// migrates: where the application registers the functions and loads
+    /// the extensions its migrations call.
+    ///
+    /// ```no_run
+    /// # migrate_runtime::embed_migrations!("tests/migrations");
+    /// use migrate_runtime::rusqlite::functions::FunctionFlags;
+    ///
+    /// let migrator = migrations::MIGRATOR.clone().on_connect(|conn| {
+    ///     conn.create_scalar_function("normalize", 1, FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
+    ///         Ok(ctx.get::<String>(0)?.trim().to_lowercase())
+    ///     })
+    /// });
+    /// let conn = migrator.open("app.db")?;
+    /// # Ok::<(), migrate_runtime::Error>(())
+    /// ```
+    pub fn on_connect(
+        mut self,
+        setup: impl Fn(&Connection) -> rusqlite::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.connection_setup = Some(Arc::new(setup));
+        self
+    }
 }
 
 /// What the operations read of a migrator.
@@ -239,6 +285,22 @@ impl Migrator {
     /// Its options.
     pub(crate) fn options(&self) -> &Options {
         &self.options
+    }
+
+    /// Runs the application's connection setup on `conn`, if it gave one.
+    pub(crate) fn set_up(&self, conn: &Connection) -> Result<(), Error> {
+        match &self.connection_setup {
+            Some(setup) => setup(conn).map_err(|source| Error::Database {
+                action: "set up the connection (the `on_connect` hook)",
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses `conn` when it lacks what the migrations need.
+    pub(crate) fn check_requirements(&self, conn: &Connection) -> Result<(), Error> {
+        crate::requirement::check(self.requirements, conn)
     }
 
     /// The fingerprint of the whole chain.

@@ -45,12 +45,13 @@ pub(crate) fn connect(migrator: &Migrator, path: &Path) -> Result<Connection, Er
     Ok(conn)
 }
 
-/// WAL, switched within the busy timeout (capped at the deadline), and
-/// foreign keys on.
+/// WAL, switched within the busy timeout (capped at the deadline), foreign
+/// keys on, and the application's own setup.
 fn configure(migrator: &Migrator, conn: &Connection, path: &Path) -> Result<(), Error> {
     let options = migrator.options();
     connection::ensure_wal(conn, path, options.busy_timeout.min(options.deadline))?;
-    connection::set_foreign_keys(conn, true)
+    connection::set_foreign_keys(conn, true)?;
+    migrator.set_up(conn)
 }
 
 /// [`Migrator::run`].

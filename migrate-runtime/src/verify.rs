@@ -127,7 +127,7 @@ pub(crate) fn drift_from(
             })?;
             (objects.to_vec(), model)
         }
-        _ => schema_made_by(chain)?,
+        _ => schema_made_by(migrator, chain)?,
     };
     let found = read_schema(conn)?;
     Ok(schema_drift(
@@ -160,7 +160,10 @@ fn read_schema(conn: &Connection) -> Result<(Vec<SchemaObject>, Schema), Error> 
 
 /// The schema `chain` makes, run on an in-memory database as the runner
 /// runs it.
-fn schema_made_by(chain: &[&Migration]) -> Result<(Vec<SchemaObject>, Schema), Error> {
+fn schema_made_by(
+    migrator: &Migrator,
+    chain: &[&Migration],
+) -> Result<(Vec<SchemaObject>, Schema), Error> {
     let replaying = |source| Error::Database {
         action: "run the applied migrations in memory to learn the schema they make",
         source,
@@ -168,6 +171,7 @@ fn schema_made_by(chain: &[&Migration]) -> Result<(Vec<SchemaObject>, Schema), E
     let mut conn = Connection::open_in_memory().map_err(replaying)?;
     conn.execute_batch("PRAGMA foreign_keys = ON")
         .map_err(replaying)?;
+    migrator.set_up(&conn)?;
     for migration in chain {
         let script = migration.up();
         migrate_sqlite::apply(&mut conn, script.sql(), script.directives())

@@ -17,6 +17,7 @@ use migrate_sqlite::{Checksum, Directive, Directives, Migration, Script};
 use crate::config::{Config, CONFIG_FILE};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::naming::{parse_file_name, parse_folder_name, FileKind};
+use crate::setup::Setup;
 
 pub use format::Format;
 use sections::Syntax;
@@ -61,6 +62,8 @@ pub struct Folder {
     pub tracked: Vec<PathBuf>,
     /// The folder's `migrate.toml`.
     pub config: Config,
+    /// The functions and extensions it declares, extension paths resolved.
+    pub setup: Setup,
     /// What the build says of how a file runs: intent its SQL states in
     /// the way of the tool it was written for, honoured here (see
     /// `intent.rs`). Neither a warning nor an error.
@@ -123,6 +126,7 @@ impl Folder {
             sources,
             warnings: reader.warnings,
             tracked: reader.tracked,
+            setup: Setup::of(&config, base),
             config,
             notes: Vec::new(),
         })

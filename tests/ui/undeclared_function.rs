@@ -1,0 +1,3 @@
+migrate_runtime::embed_migrations!("fixtures/undeclared_function");
+
+fn main() {}
