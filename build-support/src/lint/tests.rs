@@ -452,6 +452,29 @@ fn double_quoted_strings_are_found() {
 }
 
 #[test]
+fn a_failure_elsewhere_is_no_double_quoted_string_of_this_file() {
+    // With double-quoted strings refused, renaming `users` fails in the view
+    // of 0002 ("error in view labels: no such column: user"): that says
+    // nothing about the quoted names of 0003.
+    let findings = lint_files(&[
+        USERS,
+        (
+            "0002_view.sql",
+            "CREATE VIEW labels AS SELECT name, \"user\" AS kind FROM users;",
+        ),
+        (
+            "0003_rename.sql",
+            "ALTER TABLE \"users\" RENAME TO \"people\";",
+        ),
+    ]);
+    let paths: Vec<&str> = findings
+        .iter()
+        .map(|f| f.diagnostic.path.as_str())
+        .collect();
+    assert!(!paths.contains(&"m/0003_rename.sql"), "{findings:#?}");
+}
+
+#[test]
 fn unindexed_foreign_keys_are_warnings_until_indexed() {
     let posts = (
         "0002_posts.sql",
