@@ -1,7 +1,9 @@
 //! New migration files, named in the style the folder already uses: its
 //! layout (plain `.sql`, `.up.sql`/`.down.sql`, refinery's `V<n>__`, diesel's
-//! folders) and its numbering (a zero-padded sequence or a UTC timestamp).
+//! folders, goose's and dbmate's sections, Prisma's folders) and its
+//! numbering (a zero-padded sequence or a UTC timestamp).
 
+use crate::folder::Format;
 use crate::naming::{parse_file_name, parse_folder_name};
 
 /// How a folder names its migrations.
@@ -13,6 +15,14 @@ pub enum Layout {
     Refinery,
     /// diesel's `<version>_<description>/up.sql` and `down.sql`.
     Folders,
+    /// goose's `<version>_<description>.sql`, with `-- +goose Up` and
+    /// `-- +goose Down` sections.
+    Goose,
+    /// dbmate's `<version>_<description>.sql`, with `-- migrate:up` and
+    /// `-- migrate:down` sections.
+    Dbmate,
+    /// Prisma's `<timestamp>_<description>/migration.sql`: no down scripts.
+    Prisma,
 }
 
 /// How a folder numbers its migrations.
@@ -33,7 +43,8 @@ pub struct NewFile {
     /// Relative to the migrations folder: `0006_add_tags.sql`,
     /// `20250919140443_add_tags/up.sql`.
     pub path: String,
-    /// A comment that says what goes there: an empty script fails the check.
+    /// A comment that says what goes there: until SQL replaces it, the
+    /// check warns that the migration is empty.
     pub text: String,
 }
 
@@ -50,8 +61,33 @@ pub fn new_migration(
     reversible: bool,
     now: u64,
 ) -> Result<Vec<NewFile>, String> {
+    new_migration_in(None, entries, description, reversible, now)
+}
+
+/// [`new_migration`] in a folder whose layout is known to be `format`
+/// ([`crate::Folder::read`] tells it from the files' contents too, as for
+/// goose's and dbmate's sections).
+pub fn new_migration_in(
+    format: Option<Format>,
+    entries: &[String],
+    description: &str,
+    reversible: bool,
+    now: u64,
+) -> Result<Vec<NewFile>, String> {
     let description = description_of(description)?;
-    let (layout, numbering, latest) = style(entries);
+    let (found, mut numbering, latest) = style(entries);
+    let layout = match format {
+        Some(Format::Goose) => Layout::Goose,
+        Some(Format::Dbmate) => Layout::Dbmate,
+        Some(Format::Prisma) => Layout::Prisma,
+        Some(Format::Drizzle) => {
+            return Err("Drizzle's journal lists its migrations: create the file with `drizzle-kit generate --custom`, which enters it in `meta/_journal.json`".into())
+        }
+        _ => found,
+    };
+    if layout == Layout::Prisma {
+        numbering = Numbering::Timestamp;
+    }
     let version = match (numbering, layout) {
         (Numbering::Timestamp, Layout::Folders) => diesel_timestamp(now.max(latest + 1)),
         (Numbering::Timestamp, _) => now.max(latest + 1).to_string(),
@@ -77,6 +113,18 @@ pub fn new_migration(
             file(format!("{version}_{description}.down.sql"), &down),
         ],
         Layout::Files => vec![file(format!("{version}_{description}.sql"), &up)],
+        Layout::Goose => vec![file(
+            format!("{version}_{description}.sql"),
+            &format!("-- +goose Up\n{up}\n-- +goose Down\n{down}"),
+        )],
+        Layout::Dbmate => vec![file(
+            format!("{version}_{description}.sql"),
+            &format!("-- migrate:up\n{up}\n-- migrate:down\n{down}"),
+        )],
+        Layout::Prisma if reversible => {
+            return Err("Prisma's migrations have no down scripts".into())
+        }
+        Layout::Prisma => vec![file(format!("{version}_{description}/migration.sql"), &up)],
     })
 }
 
@@ -250,6 +298,59 @@ mod tests {
         assert!(
             (20_260_000_000_000..30_000_000_000_000).contains(&now),
             "{now}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod layouts_of_other_tools {
+    use super::*;
+    use crate::folder::Folder;
+
+    const NOW: u64 = 20_261_121_120_000;
+
+    fn new_in(format: Format, entries: &[&str], reversible: bool) -> Result<Vec<NewFile>, String> {
+        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        new_migration_in(Some(format), &entries, "add tags", reversible, NOW)
+    }
+
+    #[test]
+    fn goose_and_dbmate_files_hold_both_sections_and_read_back_as_theirs() {
+        for (format, first) in [
+            (Format::Goose, "-- +goose Up\nCREATE TABLE a (x);\n"),
+            (Format::Dbmate, "-- migrate:up\nCREATE TABLE a (x);\n"),
+        ] {
+            let files = new_in(format, &["00001_a.sql"], false).unwrap();
+            assert_eq!(files.len(), 1);
+            assert_eq!(files[0].path, "00002_add_tags.sql");
+            let base = tempfile::tempdir().unwrap();
+            let folder = base.path().join("m");
+            std::fs::create_dir(&folder).unwrap();
+            std::fs::write(folder.join("00001_a.sql"), first).unwrap();
+            std::fs::write(folder.join(&files[0].path), &files[0].text).unwrap();
+            let read = Folder::read(base.path(), "m").unwrap();
+            assert_eq!(read.format, format);
+            // The down section holds a comment only, until it is written.
+            assert!(read.sources[1].migration.down().is_none());
+        }
+    }
+
+    #[test]
+    fn prisma_takes_a_timestamped_folder_and_drizzle_its_own_tool() {
+        let files = new_in(
+            Format::Prisma,
+            &["20240101000000_init", "migration_lock.toml"],
+            false,
+        )
+        .unwrap();
+        assert_eq!(files[0].path, "20261121120000_add_tags/migration.sql");
+        assert!(new_in(Format::Prisma, &[], true)
+            .unwrap_err()
+            .contains("no down scripts"));
+        let drizzle = new_in(Format::Drizzle, &["0000_a.sql", "meta"], false).unwrap_err();
+        assert!(
+            drizzle.contains("drizzle-kit generate --custom"),
+            "{drizzle}"
         );
     }
 }

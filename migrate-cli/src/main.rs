@@ -35,7 +35,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Create the next migration's file(s), named and numbered as the folder
-    /// already is (sequence or timestamp; plain, up/down, refinery or diesel).
+    /// already is (sequence or timestamp; plain, up/down, refinery, diesel,
+    /// goose, dbmate or Prisma).
     New {
         /// What the migration does: `add tags` gives `0006_add_tags.sql`.
         description: String,
@@ -146,12 +147,19 @@ fn new(folder: &Folder, description: &str, reversible: bool) -> ExitCode {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(error) => return fail(format!("cannot read {}: {error}", path.display())),
     };
-    let files =
-        match scaffold::new_migration(&entries, description, reversible, scaffold::utc_timestamp())
-        {
-            Ok(files) => files,
-            Err(message) => return fail(message),
-        };
+    let files = match scaffold::new_migration_in(
+        // Sections are told from the files' contents.
+        ReadFolder::read_unsealed(&folder.root, &folder.dir)
+            .ok()
+            .map(|read| read.format),
+        &entries,
+        description,
+        reversible,
+        scaffold::utc_timestamp(),
+    ) {
+        Ok(files) => files,
+        Err(message) => return fail(message),
+    };
     for file in &files {
         let target = path.join(&file.path);
         if let Err(error) = create(&target, &file.text) {
