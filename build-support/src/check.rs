@@ -13,7 +13,7 @@ use crate::diagnostic::Diagnostic;
 use crate::file::File;
 use crate::folder::{Folder, Source};
 use crate::lint::{text_lints, Finding, SchemaLints, SchemaLintsState};
-use crate::policy::{Policy, Sorted};
+use crate::policy::{run_sealed_rebuilds_with_foreign_keys_off, Policy, Sorted};
 use crate::round_trip;
 use crate::setup::{Needed, Setup};
 use crate::validate::{Validated, Validation, ValidationState};
@@ -72,14 +72,15 @@ pub fn check_folder_cached(
     cache: Option<&Path>,
 ) -> Result<Checked, Vec<Diagnostic>> {
     let Folder {
-        sources,
+        mut sources,
         warnings: read_warnings,
         tracked,
         config,
-        notes,
+        mut notes,
         setup,
         ..
     } = Folder::read(base, dir)?;
+    run_sealed_rebuilds_with_foreign_keys_off(&mut sources, &mut notes);
     let config_file = format!("{}/{CONFIG_FILE}", dir.trim_end_matches('/'));
     setup
         .check(&config_file)

@@ -24,7 +24,6 @@ use migrate_sqlite::{Checksum, Lint};
 use serde::Deserialize;
 
 use crate::diagnostic::{Diagnostic, Location};
-use crate::lint::Severity;
 
 /// The configuration file's name, in the migrations folder.
 pub const CONFIG_FILE: &str = "migrate.toml";
@@ -56,17 +55,6 @@ pub enum Level {
     Warn,
     /// Not reported.
     Allow,
-}
-
-impl Level {
-    /// The severity a finding of this level has; `None` when not reported.
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            Level::Deny => Some(Severity::Error),
-            Level::Warn => Some(Severity::Warning),
-            Level::Allow => None,
-        }
-    }
 }
 
 /// The file as written.
@@ -165,14 +153,5 @@ impl Config {
             sealed,
             present: true,
         })
-    }
-
-    /// The severity of a finding of `lint`, this folder's level over the
-    /// default; `None` when the folder allows it.
-    pub fn severity(&self, lint: Lint) -> Option<Severity> {
-        match self.levels.get(&lint) {
-            Some(level) => level.severity(),
-            None => Some(crate::lint::severity(lint)),
-        }
     }
 }

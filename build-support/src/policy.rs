@@ -4,10 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::Config;
+use migrate_sqlite::Lint;
+
+use crate::config::{Config, Level};
 use crate::diagnostic::Diagnostic;
+use migrate_sqlite::{Directive, Migration, Script};
+
+use crate::file::File;
 use crate::folder::Source;
-use crate::lint::{Finding, Severity};
+use crate::lint::{rebuilds, Finding, Severity};
 
 /// Findings sorted by what they do to the build, at the folder's levels.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,7 +28,7 @@ pub struct Sorted {
 impl Sorted {
     pub(crate) fn findings(&mut self, policy: &Policy, findings: Vec<Finding>) {
         for finding in findings {
-            let Some(severity) = policy.config.severity(finding.lint) else {
+            let Some(severity) = policy.severity(finding.lint) else {
                 continue;
             };
             let list = match severity {
@@ -64,6 +69,17 @@ impl<'a> Policy<'a> {
         }
     }
 
+    /// The severity of a finding of `lint`: the folder's level over the
+    /// default; `None` when the folder allows it.
+    fn severity(&self, lint: Lint) -> Option<Severity> {
+        match self.config.levels.get(&lint) {
+            Some(Level::Deny) => Some(Severity::Error),
+            Some(Level::Warn) => Some(Severity::Warning),
+            Some(Level::Allow) => None,
+            None => Some(crate::lint::severity(lint)),
+        }
+    }
+
     pub(crate) fn is_sealed(&self, path: &str) -> bool {
         self.sealed.contains(path)
     }
@@ -100,6 +116,47 @@ impl<'a> Policy<'a> {
         }
         errors
     }
+}
+
+/// A sealed migration that the rebuild lints recognise as a table rebuild
+/// runs `foreign-keys-off`: written for a runner with foreign keys off, it
+/// would otherwise delete child rows through `ON DELETE CASCADE` on a
+/// database that climbs through it here. Said in `notes`.
+pub(crate) fn run_sealed_rebuilds_with_foreign_keys_off(
+    sources: &mut [Source],
+    notes: &mut Vec<Diagnostic>,
+) {
+    for source in sources.iter_mut().filter(|source| source.sealed) {
+        run_with_foreign_keys_off_if_rebuild(source, notes);
+    }
+}
+
+fn run_with_foreign_keys_off_if_rebuild(source: &mut Source, notes: &mut Vec<Diagnostic>) {
+    let directives = source.migration.up().directives();
+    if directives.no_transaction() || directives.foreign_keys_off() {
+        return;
+    }
+    if rebuilds(&File::new(source)).is_empty() {
+        return;
+    }
+    let migration = &source.migration;
+    let up = Script::owned(
+        migration.up().sql().to_string(),
+        directives.with(Directive::ForeignKeysOff),
+    );
+    source.migration = Migration::new(
+        migration.version(),
+        migration.name().to_string(),
+        up,
+        migration.down().cloned(),
+        migration.checksum(),
+    );
+    notes.push(Diagnostic::file(
+        &source.up_file.display,
+        "this sealed table rebuild runs as `foreign-keys-off`: written for a runner with foreign keys off, \
+         it would otherwise delete or change child rows through their `ON DELETE` actions on a database \
+         that applies it here; `foreign_key_check` runs before commit",
+    ));
 }
 
 #[cfg(test)]
@@ -240,6 +297,52 @@ mod tests {
         fs::remove_file(base.path().join("m/3_posts.down.sql")).unwrap();
         let errors = texts(&Folder::read(base.path(), "m").unwrap_err());
         assert!(errors[0].starts_with("m/migrate.toml: migration 3 is sealed as shipped, but the folder no longer holds it"), "{errors:#?}");
+    }
+
+    #[test]
+    fn a_sealed_rebuild_runs_with_foreign_keys_off() {
+        let rebuild = "CREATE TABLE new_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+                       INSERT INTO new_users SELECT id, coalesce(name, '') FROM users;\nDROP TABLE users;\n\
+                       ALTER TABLE new_users RENAME TO users;\n";
+        let base = tempfile::tempdir().unwrap();
+        write(
+            base.path(),
+            &[
+                (
+                    "1_users.sql",
+                    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);",
+                ),
+                ("2_rebuild.sql", rebuild),
+            ],
+        );
+        // Unsealed, it is an error to fix (`rebuild-foreign-keys`).
+        assert!(check_folder(base.path(), "m").is_err());
+        let unsealed = Folder::read(base.path(), "m").unwrap();
+        assert!(!unsealed.sources[1]
+            .migration
+            .up()
+            .directives()
+            .foreign_keys_off());
+        assert!(unsealed.notes.is_empty());
+        crate::seal_folder(base.path(), "m", &[]).unwrap();
+        let sealed = check_folder(base.path(), "m").unwrap();
+        assert!(sealed.sources[1]
+            .migration
+            .up()
+            .directives()
+            .foreign_keys_off());
+        // The checksum is the text's: what the seal recorded.
+        assert_eq!(
+            sealed.sources[1].migration.checksum(),
+            unsealed.sources[1].migration.checksum()
+        );
+        assert!(
+            sealed.notes[0].to_string().starts_with(
+                "m/2_rebuild.sql: this sealed table rebuild runs as `foreign-keys-off`"
+            ),
+            "{:#?}",
+            sealed.notes
+        );
     }
 
     #[test]

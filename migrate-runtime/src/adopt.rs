@@ -110,8 +110,8 @@ fn imports(
     from: ForeignHistory,
 ) -> Result<Vec<Adoption>, Error> {
     let rows = read_rows(conn, from)?;
-    refuse_failed(migrator, from, &rows)?;
-    let mut lookup = Lookup::new(migrator, from);
+    refuse_failed(migrator.migrations(), from, &rows)?;
+    let mut lookup = Lookup::new(migrator.migrations(), from);
     let mut unknown = Vec::new();
     let mut adoptions: Vec<Adoption> = Vec::new();
     for row in rows {

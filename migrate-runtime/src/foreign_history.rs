@@ -12,7 +12,6 @@ use migrate_sqlite::Migration;
 use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::migrator::Migrator;
 use crate::Error;
 
 /// Another migration tool, whose history table [`Migrator::import_history`](crate::Migrator::import_history)
@@ -360,7 +359,7 @@ pub(crate) fn read_rows(conn: &Connection, from: ForeignHistory) -> Result<Vec<F
 /// A migration the tool recorded as failed may have run in part. It is
 /// named as the tool named it, else as the binary does.
 pub(crate) fn refuse_failed(
-    migrator: &Migrator,
+    migrations: &'static [Migration],
     from: ForeignHistory,
     rows: &[ForeignRow],
 ) -> Result<(), Error> {
@@ -369,7 +368,9 @@ pub(crate) fn refuse_failed(
         .filter(|row| row.failed)
         .map(|row| {
             let version = from.version(&row.text);
-            let binarys = version.and_then(|v| migrator.find(v)).map(Migration::name);
+            let binarys = version
+                .and_then(|v| Migration::find(migrations, v))
+                .map(Migration::name);
             let name = row.name.as_deref().or(binarys).unwrap_or_default();
             (version.unwrap_or(0), name.to_string())
         })
@@ -384,27 +385,26 @@ pub(crate) fn refuse_failed(
 }
 
 /// Finds the binary's migration each row of a tool's history records.
-pub(crate) struct Lookup<'a> {
-    migrator: &'a Migrator,
+pub(crate) struct Lookup {
+    migrations: &'static [Migration],
     from: ForeignHistory,
     /// Drizzle's: the SHA-256 of each migration's up script, in lowercase
     /// hex, as Drizzle hashes the file (which is the up script).
     hashes: Vec<(String, &'static Migration)>,
 }
 
-impl<'a> Lookup<'a> {
-    /// A lookup of `from`'s rows among the migrations of `migrator`.
-    pub(crate) fn new(migrator: &'a Migrator, from: ForeignHistory) -> Self {
+impl Lookup {
+    /// A lookup of `from`'s rows among the binary's `migrations`.
+    pub(crate) fn new(migrations: &'static [Migration], from: ForeignHistory) -> Self {
         let hashes = match from {
-            ForeignHistory::Drizzle => migrator
-                .migrations()
+            ForeignHistory::Drizzle => migrations
                 .iter()
                 .map(|migration| (sha256_hex(migration.up().sql()), migration))
                 .collect(),
             _ => Vec::new(),
         };
         Self {
-            migrator,
+            migrations,
             from,
             hashes,
         }
@@ -422,7 +422,7 @@ impl<'a> Lookup<'a> {
         }
         self.from
             .version(&row.text)
-            .and_then(|version| self.migrator.find(version))
+            .and_then(|version| Migration::find(self.migrations, version))
     }
 }
 

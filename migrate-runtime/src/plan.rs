@@ -153,10 +153,7 @@ fn name_of(standing: &Standing) -> String {
 
 /// The migration with this version; `migrations` is ordered by version.
 pub(crate) fn find(migrations: &'static [Migration], version: u64) -> Option<&'static Migration> {
-    let index = migrations
-        .binary_search_by_key(&version, Migration::version)
-        .ok()?;
-    Some(&migrations[index])
+    Migration::find(migrations, version)
 }
 
 /// This binary's migration `version`, or the error naming it.

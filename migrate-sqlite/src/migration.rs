@@ -87,9 +87,18 @@ impl Migration {
         }
     }
 
-    /// The version: a positive number that orders the migrations.
+    /// The version: a number (from 0) that orders the migrations.
     pub const fn version(&self) -> u64 {
         self.version
+    }
+
+    /// The migration with this version among `migrations`, which are
+    /// ordered by version.
+    pub fn find(migrations: &[Migration], version: u64) -> Option<&Migration> {
+        let index = migrations
+            .binary_search_by_key(&version, Migration::version)
+            .ok()?;
+        Some(&migrations[index])
     }
 
     /// The description from the file name, e.g. `add_email` for `0003_add_email.sql`.

@@ -5,7 +5,7 @@
 use migrate_sqlite::Directives;
 use serde_json::Value;
 
-use super::{Entry, Piece, Reader};
+use super::reader::{Entry, Piece, Reader};
 use crate::naming::{parse_file_name, FileKind};
 use crate::Diagnostic;
 

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Folder, Source};
+use super::source::{Folder, Source};
 use crate::config::{Config, CONFIG_FILE};
 use crate::diagnostic::Diagnostic;
 
