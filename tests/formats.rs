@@ -80,6 +80,8 @@ const FOREIGN_KEYS_OFF: &str = "runs as `foreign-keys-off`";
 /// The note on a sealed table rebuild written for a runner with foreign
 /// keys off.
 const SEALED_REBUILD: &str = "this sealed table rebuild runs as `foreign-keys-off`";
+/// The note on a down script that rebuilds a table.
+const DOWN_REBUILD: &str = "this down script rebuilds a table, and runs as `foreign-keys-off`";
 
 /// The folder of `tool`, checked as `embed_migrations!` checks it: the
 /// macro embedded exactly what the check read (with the directives the
@@ -445,6 +447,7 @@ mod golang_migrate {
                 ("000002_create_clicks.up.sql:1:1", WRAPPER_LEFT_OUT),
                 ("000002_create_clicks.down.sql:1:1", WRAPPER_LEFT_OUT),
                 ("000005_users_display_name.up.sql", SEALED_REBUILD),
+                ("000005_users_display_name.down.sql", DOWN_REBUILD),
             ],
         );
         assert_eq!(versions(MIGRATIONS), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
@@ -542,14 +545,11 @@ mod golang_migrate {
     }
 
     /// 5's down file rebuilds `users` back the way golang-migrate ran it:
-    /// on a go-sqlite3 connection, foreign keys off. Here a revert runs it
-    /// with foreign keys on, and `DROP TABLE users` deletes every link
-    /// through `ON DELETE CASCADE`; nothing at compile time says so (down
-    /// scripts are not linted, and the sealed rebuild's `foreign-keys-off`
-    /// is given to its up script only).
+    /// on a go-sqlite3 connection, foreign keys off. A down script that
+    /// rebuilds a table runs `foreign-keys-off`, so the revert's `DROP TABLE
+    /// users` deletes no link through `ON DELETE CASCADE`; the history keeps
+    /// the directive with the script, for a build without the migration.
     #[test]
-    #[ignore = "toolkit bug: a down script that rebuilds a parent table runs with foreign keys on, \
-                and reverting it deletes the children through ON DELETE CASCADE"]
     fn reverting_the_users_rebuild_keeps_every_link() {
         let (_dir, path) = temp_db();
         let mut conn = MIGRATOR.open(&path).unwrap();
@@ -559,6 +559,15 @@ mod golang_migrate {
                  (1, 'sqlite', 'https://sqlite.org'), (1, 'rust', 'https://www.rust-lang.org');",
         )
         .unwrap();
+
+        let kept: String = conn
+            .query_row(
+                "SELECT down_sql FROM _migrate_history WHERE version = 5",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(kept.starts_with("-- migrate: foreign-keys-off\n"), "{kept}");
 
         let report = MIGRATOR.revert_to(&mut conn, 4).unwrap();
 

@@ -13,7 +13,7 @@ use crate::diagnostic::Diagnostic;
 use crate::file::File;
 use crate::folder::{Folder, Source};
 use crate::lint::{text_lints, Finding, SchemaLints, SchemaLintsState};
-use crate::policy::{run_sealed_rebuilds_with_foreign_keys_off, Policy, Sorted};
+use crate::policy::{run_rebuilds_with_foreign_keys_off, Policy, Sorted};
 use crate::round_trip;
 use crate::setup::{Needed, Setup};
 use crate::validate::{Validated, Validation, ValidationState};
@@ -80,7 +80,7 @@ pub fn check_folder_cached(
         setup,
         ..
     } = Folder::read(base, dir)?;
-    run_sealed_rebuilds_with_foreign_keys_off(&mut sources, &mut notes);
+    run_rebuilds_with_foreign_keys_off(&mut sources, &mut notes);
     let config_file = format!("{}/{CONFIG_FILE}", dir.trim_end_matches('/'));
     setup
         .check(&config_file)

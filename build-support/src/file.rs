@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use migrate_sqlite::lex::{self, qualified_name, skip_words, Token};
-use migrate_sqlite::Directives;
+use migrate_sqlite::{Directives, Script};
 
 use crate::folder::Source;
 
@@ -32,8 +32,13 @@ pub(crate) struct Statement<'a> {
 }
 
 impl<'a> File<'a> {
+    /// A migration's up script.
     pub(crate) fn new(source: &'a Source) -> Self {
-        let script = source.migration.up();
+        Self::of(&source.up_file.display, source.migration.up())
+    }
+
+    /// Any script, shown as `path`.
+    pub(crate) fn of(path: &'a str, script: &'a Script) -> Self {
         let sql = script.sql();
         let statements = lex::statements(sql)
             .into_iter()
@@ -53,7 +58,7 @@ impl<'a> File<'a> {
             })
             .collect();
         File {
-            path: &source.up_file.display,
+            path,
             sql,
             directives: script.directives(),
             statements,

@@ -102,61 +102,87 @@ impl<'a> Policy<'a> {
     }
 
     /// `errors`, and, when they are in many migrations of a folder without
-    /// a seal, once, how to seal a folder that has shipped.
+    /// a seal, once (on the last error), how to seal a folder that has
+    /// shipped.
     pub(crate) fn with_seal_hint(&self, mut errors: Vec<Diagnostic>) -> Vec<Diagnostic> {
         let files: BTreeSet<&str> = errors.iter().map(|d| d.path.as_str()).collect();
-        if !self.config.present && files.len() >= SEAL_HINT_FROM {
-            errors.push(
-                Diagnostic::file(self.dir, format!("{} migrations have errors", files.len())).help(
-                    "if these migrations have shipped, run `migrate seal`: it records them as shipped \
-                     in `migrate.toml`, and their findings stop failing the build (their SQL still runs \
-                     at compile time, and editing one becomes an error); new migrations get every check",
-                ),
-            );
+        let count = files.len();
+        if self.config.present || count < SEAL_HINT_FROM {
+            return errors;
+        }
+        if let Some(last) = errors.pop() {
+            errors.push(last.note(format!("{count} migrations of `{}` have errors", self.dir)).help(
+                "if these migrations have shipped, run `migrate seal`: it records them as shipped \
+                 in `migrate.toml`, and their findings stop failing the build (their SQL still runs \
+                 at compile time, and editing one becomes an error); new migrations get every check",
+            ));
         }
         errors
     }
 }
 
-/// A sealed migration that the rebuild lints recognise as a table rebuild
-/// runs `foreign-keys-off`: written for a runner with foreign keys off, it
-/// would otherwise delete child rows through `ON DELETE CASCADE` on a
-/// database that climbs through it here. Said in `notes`.
-pub(crate) fn run_sealed_rebuilds_with_foreign_keys_off(
+/// Table rebuilds run `foreign-keys-off` where nothing else keeps them from
+/// deleting child rows through `ON DELETE CASCADE` (the `DROP TABLE` of a
+/// rebuild deletes every row first when foreign keys are on): the up script
+/// of a sealed migration, written for a runner with foreign keys off and
+/// past the lints' reach, and every down script, which no lint reads. Each
+/// is said in `notes`.
+pub(crate) fn run_rebuilds_with_foreign_keys_off(
     sources: &mut [Source],
     notes: &mut Vec<Diagnostic>,
 ) {
-    for source in sources.iter_mut().filter(|source| source.sealed) {
-        run_with_foreign_keys_off_if_rebuild(source, notes);
+    for source in sources.iter_mut() {
+        let migration = &source.migration;
+        let up = match source.sealed {
+            true => rebuild_with_foreign_keys_off(&source.up_file.display, migration.up()),
+            false => None,
+        };
+        let down = match (&source.down_file, migration.down()) {
+            (Some(file), Some(down)) => rebuild_with_foreign_keys_off(&file.display, down),
+            _ => None,
+        };
+        if up.is_none() && down.is_none() {
+            continue;
+        }
+        if up.is_some() {
+            notes.push(Diagnostic::file(
+                &source.up_file.display,
+                "this sealed table rebuild runs as `foreign-keys-off`: written for a runner with foreign keys off, \
+                 it would otherwise delete or change child rows through their `ON DELETE` actions on a database \
+                 that applies it here; `foreign_key_check` runs before commit",
+            ));
+        }
+        if let (Some(_), Some(file)) = (&down, &source.down_file) {
+            notes.push(Diagnostic::file(
+                &file.display,
+                "this down script rebuilds a table, and runs as `foreign-keys-off`: with foreign keys on, reverting \
+                 would delete or change child rows through their `ON DELETE` actions; `foreign_key_check` runs before commit",
+            ));
+        }
+        source.migration = Migration::new(
+            migration.version(),
+            migration.name().to_string(),
+            up.unwrap_or_else(|| migration.up().clone()),
+            down.or_else(|| migration.down().cloned()),
+            migration.checksum(),
+        );
     }
 }
 
-fn run_with_foreign_keys_off_if_rebuild(source: &mut Source, notes: &mut Vec<Diagnostic>) {
-    let directives = source.migration.up().directives();
+/// `script` as `foreign-keys-off`, when it is a table rebuild that runs in a
+/// transaction with foreign keys on.
+fn rebuild_with_foreign_keys_off(path: &str, script: &Script) -> Option<Script> {
+    let directives = script.directives();
     if directives.no_transaction() || directives.foreign_keys_off() {
-        return;
+        return None;
     }
-    if rebuilds(&File::new(source)).is_empty() {
-        return;
+    if rebuilds(&File::of(path, script)).is_empty() {
+        return None;
     }
-    let migration = &source.migration;
-    let up = Script::owned(
-        migration.up().sql().to_string(),
+    Some(Script::owned(
+        script.sql().to_string(),
         directives.with(Directive::ForeignKeysOff),
-    );
-    source.migration = Migration::new(
-        migration.version(),
-        migration.name().to_string(),
-        up,
-        migration.down().cloned(),
-        migration.checksum(),
-    );
-    notes.push(Diagnostic::file(
-        &source.up_file.display,
-        "this sealed table rebuild runs as `foreign-keys-off`: written for a runner with foreign keys off, \
-         it would otherwise delete or change child rows through their `ON DELETE` actions on a database \
-         that applies it here; `foreign_key_check` runs before commit",
-    ));
+    ))
 }
 
 #[cfg(test)]
@@ -206,8 +232,9 @@ mod tests {
             .filter(|e| e.contains("`migrate seal`"))
             .collect();
         assert_eq!(hints.len(), 1, "{errors:#?}");
+        assert_eq!(errors.len(), 2, "the hint is no problem of its own");
         assert!(
-            hints[0].starts_with("m: 2 migrations have errors"),
+            hints[0].contains("note: 2 migrations of `m` have errors"),
             "{errors:#?}"
         );
     }

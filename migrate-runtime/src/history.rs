@@ -143,7 +143,7 @@ pub(crate) fn record_at(
             migration.name(),
             migration.checksum().to_hex(),
             duration.as_millis() as i64,
-            migration.down().map(|down| down.sql()),
+            migration.down().map(|down| down.self_describing_sql()),
             applied_at,
         ],
     )

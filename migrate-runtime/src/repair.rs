@@ -45,9 +45,9 @@ pub(crate) fn repair(
         })?;
     let checksum = migration.checksum();
     // The binary's down script too, so that an older build reverts with it.
-    let down = migration.down().map(|down| down.sql());
+    let down = migration.down().map(|down| down.self_describing_sql());
     let table = &migrator.options().history_table;
-    history::update_checksum(&tx, table, row.version, checksum, down)?;
+    history::update_checksum(&tx, table, row.version, checksum, down.as_deref())?;
     store_fingerprint(migrator, &tx)?;
     tx.commit()
         .map_err(|source| connection::failed(path.as_deref(), ACTION, source))?;

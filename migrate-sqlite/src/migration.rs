@@ -36,6 +36,27 @@ impl Script {
     pub fn directives(&self) -> Directives {
         self.directives
     }
+
+    /// The script as a text that says how it runs: its SQL, after a line for
+    /// each directive it runs with that its text does not state (a layout's
+    /// own marker such as goose's `NO TRANSACTION`, diesel's
+    /// `metadata.toml`, a rebuild run with foreign keys off). Reading the
+    /// text again ([`Directives::parse_for_running`]) gives the directives
+    /// back: what a history keeps, for a build without the migration.
+    pub fn self_describing_sql(&self) -> Cow<'_, str> {
+        let stated = Directives::parse_for_running(&self.sql).unwrap_or(Directives::NONE);
+        let mut header = String::new();
+        if self.directives.no_transaction() && !stated.no_transaction() {
+            header.push_str("-- migrate: no-transaction\n");
+        }
+        if self.directives.foreign_keys_off() && !stated.foreign_keys_off() {
+            header.push_str("-- migrate: foreign-keys-off\n");
+        }
+        match header.is_empty() {
+            true => Cow::Borrowed(&self.sql),
+            false => Cow::Owned(header + &self.sql),
+        }
+    }
 }
 
 /// A migration: a version, a name, the SQL that applies it, optionally the SQL

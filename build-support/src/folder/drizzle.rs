@@ -6,7 +6,7 @@ use migrate_sqlite::Directives;
 use serde_json::Value;
 
 use super::reader::{Entry, Piece, Reader};
-use crate::naming::{parse_file_name, FileKind};
+use crate::naming::{parse_file_name, FileKind, ParsedName};
 use crate::Diagnostic;
 
 const JOURNAL: &str = "meta/_journal.json";
@@ -37,7 +37,7 @@ pub(super) fn pieces(reader: &mut Reader, entries: &[Entry]) -> Vec<Piece> {
         }
     };
     let mut pieces: Vec<Piece> = Vec::new();
-    for tag in &tags {
+    for (index, tag) in &tags {
         let file_name = format!("{tag}.sql");
         let Some(entry) = entries.iter().find(|e| !e.is_dir && e.name == file_name) else {
             reader.errors.push(
@@ -54,6 +54,12 @@ pub(super) fn pieces(reader: &mut Reader, entries: &[Entry]) -> Vec<Piece> {
         };
         let parsed = match parse_file_name(&file_name) {
             Ok(parsed) => parsed,
+            // drizzle-kit's `prefix: "none"`: the journal's index orders it.
+            Err(_) if !tag.starts_with(|c: char| c.is_ascii_digit()) => ParsedName {
+                version: *index,
+                name: tag.clone(),
+                kind: FileKind::Up,
+            },
             Err(why) => {
                 reader.errors.push(
                     Diagnostic::file(&entry.file.display, "this migration's name does not parse")
@@ -88,7 +94,9 @@ pub(super) fn pieces(reader: &mut Reader, entries: &[Entry]) -> Vec<Piece> {
         });
     }
     for entry in entries {
-        let listed = tags.iter().any(|tag| entry.name == format!("{tag}.sql"));
+        let listed = tags
+            .iter()
+            .any(|(_, tag)| entry.name == format!("{tag}.sql"));
         if !entry.is_dir && entry.name.ends_with(".sql") && !listed {
             reader.warnings.push(
                 Diagnostic::file(&entry.file.display, format!("not in `{JOURNAL}`: Drizzle does not run it, and neither does this toolkit"))
@@ -99,8 +107,9 @@ pub(super) fn pieces(reader: &mut Reader, entries: &[Entry]) -> Vec<Piece> {
     pieces
 }
 
-/// The tags of the journal's entries, in order; `Err` saying what is wrong.
-fn tags(text: &str) -> Result<Vec<String>, String> {
+/// The index and tag of each of the journal's entries, in order; `Err`
+/// saying what is wrong.
+fn tags(text: &str) -> Result<Vec<(u64, String)>, String> {
     let journal: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
     if let Some(dialect) = journal.get("dialect").and_then(Value::as_str) {
         if !["sqlite", "turso"].contains(&dialect) {
@@ -114,12 +123,16 @@ fn tags(text: &str) -> Result<Vec<String>, String> {
     entries
         .iter()
         .enumerate()
-        .map(|(index, entry)| {
-            entry
+        .map(|(position, entry)| {
+            let tag = entry
                 .get("tag")
                 .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| format!("entry {index} has no `tag`"))
+                .ok_or_else(|| format!("entry {position} has no `tag`"))?;
+            let index = entry
+                .get("idx")
+                .and_then(Value::as_u64)
+                .unwrap_or(position as u64);
+            Ok((index, tag.to_string()))
         })
         .collect()
 }

@@ -6,8 +6,8 @@
 //! - a `BEGIN` … `COMMIT` around the whole script is left out, and its
 //!   statements run in the runner's transaction (`Applying::run`);
 //!
-//! (A sealed table rebuild runs `foreign-keys-off` too; the rebuild lints
-//! tell it, so `policy.rs` does.)
+//! (A sealed table rebuild, and a down script that rebuilds a table, run
+//! `foreign-keys-off` too; the rebuild lints tell them, so `policy.rs` does.)
 //!
 //! [`Directives::parse`]: migrate_sqlite::Directives::parse
 

@@ -61,6 +61,12 @@ impl Reader {
                 .any(|script| entry.file.path.join(script).is_file())
             {
                 Some(Format::Diesel)
+            } else if self.nested(entry).iter().any(|nested| {
+                is_refinery_name(&nested.name)
+                    && (nested.name.ends_with(".sql") || nested.name.ends_with(".rs"))
+            }) {
+                // refinery reads its folder's subfolders too.
+                Some(Format::Refinery)
             } else {
                 None
             };
@@ -148,8 +154,14 @@ impl Reader {
                     ),
             );
         }
+        self.entries_of(folder, &self.dir)
+    }
+
+    /// The entries of `folder`, shown as `display`, in name order; hidden
+    /// ones left out.
+    fn entries_of(&self, folder: &Path, display: &str) -> Result<Vec<Entry>, Diagnostic> {
         let read = fs::read_dir(folder).map_err(|error| {
-            Diagnostic::file(&self.dir, format!("cannot read the folder: {error}"))
+            Diagnostic::file(display, format!("cannot read the folder: {error}"))
         })?;
         let mut entries: Vec<Entry> = read
             .filter_map(Result::ok)
@@ -159,7 +171,7 @@ impl Reader {
                 Entry {
                     is_dir: path.is_dir(),
                     file: SourceFile {
-                        display: self.display(&name),
+                        display: format!("{display}/{name}"),
                         path,
                     },
                     name,
@@ -181,15 +193,45 @@ impl Reader {
         text.as_deref().map_err(Clone::clone)
     }
 
+    /// The files under the folder `entry`, at any depth, hidden ones left
+    /// out, in name order.
+    fn nested(&self, entry: &Entry) -> Vec<Entry> {
+        let Ok(entries) = self.entries_of(&entry.file.path, &entry.file.display) else {
+            return Vec::new();
+        };
+        entries
+            .into_iter()
+            .flat_map(|nested| match nested.is_dir {
+                true => self.nested(&nested),
+                false => vec![nested],
+            })
+            .collect()
+    }
+
     /// The scripts of a layout of files: numbered, refinery, goose, dbmate.
     pub(super) fn files(&mut self, entries: &[Entry], format: Format) -> Vec<Piece> {
         let mut pieces = Vec::new();
+        let mut entries: Vec<&Entry> = entries.iter().collect();
+        // refinery reads the folder's subfolders too.
+        let nested: Vec<Entry> = match format {
+            Format::Refinery => entries
+                .iter()
+                .filter(|e| e.is_dir)
+                .flat_map(|e| self.nested(e))
+                .collect(),
+            _ => Vec::new(),
+        };
+        entries.retain(|entry| !(format == Format::Refinery && entry.is_dir));
+        entries.extend(&nested);
         for entry in entries {
             if entry.is_dir {
                 self.unexpected_folder(entry);
                 continue;
             }
-            if format == Format::Refinery && entry.name.ends_with(".rs") {
+            if format == Format::Refinery
+                && entry.name.ends_with(".rs")
+                && is_refinery_name(&entry.name)
+            {
                 self.errors
                     .push(code_migration(&entry.file, "refinery", ".rs"));
                 continue;
@@ -501,8 +543,7 @@ impl Reader {
                 }
             },
         };
-        if format == Format::Numbered && text.starts_with("-- no-transaction") {
-            // sqlx's own directive, on the first line.
+        if runs_alone(format, &text) {
             directives = directives.with(Directive::NoTransaction);
         }
         // "Nothing to undo", said in a comment or an empty file: the
@@ -528,6 +569,19 @@ impl Reader {
                 Err(Reported)
             }
         }
+    }
+}
+
+/// Whether a file says, in its own tool's way, that it runs outside a
+/// transaction: sqlx's `-- no-transaction` first line, refinery's
+/// `-- refinery:noTransaction` line.
+fn runs_alone(format: Format, text: &str) -> bool {
+    match format {
+        Format::Numbered => text.starts_with("-- no-transaction"),
+        Format::Refinery => text
+            .lines()
+            .any(|line| line.trim() == "-- refinery:noTransaction"),
+        _ => false,
     }
 }
 

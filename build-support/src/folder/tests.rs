@@ -369,6 +369,54 @@ mod layouts {
         );
     }
 
+    #[test]
+    fn refinery_reads_its_subfolders_and_its_no_transaction_line() {
+        let folder = read(&[
+            ("2023/V1__init.sql", "CREATE TABLE a (x);"),
+            ("2024/V2__vacuum.sql", "-- refinery:noTransaction\nVACUUM;"),
+            ("V3__more.sql", "CREATE TABLE b (x);"),
+            ("mod.rs", "embed_migrations!(\"migrations\");"),
+        ]);
+        assert_eq!(folder.format, Format::Refinery);
+        let files: Vec<&str> = folder
+            .sources
+            .iter()
+            .map(|s| s.up_file.display.as_str())
+            .collect();
+        assert_eq!(
+            files,
+            [
+                "m/2023/V1__init.sql",
+                "m/2024/V2__vacuum.sql",
+                "m/V3__more.sql"
+            ]
+        );
+        assert!(folder.sources[1]
+            .migration
+            .up()
+            .directives()
+            .no_transaction());
+        let only_nested = read(&[("2023/V1__init.sql", "CREATE TABLE a (x);")]);
+        assert_eq!(only_nested.format, Format::Refinery);
+    }
+
+    #[test]
+    fn drizzle_without_a_prefix_is_ordered_by_its_journal() {
+        let journal = r#"{"dialect":"sqlite","entries":[
+            {"idx":0,"tag":"tough_storm"},{"idx":1,"tag":"calm_river"}]}"#;
+        let folder = read(&[
+            ("meta/_journal.json", journal),
+            ("tough_storm.sql", "CREATE TABLE a (x);"),
+            ("calm_river.sql", "CREATE TABLE b (x);"),
+        ]);
+        let read: Vec<(u64, &str)> = folder
+            .sources
+            .iter()
+            .map(|s| (s.migration.version(), s.migration.name()))
+            .collect();
+        assert_eq!(read, [(0, "tough_storm"), (1, "calm_river")]);
+    }
+
     const JOURNAL: &str = r#"{"version":"7","dialect":"sqlite","entries":[
         {"idx":0,"version":"6","when":1700000000000,"tag":"0000_tough_storm","breakpoints":true},
         {"idx":1,"version":"6","when":1700000100000,"tag":"0001_calm_river","breakpoints":true}]}"#;

@@ -18,6 +18,11 @@ fn key_columns(index: &Index) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An index's columns as its statement writes them.
+fn written(index: &Index) -> Vec<String> {
+    index.columns.iter().map(|c| c.name.clone()).collect()
+}
+
 pub(super) fn list(columns: &[String]) -> String {
     columns.join(", ")
 }
@@ -77,7 +82,7 @@ pub(super) fn redundant_indexes(
                 format!(
                     "index `{name}` on `{}` ({}) is redundant: {relation} {what} ({}), which serves every query it would; every write pays for both",
                     index.table,
-                    list(&names),
+                    list(&written(index)),
                     list(&cols)
                 ),
                 &format!("remove `{name}`"),

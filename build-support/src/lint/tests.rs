@@ -927,3 +927,19 @@ fn a_column_renamed_in_its_own_file_is_reported_at_its_declaration() {
         "{messages:#?}"
     );
 }
+
+#[test]
+fn a_redundant_index_is_named_with_its_columns_as_written() {
+    let findings = lint_files(&[(
+        "0001_profile.sql",
+        "CREATE TABLE \"Profile\" (\"id\" INTEGER PRIMARY KEY, \"userId\" INTEGER NOT NULL);\n\
+         CREATE UNIQUE INDEX \"Profile_userId_key\" ON \"Profile\"(\"userId\");\n\
+         CREATE INDEX \"Profile_userId_idx\" ON \"Profile\"(\"userId\");",
+    )]);
+    let text = findings[0].diagnostic.to_string();
+    assert!(
+        text.contains("index `Profile_userId_idx` on `Profile` (userId) is redundant: its columns are a leading prefix of index `Profile_userId_key` (userId)")
+            || text.contains("index `Profile_userId_idx` on `Profile` (userId) is redundant: it has the same columns as index `Profile_userId_key` (userId)"),
+        "{text}"
+    );
+}

@@ -629,3 +629,18 @@ fn foreign_keys_turned_off_by_a_pragma_are_found_in_any_statement() {
         crate::Directives::parse("-- migrate: no-transaction\nPRAGMA foreign_keys = OFF;").unwrap();
     assert!(!alone.foreign_keys_off());
 }
+
+#[test]
+fn a_script_kept_for_later_states_the_directives_its_text_does_not() {
+    use crate::{Directive, Directives, Script};
+    let stated = "-- migrate: no-transaction\nVACUUM;";
+    let script = Script::owned(stated.into(), Directives::parse(stated).unwrap());
+    assert_eq!(script.self_describing_sql(), stated);
+    let rebuild = "CREATE TABLE new_t (x);\nDROP TABLE t;\nALTER TABLE new_t RENAME TO t;";
+    let off = Directives::NONE.with(Directive::ForeignKeysOff);
+    let kept = Script::owned(rebuild.into(), off)
+        .self_describing_sql()
+        .into_owned();
+    assert_eq!(kept, format!("-- migrate: foreign-keys-off\n{rebuild}"));
+    assert_eq!(Directives::parse_for_running(&kept).unwrap(), off);
+}
