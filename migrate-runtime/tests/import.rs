@@ -184,6 +184,15 @@ fn assert_this_binarys_rows(conn: &Connection) {
     }
 }
 
+/// The versions a `ForeignMigrationFailed` refusal names, and its message.
+fn refused_as_failed(error: &Error, tool: ForeignHistory) -> (Vec<(u64, String)>, String) {
+    let Error::ForeignMigrationFailed { from, versions } = error else {
+        panic!("expected ForeignMigrationFailed, got {error}");
+    };
+    assert_eq!(*from, tool);
+    (versions.clone(), error.to_string())
+}
+
 #[test]
 fn sqlx_history_is_imported_with_its_times_and_the_database_migrates_on() {
     let (_dir, path) = temp_db();
@@ -397,11 +406,8 @@ fn a_failed_sqlx_migration_is_refused() {
         .import_history(&mut conn, ForeignHistory::Sqlx)
         .unwrap_err();
 
-    let Error::ForeignMigrationFailed { ref versions, .. } = error else {
-        panic!("expected ForeignMigrationFailed, got {error}");
-    };
-    assert_eq!(versions, &[(2, "create posts".to_string())]);
-    let message = error.to_string();
+    let (versions, message) = refused_as_failed(&error, ForeignHistory::Sqlx);
+    assert_eq!(versions, [(2, "create posts".to_string())]);
     assert!(
         message.starts_with(
             "cannot import the history of sqlx: its table _sqlx_migrations records migration \
@@ -624,12 +630,8 @@ fn a_dirty_golang_migrate_version_is_refused_naming_it() {
         .import_history(&mut conn, ForeignHistory::GolangMigrate)
         .unwrap_err();
 
-    let Error::ForeignMigrationFailed { from, ref versions } = error else {
-        panic!("expected ForeignMigrationFailed, got {error}");
-    };
-    assert_eq!(from, ForeignHistory::GolangMigrate);
-    assert_eq!(versions, &[(3, "users_name_unique".to_string())]);
-    let message = error.to_string();
+    let (versions, message) = refused_as_failed(&error, ForeignHistory::GolangMigrate);
+    assert_eq!(versions, [(3, "users_name_unique".to_string())]);
     assert!(
         message.starts_with(
             "cannot import the history of golang-migrate: its table schema_migrations records \
@@ -982,12 +984,8 @@ fn a_failed_prisma_migration_is_refused() {
         .import_history(&mut conn, ForeignHistory::Prisma)
         .unwrap_err();
 
-    let Error::ForeignMigrationFailed { from, ref versions } = error else {
-        panic!("expected ForeignMigrationFailed, got {error}");
-    };
-    assert_eq!(from, ForeignHistory::Prisma);
-    assert_eq!(versions, &[(20240102093000, "add_tags".to_string())]);
-    let message = error.to_string();
+    let (versions, message) = refused_as_failed(&error, ForeignHistory::Prisma);
+    assert_eq!(versions, [(20240102093000, "add_tags".to_string())]);
     assert!(
         message.starts_with(
             "cannot import the history of prisma: its table _prisma_migrations records \
