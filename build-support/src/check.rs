@@ -72,15 +72,14 @@ pub fn check_folder_cached(
     cache: Option<&Path>,
 ) -> Result<Checked, Vec<Diagnostic>> {
     let Folder {
-        mut sources,
+        sources,
         warnings: read_warnings,
         tracked,
         config,
-        mut notes,
+        notes,
         setup,
         ..
-    } = Folder::read(base, dir)?;
-    run_rebuilds_with_foreign_keys_off(&mut sources, &mut notes);
+    } = Folder::read_to_run(base, dir)?;
     let config_file = format!("{}/{CONFIG_FILE}", dir.trim_end_matches('/'));
     setup
         .check(&config_file)
@@ -149,6 +148,17 @@ fn lint_with(sources: &[Source], setup: &Setup) -> Vec<Finding> {
     // migrations depend on it.
     while run.done() < files.len() && run.step(sources, &files).is_ok() {}
     run.lint_findings(&files)
+}
+
+impl Folder {
+    /// [`Folder::read`], with the scripts as the build checks and embeds
+    /// them: the table rebuilds of sealed migrations and of down scripts run
+    /// `foreign-keys-off`, each said in `notes`.
+    pub fn read_to_run(base: &Path, dir: &str) -> Result<Folder, Vec<Diagnostic>> {
+        let mut folder = Folder::read(base, dir)?;
+        run_rebuilds_with_foreign_keys_off(&mut folder.sources, &mut folder.notes);
+        Ok(folder)
+    }
 }
 
 /// [`lint()`] of a folder, at the levels of its `migrate.toml`, with the

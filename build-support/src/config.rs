@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use migrate_sqlite::{Checksum, Lint};
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::diagnostic::{Diagnostic, Location};
 
@@ -62,13 +63,13 @@ pub enum Level {
 #[serde(deny_unknown_fields)]
 struct Raw {
     #[serde(default)]
-    lints: BTreeMap<String, Level>,
+    lints: BTreeMap<Spanned<String>, Level>,
     #[serde(default)]
-    functions: BTreeMap<String, i32>,
+    functions: BTreeMap<Spanned<String>, i32>,
     #[serde(default)]
     extensions: BTreeMap<String, String>,
     #[serde(default)]
-    sealed: BTreeMap<String, String>,
+    sealed: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 impl Config {
@@ -108,25 +109,27 @@ impl Config {
                 None => diagnostic,
             }
         })?;
-        let at_key = |key: &str, message: String| {
-            let offset = text.find(key).unwrap_or(0);
-            Diagnostic::at(display, text, offset, message)
+        // Where a key or a value is written, from the span toml read it at.
+        let at_key = |key: &Spanned<String>, message: String| {
+            Diagnostic::at(display, text, key.span().start, message)
         };
         let mut levels = BTreeMap::new();
-        for (name, level) in raw.lints {
-            let lint = Lint::from_name(&name).ok_or_else(|| {
+        for (key, level) in raw.lints {
+            let name = key.get_ref();
+            let lint = Lint::from_name(name).ok_or_else(|| {
                 let names: Vec<_> = Lint::ALL.iter().map(|lint| lint.name()).collect();
                 at_key(
-                    &name,
+                    &key,
                     format!("unknown lint `{name}`; the lints are: {}", names.join(", ")),
                 )
             })?;
             levels.insert(lint, level);
         }
-        for (name, arguments) in &raw.functions {
+        for (key, arguments) in &raw.functions {
+            let name = key.get_ref();
             if !(-1..=127).contains(arguments) {
                 return Err(at_key(
-                    name,
+                    key,
                     format!(
                         "`{name}` takes {arguments} arguments: a function takes 0 to 127, or -1 for any number"
                     ),
@@ -134,13 +137,14 @@ impl Config {
             }
         }
         let mut sealed = BTreeMap::new();
-        for (version, checksum) in raw.sealed {
+        for (key, value) in raw.sealed {
+            let (version, checksum) = (key.get_ref(), value.get_ref());
             let parsed_version = version
                 .parse::<u64>()
-                .map_err(|_| at_key(&version, format!("`{version}` is not a migration version")))?;
-            let parsed_checksum = Checksum::from_hex(&checksum).ok_or_else(|| {
+                .map_err(|_| at_key(&key, format!("`{version}` is not a migration version")))?;
+            let parsed_checksum = Checksum::from_hex(checksum).ok_or_else(|| {
                 at_key(
-                    &checksum,
+                    &value,
                     format!("the checksum of {version} is not 64 hexadecimal digits: run `migrate seal` again"),
                 )
             })?;
@@ -148,7 +152,11 @@ impl Config {
         }
         Ok(Config {
             levels,
-            functions: raw.functions,
+            functions: raw
+                .functions
+                .into_iter()
+                .map(|(key, arguments)| (key.into_inner(), arguments))
+                .collect(),
             extensions: raw.extensions,
             sealed,
             present: true,

@@ -27,7 +27,9 @@ pub struct ParsedName {
     pub kind: FileKind,
 }
 
-const FORMS: &str =
+/// The file names every message about a name expects; a folder's own layout
+/// names its forms instead ([`crate::Format::file_forms`]).
+pub(crate) const FORMS: &str =
     "`<version>_<description>.sql`, `<version>_<description>.up.sql` / `.down.sql`, \
                      or `V<version>__<description>.sql`";
 
@@ -70,8 +72,8 @@ pub fn parse_file_name(file_name: &str) -> Result<ParsedName, String> {
 pub fn parse_folder_name(folder_name: &str) -> Result<(u64, String), String> {
     let (version, name) = split_version(folder_name, '_', |c| c.is_ascii_digit() || c == '-')
         .map_err(|_| {
-            "a migration folder is named `<version>_<description>` \
-             (e.g. `2025-09-19-140443_create_users`) and holds `up.sql` and `down.sql`"
+            "a migration folder is named `<version>_<description>`, \
+             as `2025-09-19-140443_create_users` or `20250919140443_init`"
                 .to_string()
         })?;
     let digits: String = version.chars().filter(|c| *c != '-').collect();

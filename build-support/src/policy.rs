@@ -107,7 +107,7 @@ impl<'a> Policy<'a> {
     pub(crate) fn with_seal_hint(&self, mut errors: Vec<Diagnostic>) -> Vec<Diagnostic> {
         let files: BTreeSet<&str> = errors.iter().map(|d| d.path.as_str()).collect();
         let count = files.len();
-        if self.config.present || count < SEAL_HINT_FROM {
+        if !self.config.sealed.is_empty() || count < SEAL_HINT_FROM {
             return errors;
         }
         if let Some(last) = errors.pop() {
@@ -235,6 +235,17 @@ mod tests {
         assert_eq!(errors.len(), 2, "the hint is no problem of its own");
         assert!(
             hints[0].contains("note: 2 migrations of `m` have errors"),
+            "{errors:#?}"
+        );
+        // A migrate.toml that only sets levels is no seal.
+        std::fs::write(
+            base.path().join("m/migrate.toml"),
+            "[lints]\nempty-migration = \"allow\"\n",
+        )
+        .unwrap();
+        let errors = texts(&check_folder(base.path(), "m").unwrap_err());
+        assert!(
+            errors.last().unwrap().contains("`migrate seal`"),
             "{errors:#?}"
         );
     }
@@ -409,12 +420,28 @@ mod tests {
                     "1_users.sql",
                     "CREATE TABLE users (id INTEGER PRIMARY KEY);",
                 ),
-                ("migrate.toml", "[lints]\ndestructiv = \"warn\"\n"),
+                (
+                    "migrate.toml",
+                    "# destructiv is misspelt below\n[lints]\ndestructiv = \"warn\"\n",
+                ),
             ],
         );
         let errors = texts(&check_folder(base.path(), "m").unwrap_err());
         assert!(
-            errors[0].starts_with("m/migrate.toml:2:1: unknown lint `destructiv`"),
+            errors[0].starts_with("m/migrate.toml:3:1: unknown lint `destructiv`"),
+            "{errors:#?}"
+        );
+        // A version that is a digit of a checksum above is found at its key.
+        write(
+            base.path(),
+            &[(
+                "migrate.toml",
+                "[sealed]\n2 = \"00000000000000000000000000000000000000000000000000000000000000ab\"\nab = \"ab\"\n",
+            )],
+        );
+        let errors = texts(&check_folder(base.path(), "m").unwrap_err());
+        assert!(
+            errors[0].starts_with("m/migrate.toml:3:1: `ab` is not a migration version"),
             "{errors:#?}"
         );
         write(base.path(), &[("migrate.toml", "[lint]\n")]);

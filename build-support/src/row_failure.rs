@@ -163,29 +163,28 @@ fn copied_expression(statement: &str, column: &str) -> Option<String> {
         .iter()
         .position(|t| t.depth == 0 && t.is("FROM"))
         .map(|offset| select + offset)?;
-    // The SELECT's expressions, cut at its top-level commas.
+    // The SELECT's expressions, cut at its top-level commas; `x AS y` names
+    // the copy, and the expression is `x` (an `AS` inside `CAST(x AS TEXT)`
+    // is deeper).
     let mut expressions = Vec::new();
     let mut start = tokens.get(select + 1)?.start;
-    for token in &tokens[select + 1..from] {
-        if token.depth == 0 && token.is_punct(",") {
-            expressions.push(statement[start..token.start].trim().to_string());
+    let mut alias: Option<usize> = None;
+    for token in &tokens[select + 1..=from] {
+        let end = token.depth == 0 && (token.is_punct(",") || token.is("FROM"));
+        if end {
+            let text = &statement[start..alias.unwrap_or(token.start)];
+            expressions.push(text.trim().to_string());
             start = token.end();
+            alias = None;
+        } else if token.depth == 0 && token.is("AS") {
+            alias = Some(token.start);
         }
     }
-    expressions.push(statement[start..tokens[from].start].trim().to_string());
     if expressions.len() != columns.len() {
         return None;
     }
     let expression = expressions.swap_remove(index);
-    if expression.ends_with('*') {
-        return None;
-    }
-    // `x AS y` names the copy: the expression is `x`.
-    let bare = match expression.to_ascii_uppercase().rfind(" AS ") {
-        Some(at) => expression[..at].trim().to_string(),
-        None => expression,
-    };
-    Some(bare)
+    (!expression.ends_with('*')).then_some(expression)
 }
 
 /// `name` quoted for SQL when it needs to be.
@@ -454,6 +453,15 @@ mod tests {
         assert_eq!(
             copied_expression(sql, "body").as_deref(),
             Some("lower(body, 1)")
+        );
+        let cast = "INSERT INTO n (a, b) SELECT CAST(a AS TEXT), CAST(b AS INTEGER) AS b FROM o";
+        assert_eq!(
+            copied_expression(cast, "a").as_deref(),
+            Some("CAST(a AS TEXT)")
+        );
+        assert_eq!(
+            copied_expression(cast, "b").as_deref(),
+            Some("CAST(b AS INTEGER)")
         );
         assert_eq!(
             copied_expression("INSERT INTO n SELECT * FROM o", "x"),

@@ -51,11 +51,6 @@ impl Setup {
         }
     }
 
-    /// Whether it asks for nothing.
-    pub fn is_empty(&self) -> bool {
-        self.functions.is_empty() && self.extensions.is_empty()
-    }
-
     /// Loads the extensions on `conn` and registers the stand-ins.
     ///
     /// A stand-in returns its first argument (NULL without one), and is

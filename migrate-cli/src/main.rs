@@ -19,7 +19,7 @@ use clap::{Args, Parser, Subcommand};
 use migrate_build_support::config::CONFIG_FILE;
 use migrate_build_support::{
     check_folder, lint_sorted, read_folder, scaffold, seal_folder, Diagnostic,
-    Folder as ReadFolder, Sorted,
+    Folder as ReadFolder, Format, Sorted,
 };
 use migrate_runtime::cli::{self, MigrateCommand, StatusArgs};
 use migrate_runtime::{Migration, Migrator, DEFAULT_HISTORY_TABLE};
@@ -147,11 +147,14 @@ fn new(folder: &Folder, description: &str, reversible: bool) -> ExitCode {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(error) => return fail(format!("cannot read {}: {error}", path.display())),
     };
+    // The layout is told from the files' contents too (goose's and dbmate's
+    // sections); a folder that mixes layouts gets no file in a guessed one.
+    let format = match Format::of_folder(&folder.root, &folder.dir) {
+        Ok(format) => format,
+        Err(error) => return fail(error.to_string()),
+    };
     let files = match scaffold::new_migration_in(
-        // Sections are told from the files' contents.
-        ReadFolder::read_unsealed(&folder.root, &folder.dir)
-            .ok()
-            .map(|read| read.format),
+        format,
         &entries,
         description,
         reversible,
@@ -204,7 +207,7 @@ fn check(folder: &Folder) -> ExitCode {
 }
 
 fn lint_folder(folder: &Folder, deny_warnings: bool) -> ExitCode {
-    let read = match ReadFolder::read(&folder.root, &folder.dir) {
+    let read = match ReadFolder::read_to_run(&folder.root, &folder.dir) {
         Ok(read) => read,
         Err(diagnostics) => return problems(folder, &diagnostics),
     };

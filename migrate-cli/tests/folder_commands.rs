@@ -93,6 +93,92 @@ fn new_refuses_a_down_script_in_a_refinery_folder_and_a_bad_description() {
         .stdout("created db/V2__more.sql\n");
 }
 
+#[test]
+fn new_keeps_the_layout_of_a_folder_that_does_not_read_cleanly() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("db");
+    fs::create_dir(&folder).unwrap();
+    fs::write(
+        folder.join("00001_users.sql"),
+        "-- +goose Up\nCREATE TABLE users (id);\n",
+    )
+    .unwrap();
+    // A file that does not read (an unknown annotation) leaves the layout told.
+    fs::write(
+        folder.join("00002_broken.sql"),
+        "-- +goose Sideways\nSELECT 1;\n",
+    )
+    .unwrap();
+    let output = migrate()
+        .args(["new", "tags", "db", "--root"])
+        .arg(root.path())
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "created db/00003_tags.sql\n"
+    );
+    let text = fs::read_to_string(folder.join("00003_tags.sql")).unwrap();
+    assert!(text.starts_with("-- +goose Up\n"), "{text}");
+    // A folder of two layouts gets no file in a guessed one.
+    fs::write(folder.join("V4__refinery.sql"), "SELECT 1;").unwrap();
+    let output = migrate()
+        .args(["new", "more", "db", "--root"])
+        .arg(root.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("mixes the layouts of two migration tools"),
+        "{stderr}"
+    );
+    assert_eq!(files(&folder).len(), 4);
+}
+
+#[test]
+fn lint_notes_a_down_script_that_rebuilds_a_table_as_check_does() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("migrations");
+    fs::create_dir(&folder).unwrap();
+    fs::write(
+        folder.join("0001_users.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    )
+    .unwrap();
+    fs::write(
+        folder.join("0002_email.up.sql"),
+        "ALTER TABLE users ADD COLUMN email TEXT;\n",
+    )
+    .unwrap();
+    fs::write(
+        folder.join("0002_email.down.sql"),
+        "CREATE TABLE users_old (id INTEGER PRIMARY KEY, name TEXT);\n\
+         INSERT INTO users_old SELECT id, name FROM users;\n\
+         DROP TABLE users;\nALTER TABLE users_old RENAME TO users;\n",
+    )
+    .unwrap();
+    for command in ["check", "lint"] {
+        let output = migrate()
+            .args([command, "--root"])
+            .arg(root.path())
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(
+                "note: migrations/0002_email.down.sql: this down script rebuilds a table, and runs as `foreign-keys-off`"
+            ),
+            "{command}: {stderr}"
+        );
+    }
+}
+
 fn run(args: &[&str]) -> (i32, String, String) {
     let output = migrate()
         .args(args)

@@ -387,7 +387,7 @@ pub enum Error {
         missing.join(", ")
     )]
     MissingOnConnection {
-        /// What is missing, as `the function `normalize` (1 argument)`.
+        /// What is missing, as "the function `normalize` (1 argument)".
         missing: Vec<String>,
     },
 

@@ -388,9 +388,9 @@ pub(crate) fn refuse_failed(
 pub(crate) struct Lookup {
     migrations: &'static [Migration],
     from: ForeignHistory,
-    /// Drizzle's: the SHA-256 of each migration's up script, in lowercase
-    /// hex, as Drizzle hashes the file (which is the up script).
-    hashes: Vec<(String, &'static Migration)>,
+    /// Drizzle's: the SHA-256s, in lowercase hex, that Drizzle may have
+    /// recorded for each migration's up script (see [`drizzle_hashes`]).
+    hashes: Vec<(Vec<String>, &'static Migration)>,
 }
 
 impl Lookup {
@@ -399,7 +399,7 @@ impl Lookup {
         let hashes = match from {
             ForeignHistory::Drizzle => migrations
                 .iter()
-                .map(|migration| (sha256_hex(migration.up().sql()), migration))
+                .map(|migration| (drizzle_hashes(migration.up().sql()), migration))
                 .collect(),
             _ => Vec::new(),
         };
@@ -417,13 +417,35 @@ impl Lookup {
     pub(crate) fn migration(&mut self, row: &ForeignRow) -> Option<&'static Migration> {
         if self.from == ForeignHistory::Drizzle {
             let hash = row.text.trim().to_ascii_lowercase();
-            let index = self.hashes.iter().position(|(h, _)| *h == hash)?;
+            let index = self
+                .hashes
+                .iter()
+                .position(|(hashes, _)| hashes.contains(&hash))?;
             return Some(self.hashes.remove(index).1);
         }
         self.from
             .version(&row.text)
             .and_then(|version| Migration::find(self.migrations, version))
     }
+}
+
+/// The hashes Drizzle may have recorded for a file whose text is `sql`:
+/// Drizzle hashes the file as it was on the machine that migrated, which
+/// may have had other line endings than the one that built this binary, or
+/// a byte order mark the build leaves out.
+fn drizzle_hashes(sql: &str) -> Vec<String> {
+    let lf = sql.replace("\r\n", "\n");
+    let crlf = lf.replace('\n', "\r\n");
+    let mut hashes = Vec::new();
+    for text in [sql.to_string(), lf, crlf] {
+        for text in [format!("\u{feff}{text}"), text] {
+            let hash = sha256_hex(&text);
+            if !hashes.contains(&hash) {
+                hashes.push(hash);
+            }
+        }
+    }
+    hashes
 }
 
 /// SHA-256 of `text` in lowercase hex.

@@ -323,7 +323,7 @@ impl Migrator {
 
     /// The migration with this version.
     pub(crate) fn find(&self, version: u64) -> Option<&'static Migration> {
-        plan::find(self.migrations, version)
+        Migration::find(self.migrations, version)
     }
 
     /// This binary's migration `version`, or the error naming it.

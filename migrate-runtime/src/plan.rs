@@ -151,18 +151,13 @@ fn name_of(standing: &Standing) -> String {
     }
 }
 
-/// The migration with this version; `migrations` is ordered by version.
-pub(crate) fn find(migrations: &'static [Migration], version: u64) -> Option<&'static Migration> {
-    Migration::find(migrations, version)
-}
-
 /// This binary's migration `version`, or the error naming it.
 pub(crate) fn in_binary(
     migrations: &'static [Migration],
     version: u64,
     operation: &'static str,
 ) -> Result<&'static Migration, Error> {
-    find(migrations, version).ok_or(Error::NotInBinary { version, operation })
+    Migration::find(migrations, version).ok_or(Error::NotInBinary { version, operation })
 }
 
 /// An operation with its target resolved to a version.
@@ -203,7 +198,7 @@ pub(crate) fn resolve(
         Operation::RevertTo(target) => {
             let to = target.get();
             let known = to == 0
-                || find(migrations, to).is_some()
+                || Migration::find(migrations, to).is_some()
                 || applied.iter().any(|row| row.version == to);
             if !known {
                 return Err(Error::NotInBinary {
@@ -303,7 +298,7 @@ fn reverts(
 /// How to revert one applied migration: the binary's down script, else the
 /// one recorded in the history; `None` when neither exists.
 fn revert_of(migrations: &'static [Migration], row: &Recorded) -> Result<Option<Change>, Error> {
-    let binary = find(migrations, row.version);
+    let binary = Migration::find(migrations, row.version);
     if let Some(migration) = binary {
         if Some(migration.checksum()) != row.checksum {
             return Err(Error::ChecksumMismatch {

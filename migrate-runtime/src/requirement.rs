@@ -40,7 +40,7 @@ impl Requirement {
     }
 }
 
-/// `normalize(1 argument)`, `vec0 (module)`.
+/// "the function `normalize` (1 argument)", "the virtual table module `vec0`".
 impl fmt::Display for Requirement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

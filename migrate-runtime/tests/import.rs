@@ -1035,7 +1035,9 @@ fn drizzle_history_is_imported_by_the_hash_of_each_file() {
     let mut conn = hand_made(&path, &migrations[..2]);
     conn.execute_batch(DRIZZLE_TABLE).unwrap();
     drizzle_row(&conn, migrations[0].up().sql(), 1_714_558_830_123);
-    drizzle_row(&conn, migrations[1].up().sql(), 1_714_558_890_000);
+    // Migrated from a Windows checkout of the same files.
+    let crlf = migrations[1].up().sql().replace('\n', "\r\n");
+    drizzle_row(&conn, &crlf, 1_714_558_890_000);
     assert_eq!(
         ForeignHistory::detect(&conn).unwrap(),
         [ForeignHistory::Drizzle]

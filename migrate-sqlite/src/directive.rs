@@ -176,7 +176,15 @@ impl Directives {
     /// table rebuild) gets `foreign-keys-off`: its own `PRAGMA` would do
     /// nothing inside the transaction.
     pub fn parse(sql: &str) -> Result<Directives, DirectiveError> {
-        Self::parse_with(sql, false)
+        Self::parse_with(sql, Directives::NONE, false)
+    }
+
+    /// As [`Directives::parse`], for a script whose tool already says some of
+    /// its directives in its own way (goose's `NO TRANSACTION`, diesel's
+    /// `metadata.toml`): `given` joins those the header writes, and a script
+    /// that `given` runs outside a transaction keeps its own `PRAGMA`.
+    pub fn parse_given(sql: &str, given: Directives) -> Result<Directives, DirectiveError> {
+        Self::parse_with(sql, given, false)
     }
 
     /// Reads the directives of a script about to run, such as a down script
@@ -184,11 +192,18 @@ impl Directives {
     /// `allow` of a lint this build does not know is ignored, since lints
     /// only matter at compile time.
     pub fn parse_for_running(sql: &str) -> Result<Directives, DirectiveError> {
-        Self::parse_with(sql, true)
+        Self::parse_with(sql, Directives::NONE, true)
     }
 
-    fn parse_with(sql: &str, lenient: bool) -> Result<Directives, DirectiveError> {
-        let written = Self::written(sql, lenient)?;
+    fn parse_with(
+        sql: &str,
+        given: Directives,
+        lenient: bool,
+    ) -> Result<Directives, DirectiveError> {
+        let mut written = given;
+        for directive in Self::written(sql, lenient)?.iter() {
+            written = written.with(directive);
+        }
         if !written.no_transaction() && turns_foreign_keys_off(sql).is_some() {
             return Ok(written.with(Directive::ForeignKeysOff));
         }
@@ -716,7 +731,7 @@ mod properties {
             let list = format!("{leading}{}", allow_list(&names, &separators));
             let script = format!("-- migrate: allow {list}\nSELECT 1;");
             for lenient in [false, true] {
-                match Directives::parse_with(&script, lenient) {
+                match Directives::parse_with(&script, Directives::NONE, lenient) {
                     Ok(directives) => prop_assert!(
                         directives.iter().next().is_some() || lenient && !names.is_empty(),
                         "{:?} accepted and allows nothing", script

@@ -43,6 +43,24 @@ impl Format {
     }
 }
 
+impl Format {
+    /// The file names this layout reads, for a message about one that does
+    /// not parse.
+    pub fn file_forms(self) -> &'static str {
+        match self {
+            Format::Numbered => {
+                "`<version>_<description>.sql`, or `<version>_<description>.up.sql` with `.down.sql`"
+            }
+            Format::Refinery => "`V<version>__<description>.sql`",
+            Format::Diesel => "`<version>_<description>/up.sql`",
+            Format::Goose => "`<version>_<description>.sql` with `-- +goose Up`",
+            Format::Dbmate => "`<version>_<description>.sql` with `-- migrate:up`",
+            Format::Prisma => "`<timestamp>_<description>/migration.sql`",
+            Format::Drizzle => "`<index>_<tag>.sql`, as `meta/_journal.json` lists it",
+        }
+    }
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

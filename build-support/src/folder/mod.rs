@@ -46,6 +46,7 @@ impl Folder {
         let mut reader = Reader::new(dir);
         let entries = reader.entries(&path).map_err(|error| vec![error])?;
         let format = reader.detect(&entries).map_err(|error| vec![error])?;
+        let format = format.unwrap_or(Format::Numbered);
         let pieces = match format {
             Format::Numbered | Format::Refinery | Format::Goose | Format::Dbmate => {
                 reader.files(&entries, format)
@@ -78,6 +79,21 @@ impl Folder {
             config,
             notes: Vec::new(),
         })
+    }
+}
+
+impl Format {
+    /// The layout of `base/dir`'s files, told without reading its
+    /// migrations: `None` for a folder that does not exist yet or has no
+    /// migration; an error when it mixes layouts.
+    pub fn of_folder(base: &Path, dir: &str) -> Result<Option<Format>, Diagnostic> {
+        let path = base.join(dir);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let mut reader = Reader::new(dir);
+        let entries = reader.entries(&path)?;
+        reader.detect(&entries)
     }
 }
 

@@ -13,7 +13,7 @@ use super::sections::{self, Syntax};
 use super::source::{Source, SourceFile};
 use crate::config::{Config, CONFIG_FILE};
 use crate::diagnostic::{Diagnostic, Location};
-use crate::naming::{parse_file_name, parse_folder_name, FileKind};
+use crate::naming::{self, parse_file_name, parse_folder_name, FileKind};
 
 /// One entry of the folder (not a hidden one).
 pub(super) struct Entry {
@@ -93,9 +93,10 @@ impl Reader {
         })
     }
 
-    /// The layout of a folder whose entries are `entries`; an error naming
-    /// two files of different layouts when it mixes them.
-    pub(super) fn detect(&mut self, entries: &[Entry]) -> Result<Format, Diagnostic> {
+    /// The layout of a folder whose entries are `entries`, `None` when no
+    /// entry tells it; an error naming two files of different layouts when
+    /// it mixes them.
+    pub(super) fn detect(&mut self, entries: &[Entry]) -> Result<Option<Format>, Diagnostic> {
         let mut seen: Vec<(Format, &Entry)> = Vec::new();
         for entry in entries {
             if let Some(format) = self.format_of(entry) {
@@ -109,8 +110,8 @@ impl Reader {
             seen.retain(|(format, _)| *format != Format::Numbered);
         }
         match seen.as_slice() {
-            [] => Ok(Format::Numbered),
-            [(format, _)] => Ok(*format),
+            [] => Ok(None),
+            [(format, _)] => Ok(Some(*format)),
             [(first, a), (second, b), ..] => Err(Diagnostic::file(
                 &b.file.display,
                 "the folder mixes the layouts of two migration tools",
@@ -212,13 +213,29 @@ impl Reader {
     pub(super) fn files(&mut self, entries: &[Entry], format: Format) -> Vec<Piece> {
         let mut pieces = Vec::new();
         let mut entries: Vec<&Entry> = entries.iter().collect();
-        // refinery reads the folder's subfolders too.
+        // refinery reads the folder's subfolders too, and in them only its
+        // own names.
         let nested: Vec<Entry> = match format {
-            Format::Refinery => entries
-                .iter()
-                .filter(|e| e.is_dir)
-                .flat_map(|e| self.nested(e))
-                .collect(),
+            Format::Refinery => {
+                let nested: Vec<Entry> = entries
+                    .iter()
+                    .filter(|e| e.is_dir)
+                    .flat_map(|e| self.nested(e))
+                    .collect();
+                let (read, skipped): (Vec<Entry>, Vec<Entry>) =
+                    nested.into_iter().partition(|e| is_refinery_name(&e.name));
+                for entry in skipped.iter().filter(|e| e.name.ends_with(".sql")) {
+                    self.warnings.push(
+                        Diagnostic::file(
+                            &entry.file.display,
+                            "not named `V<version>__<name>.sql`: refinery does not run this \
+                             file of a subfolder, and neither does this toolkit",
+                        )
+                        .help("rename it `V<version>__<name>.sql` to make it a migration, or move it out of the folder"),
+                    );
+                }
+                read
+            }
             _ => Vec::new(),
         };
         entries.retain(|entry| !(format == Format::Refinery && entry.is_dir));
@@ -247,6 +264,7 @@ impl Reader {
             let parsed = match parse_file_name(&entry.name) {
                 Ok(parsed) => parsed,
                 Err(why) => {
+                    let why = why.replace(naming::FORMS, format.file_forms());
                     self.errors.push(
                         Diagnostic::file(
                             &entry.file.display,
@@ -553,14 +571,8 @@ impl Reader {
         if piece.kind == FileKind::Down && !has_statement(&text) {
             return Ok(None);
         }
-        match Directives::parse(&text) {
-            Ok(parsed) => {
-                let mut all = directives;
-                for directive in parsed.iter() {
-                    all = all.with(directive);
-                }
-                Ok(Some(Script::owned(text, all)))
-            }
+        match Directives::parse_given(&text, directives) {
+            Ok(all) => Ok(Some(Script::owned(text, all))),
             Err(error) => {
                 self.errors.push(Diagnostic {
                     location: Some(line_location(&text, error.line, error.column)),
@@ -578,11 +590,18 @@ impl Reader {
 fn runs_alone(format: Format, text: &str) -> bool {
     match format {
         Format::Numbered => text.starts_with("-- no-transaction"),
-        Format::Refinery => text
-            .lines()
-            .any(|line| line.trim() == "-- refinery:noTransaction"),
+        Format::Refinery => text.lines().any(is_refinery_no_transaction),
         _ => false,
     }
+}
+
+/// refinery's `^-{2,}\s?refinery:noTransaction$`: `-- refinery:noTransaction`,
+/// with two dashes or more and one space or none.
+fn is_refinery_no_transaction(line: &str) -> bool {
+    let line = line.trim();
+    let marker = line.trim_start_matches('-');
+    let marker = marker.strip_prefix(char::is_whitespace).unwrap_or(marker);
+    line.len() - line.trim_start_matches('-').len() >= 2 && marker == "refinery:noTransaction"
 }
 
 /// A Go or Rust migration, which no SQLite can run at compile time.

@@ -162,7 +162,12 @@ fn table(sources: &[Source]) -> String {
 fn replace_table(text: &str, table: &str) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let is_header = |line: &str| line.trim_start().starts_with('[');
-    let Some(start) = lines.iter().position(|line| line.trim() == "[sealed]") else {
+    // `[sealed]`, `[ sealed ]  # shipped`: the header without spaces or comment.
+    let is_sealed = |line: &str| {
+        let header = line.split('#').next().unwrap_or_default();
+        header.split_whitespace().collect::<String>() == "[sealed]"
+    };
+    let Some(start) = lines.iter().position(|line| is_sealed(line)) else {
         let mut out = text.to_string();
         if !out.is_empty() && !out.ends_with('\n') {
             out.push('\n');
@@ -198,6 +203,13 @@ mod tests {
             "# levels\n[lints]\ndestructive = \"warn\"\n\n[sealed]\n2 = \"y\"\n\n[functions]\nf = 1\n"
         );
         assert_eq!(replace_table("", "[sealed]\n"), "[sealed]\n");
+        assert_eq!(
+            replace_table(
+                "[ sealed ]  # shipped\n1 = \"x\"\n",
+                "[sealed]\n2 = \"y\"\n"
+            ),
+            "[sealed]\n2 = \"y\"\n"
+        );
         assert_eq!(
             replace_table("[lints]\nx = \"warn\"", "[sealed]\n"),
             "[lints]\nx = \"warn\"\n\n[sealed]\n"

@@ -6,6 +6,8 @@
 //! lines are emptied, not removed, so that a message about line 12 of the
 //! down section is about line 12 of the file.
 
+use migrate_sqlite::DIRECTIVE_PREFIX;
+
 /// The section markers a file uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Syntax {
@@ -56,7 +58,8 @@ enum Marker {
     /// goose's `NO TRANSACTION`, for the whole file.
     NoTransaction,
     /// A marker that changes nothing here: goose's `StatementBegin` and
-    /// `StatementEnd`, which SQLite's own statement splitting makes moot.
+    /// `StatementEnd`, which SQLite's own statement splitting makes moot, and
+    /// `ENVSUB OFF`.
     Inert,
 }
 
@@ -112,6 +115,14 @@ pub(crate) fn split(text: &str, syntax: Syntax) -> Result<Sections, SectionError
         let content = matches!(marker, None | Some(Marker::Inert));
         for part in [Part::Up, Part::Down] {
             built[part as usize].push(line, content && current == Some(part));
+        }
+        if current.is_none() && marker.is_none() && is_directive(line) {
+            return Err(error(format!(
+                "a `-- {DIRECTIVE_PREFIX} ` directive above the file's `{}`, where no \
+                 section holds it: it would apply to neither script; put it on the lines \
+                 under the marker of the section it is for",
+                syntax.up()
+            )));
         }
         if current.is_none() && content && migrate_sqlite::lex::has_statement(line) {
             return Err(error(format!(
@@ -178,6 +189,12 @@ fn marker(line: &str, syntax: Syntax) -> Result<Option<Marker>, String> {
     }
 }
 
+/// This toolkit's own `-- migrate: <directive>`, in any case.
+fn is_directive(line: &str) -> bool {
+    comment_body(line)
+        .is_some_and(|comment| strip_prefix_ignore_case(comment, DIRECTIVE_PREFIX).is_some())
+}
+
 /// The text after `--` on a line that is a `--` comment.
 fn comment_body(line: &str) -> Option<&str> {
     Some(line.trim_start().strip_prefix("--")?.trim_start())
@@ -196,7 +213,8 @@ fn goose_marker(comment: &str) -> Result<Option<Marker>, String> {
         ["UP"] => Ok(Some(Marker::Opens(Part::Up, false))),
         ["DOWN"] => Ok(Some(Marker::Opens(Part::Down, false))),
         ["NO", "TRANSACTION"] => Ok(Some(Marker::NoTransaction)),
-        ["STATEMENTBEGIN"] | ["STATEMENTEND"] => Ok(Some(Marker::Inert)),
+        // `ENVSUB OFF` ends substitution, which never started here.
+        ["STATEMENTBEGIN"] | ["STATEMENTEND"] | ["ENVSUB", "OFF"] => Ok(Some(Marker::Inert)),
         ["ENVSUB", ..] => Err(
             "goose's `ENVSUB` fills `${VAR}` in from the environment when the migration \
              runs, which a migration checked and embedded at compile time cannot do: \
@@ -290,5 +308,40 @@ mod tests {
         assert!(envsub.message.contains("ENVSUB"), "{envsub:?}");
         let option = split("-- migrate:up transaction:maybe\n", Syntax::Dbmate).unwrap_err();
         assert!(option.message.contains("transaction:maybe"), "{option:?}");
+    }
+
+    #[test]
+    fn a_directive_above_the_first_section_is_refused_not_dropped() {
+        for (text, syntax) in [
+            (
+                "-- migrate: foreign-keys-off\n-- +goose Up\nSELECT 1;\n",
+                Syntax::Goose,
+            ),
+            (
+                "-- Migrate: allow destructive\n-- migrate:up\nSELECT 1;\n",
+                Syntax::Dbmate,
+            ),
+        ] {
+            let error = split(text, syntax).unwrap_err();
+            assert_eq!(error.line, 1, "{error:?}");
+            assert!(
+                error.message.contains("it would apply to neither script"),
+                "{error:?}"
+            );
+        }
+        let under = split(
+            "-- +goose Up\n-- migrate: foreign-keys-off\nSELECT 1;\n",
+            Syntax::Goose,
+        );
+        assert!(under.unwrap().up.text.contains("foreign-keys-off"));
+    }
+
+    #[test]
+    fn goose_envsub_off_changes_nothing() {
+        let sections = split(
+            "-- +goose ENVSUB OFF\n-- +goose Up\nSELECT 1;\n",
+            Syntax::Goose,
+        );
+        assert_eq!(sections.unwrap().up.text, "\n\nSELECT 1;\n");
     }
 }

@@ -216,10 +216,14 @@ mod layouts {
                  -- +goose StatementEnd\n\n-- +goose Down\nDROP TABLE users;\n",
             ),
             ("00002_vacuum.sql", "-- +goose NO TRANSACTION\n-- +goose Up\nVACUUM;\n"),
+            (
+                "00003_rebuild.sql",
+                "-- +goose NO TRANSACTION\n-- +goose Up\nPRAGMA foreign_keys=OFF;\nCREATE TABLE t (x);\n",
+            ),
             ("README.md", "notes"),
         ]);
         assert_eq!(folder.format, Format::Goose);
-        let [users, vacuum] = &folder.sources[..] else {
+        let [users, vacuum, rebuild] = &folder.sources[..] else {
             panic!()
         };
         assert_eq!(users.down_file.as_ref(), Some(&users.up_file));
@@ -231,6 +235,10 @@ mod layouts {
         );
         assert!(vacuum.migration.up().directives().no_transaction());
         assert!(vacuum.migration.down().is_none());
+        // Outside a transaction the file's own PRAGMA works: it runs as it is.
+        let directives = rebuild.migration.up().directives();
+        assert!(directives.no_transaction() && !directives.foreign_keys_off());
+        assert!(folder.notes.is_empty(), "{:?}", folder.notes);
     }
 
     #[test]
@@ -367,6 +375,23 @@ mod layouts {
             notes[1].starts_with("m/3_rebuild.sql:2:1: runs as `foreign-keys-off`"),
             "{notes:#?}"
         );
+    }
+
+    #[test]
+    fn a_name_that_does_not_parse_is_told_the_forms_of_its_folders_layout() {
+        let found = errors(&[
+            (
+                "00001_users.sql",
+                "-- +goose Up\nCREATE TABLE users (id);\n",
+            ),
+            ("add_tags.sql", "-- +goose Up\nCREATE TABLE tags (id);\n"),
+        ]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].contains("expected `<version>_<description>.sql` with `-- +goose Up`"),
+            "{found:#?}"
+        );
+        assert!(!found[0].contains("V<version>"), "{found:#?}");
     }
 
     #[test]

@@ -943,3 +943,26 @@ fn a_redundant_index_is_named_with_its_columns_as_written() {
         "{text}"
     );
 }
+
+#[test]
+fn sqlites_own_twelve_step_rebuild_passes_as_it_is_written() {
+    // PRAGMA outside BEGIN … COMMIT, as lang_altertable.html writes it: no
+    // explicit-transaction error; the file runs foreign-keys-off, its own
+    // transaction left out.
+    let rebuild = users_rebuild("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n")
+        + "\nPRAGMA foreign_key_check;\nCOMMIT;\nPRAGMA foreign_keys=ON;\n";
+    let checked = check(&[USERS, POSTS, ("0003_rebuild.sql", &rebuild)]).unwrap();
+    let notes: Vec<String> = checked.notes.iter().map(ToString::to_string).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("left out") && n.contains("0003_rebuild.sql")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("runs as `foreign-keys-off`")),
+        "{notes:#?}"
+    );
+}

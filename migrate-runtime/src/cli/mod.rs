@@ -50,7 +50,7 @@
 //! | --- | --- |
 //! | `status [--json] [--check]` | every migration of the binary or the history: version, name, state (applied, pending, checksum changed, unknown to this binary, out of order), when it was applied and how long it took |
 //! | `up [--to VERSION] [--dry-run]` | applies the pending migrations (up to VERSION); the dry run prints the SQL it would run, in order |
-//! | `down [--to VERSION \| --steps N] [--dry-run] [--yes]` | reverts the newest migrations (one by default) with their down scripts, from the binary or recorded in the history; refused, naming it, when one has none |
+//! | `down [--to VERSION \| --steps N \| --all] [--dry-run] [--yes]` | reverts the newest migrations (one by default, or all) with their down scripts, from the binary or recorded in the history; refused, naming it, when one has none |
 //! | `verify` | the history against the binary, the schema against the one the migrations make |
 //! | `baseline --version V [--yes]` | adopts a database this toolkit never migrated: records the migrations up to V as applied, without running them, once its schema is what they make |
 //! | `import [--from TOOL] [--yes]` | adopts a database another tool migrated (`sqlx`, `refinery`, `diesel`, `golang-migrate`, `goose`, `dbmate`, `prisma`, `drizzle`), from that tool's history, after the same schema check |

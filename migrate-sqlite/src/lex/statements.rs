@@ -50,13 +50,12 @@ pub fn statements(sql: &str) -> Vec<Statement> {
 
 /// The ranges of the `BEGIN` and the `COMMIT` (or `END`) a script wraps
 /// itself in, written for a runner without transactions: its first and last
-/// statements, with no other transaction control between them. Inside the
-/// runner's own transaction, the two are left out.
+/// statements but for `PRAGMA`s outside them (SQLite's own 12-step rebuild
+/// is `PRAGMA foreign_keys=OFF; BEGIN; … COMMIT; PRAGMA foreign_keys=ON;`),
+/// with no other transaction control between them. Inside the runner's own
+/// transaction, the two are left out.
 pub fn wrapping_transaction(sql: &str) -> Option<[Range<usize>; 2]> {
     let statements = statements(sql);
-    let [first, .., last] = statements.as_slice() else {
-        return None;
-    };
     let word = |statement: &Statement| {
         let text = &sql[statement.range.clone()];
         Tokens::new(text)
@@ -70,11 +69,18 @@ pub fn wrapping_transaction(sql: &str) -> Option<[Range<usize>; 2]> {
             "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE"
         )
     };
-    let inner = &statements[1..statements.len() - 1];
-    let wrapped = word(first) == "BEGIN"
-        && matches!(word(last).as_str(), "COMMIT" | "END")
+    let first = statements.iter().position(|s| word(s) != "PRAGMA")?;
+    let last = statements.iter().rposition(|s| word(s) != "PRAGMA")?;
+    let inner = statements.get(first + 1..last)?;
+    let wrapped = word(&statements[first]) == "BEGIN"
+        && matches!(word(&statements[last]).as_str(), "COMMIT" | "END")
         && !inner.iter().any(control);
-    wrapped.then(|| [first.range.clone(), last.range.clone()])
+    wrapped.then(|| {
+        [
+            statements[first].range.clone(),
+            statements[last].range.clone(),
+        ]
+    })
 }
 
 /// The tokens `sqlite3_complete` tells apart.

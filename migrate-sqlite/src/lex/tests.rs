@@ -601,6 +601,19 @@ fn a_wrapping_transaction_is_the_first_and_last_statement_and_nothing_between() 
     assert_eq!(ranges("BEGIN;\nSAVEPOINT s;\nCOMMIT;"), None);
     assert_eq!(ranges("BEGIN;"), None);
     assert_eq!(ranges("CREATE TABLE a (x);"), None);
+    // SQLite's own 12-step rebuild: the PRAGMAs go outside the transaction.
+    assert_eq!(
+        ranges(
+            "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE new_a (x);\n\
+             DROP TABLE a;\nALTER TABLE new_a RENAME TO a;\nPRAGMA foreign_key_check;\n\
+             COMMIT;\nPRAGMA foreign_keys=ON;\n"
+        ),
+        Some(("BEGIN TRANSACTION;".into(), "COMMIT;".into()))
+    );
+    assert_eq!(
+        ranges("PRAGMA foreign_keys=OFF;\nPRAGMA foreign_keys=ON;"),
+        None
+    );
 }
 
 #[test]
