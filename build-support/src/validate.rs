@@ -171,10 +171,10 @@ impl Validation {
 
     /// Writes both databases into `dir` and returns the rest of the state.
     pub(crate) fn save(&self, dir: &Path) -> rusqlite::Result<ValidationState> {
-        self.conn.backup("main", dir.join(EMPTY_RUN), NO_PROGRESS)?;
+        copy(&self.conn, &mut Connection::open(dir.join(EMPTY_RUN))?)?;
         let seeded = &self.seeded;
         if let Some(conn) = &seeded.conn {
-            conn.backup("main", dir.join(SEEDED_RUN), NO_PROGRESS)?;
+            copy(conn, &mut Connection::open(dir.join(SEEDED_RUN))?)?;
         }
         Ok(ValidationState {
             setup: seeded.setup.clone(),
@@ -191,7 +191,7 @@ impl Validation {
     pub(crate) fn resume(dir: &Path, state: ValidationState) -> rusqlite::Result<Self> {
         let restore = |file: &str| -> rusqlite::Result<Connection> {
             let mut conn = fresh_connection(&state.setup)?;
-            conn.restore("main", dir.join(file), NO_PROGRESS)?;
+            copy(&Connection::open(dir.join(file))?, &mut conn)?;
             Ok(conn)
         };
         let seeded = SeededRun {
@@ -220,7 +220,16 @@ fn unreadable(error: rusqlite::Error) -> Diagnostic {
 
 const EMPTY_RUN: &str = "empty-run.sqlite";
 const SEEDED_RUN: &str = "seeded-run.sqlite";
-const NO_PROGRESS: Option<fn(rusqlite::backup::Progress)> = None;
+
+/// Copies the main database of `from` over that of `to`, in one step (the
+/// backup API as every rusqlite version has it).
+fn copy(from: &Connection, to: &mut Connection) -> rusqlite::Result<()> {
+    rusqlite::backup::Backup::new(from, to)?.run_to_completion(
+        i32::MAX,
+        std::time::Duration::ZERO,
+        None,
+    )
+}
 
 /// What a saved [`Validation`] keeps beside its databases.
 #[derive(Debug, Serialize, Deserialize)]

@@ -138,7 +138,9 @@ impl Backups {
             backup_prefix(database)
         ));
         if let Some(deadline) = deadline {
-            let _ = reader.progress_handler(1000, Some(move || Instant::now() >= deadline));
+            let interrupt = Some(move || Instant::now() >= deadline);
+            let _ =
+                migrate_sqlite::rusqlite_versions::progress_handler(&mut reader, 1000, interrupt);
         }
         let started = Instant::now();
         let result = reader.execute("VACUUM INTO ?1", [path.to_string_lossy()]);

@@ -97,7 +97,7 @@ pub(crate) fn diagnose(migrator: &Migrator, path: &Path) -> Result<Diagnosis, Er
 /// Takes the write lock without waiting, and gives it back; then waits
 /// `busy_timeout` again.
 fn try_write_lock(conn: &mut Connection, busy_timeout: Duration) -> WriteLock {
-    if conn.is_readonly("main").unwrap_or(true) {
+    if migrate_sqlite::rusqlite_versions::main_is_read_only(conn) {
         return WriteLock::ReadOnly;
     }
     let _ = conn.busy_timeout(Duration::ZERO);

@@ -344,7 +344,7 @@ pub enum Error {
 
     /// A revert by steps asked for more steps than there are applied migrations.
     #[error(
-        "cannot revert {steps} migrations: only {applied} are applied; nothing was reverted. \
+        "cannot revert {steps} migration(s): only {applied} applied; nothing was reverted. \
          To revert every migration, use `--all` (`Operation::RevertAll`)"
     )]
     TooManySteps {

@@ -109,7 +109,7 @@ pub(crate) fn migrate(
     }
     migrator.check_requirements(conn)?;
     tracing::info!(count = changes.len(), direction = ?goal.direction(), "migrating");
-    if conn.is_readonly("main").unwrap_or(false) {
+    if migrate_sqlite::rusqlite_versions::main_is_read_only(conn) {
         return Err(Error::ReadOnly {
             path: path.unwrap_or_else(|| PathBuf::from(":memory:")),
             detail: "the connection is read-only and migrations are to be applied or reverted"

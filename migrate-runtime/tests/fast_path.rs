@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use migrate_runtime::rusqlite::Connection;
 use migrate_runtime::{Error, Fingerprint};
+use migrate_sqlite::rusqlite_versions::Fallible;
 
 /// The fixture database, fully migrated, the connection closed.
 fn migrated(path: &std::path::Path) {
@@ -176,6 +177,8 @@ fn stale_header_is_not_refreshed_over_a_newer_builds_migration() {
     let mut conn = Connection::open(&path).unwrap();
     let newer_path = path.clone();
     let mut newer_ran = false;
+    // `()` in older rusqlite versions, a `Result` in newer ones.
+    #[allow(clippy::unit_arg)]
     conn.authorizer(Some(
         move |context: migrate_runtime::rusqlite::hooks::AuthContext<'_>| {
             if let AuthAction::Transaction {
@@ -190,6 +193,7 @@ fn stale_header_is_not_refreshed_over_a_newer_builds_migration() {
             Authorization::Allow
         },
     ))
+    .fallible()
     .unwrap();
     older.run(&mut conn).unwrap();
     drop(conn);

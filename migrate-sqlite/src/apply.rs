@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use rusqlite::Connection;
 
+use crate::rusqlite_versions;
 use crate::{lex, Directives};
 
 /// A script, or a group of scripts, being applied: the transaction its
@@ -70,8 +71,12 @@ impl<'c> Applying<'c> {
         let foreign_keys = foreign_keys(conn).map_err(Failure::control)?;
         let watching = deadline.is_some();
         if let Some(deadline) = deadline {
-            conn.progress_handler(1000, Some(move || Instant::now() >= deadline))
-                .map_err(Failure::control)?;
+            rusqlite_versions::progress_handler(
+                conn,
+                1000,
+                Some(move || Instant::now() >= deadline),
+            )
+            .map_err(Failure::control)?;
         }
         let mut applying = Self {
             conn,
@@ -158,7 +163,7 @@ impl<'c> Applying<'c> {
         self.restored = true;
         if self.watching {
             self.watching = false;
-            self.conn.progress_handler(0, None::<fn() -> bool>)?;
+            rusqlite_versions::progress_handler(self.conn, 0, None::<fn() -> bool>)?;
         }
         if foreign_keys(self.conn)? != self.foreign_keys {
             set_foreign_keys(self.conn, self.foreign_keys)?;

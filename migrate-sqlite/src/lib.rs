@@ -22,6 +22,7 @@ mod directive;
 mod fingerprint;
 pub mod lex;
 mod migration;
+pub mod rusqlite_versions;
 pub mod schema;
 
 pub use apply::{apply, Applying, FailedAt, Failure, Violation, Violations};

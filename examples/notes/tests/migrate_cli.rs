@@ -535,3 +535,50 @@ fn import_finds_the_other_tools_history_and_records_it() {
     assert_eq!(db.history(), [1, 2, 3]);
     db.migrate(&["verify"], 0);
 }
+
+#[test]
+fn down_with_nothing_applied_has_nothing_to_revert_and_steps_beyond_are_refused_once() {
+    let db = Db::new();
+    // A database file with no migration applied.
+    Migrator::new(&[])
+        .open(&db.path)
+        .expect("an empty database");
+    let run = db.migrate(&["down", "--yes"], 0);
+    assert_eq!(run.stdout, "nothing to revert: no migration is applied\n");
+    assert_eq!(run.stderr, "");
+    let run = db.migrate(&["down", "--steps", "2", "--yes"], 1);
+    assert_eq!(
+        run.stderr,
+        "error: cannot revert 2 migration(s): only 0 applied; nothing was reverted. \
+         To revert every migration, use `--all` (`Operation::RevertAll`)\n"
+    );
+}
+
+#[test]
+fn each_operator_command_says_its_outcome_once_and_opens_nothing_first() {
+    // Up to date, then one migration short: no command logs what a start
+    // would (`database is up to date`, `migrating`), and an error is one line.
+    for count in [migrations::MIGRATIONS.len(), 4] {
+        let db = Db::at(count);
+        for args in [
+            &["status"][..],
+            &["verify"],
+            &["up", "--dry-run"],
+            &["down", "--dry-run"],
+            &["down", "--steps", "9", "--yes"],
+            &["repair", "--version", "1", "--yes"],
+            &["backups"],
+        ] {
+            let run = db.notes(&[&["migrate"][..], args].concat());
+            let said = format!("{args:?} at {count}:\n{}\n{}", run.stdout, run.stderr);
+            assert!(!run.stderr.contains("up to date"), "{said}");
+            assert!(!run.stderr.contains("INFO"), "{said}");
+            assert!(run.stderr.matches("error:").count() <= 1, "{said}");
+            assert_eq!(
+                run.stderr.matches("error:").count(),
+                usize::from(run.code != 0),
+                "{said}"
+            );
+        }
+    }
+}

@@ -164,6 +164,12 @@ fn down(migrator: &Migrator, db: &Path, args: &DownArgs) -> Outcome {
     }
     let migrator = with_deadline(migrator, args.deadline);
     let mut conn = connect_existing(&migrator, db)?;
+    // A plain `down` on a database with nothing applied has nothing to do;
+    // `--steps N` asks for N, and is refused when there are fewer.
+    if args.steps.is_none() && migrator.status(&conn)?.current_version().is_none() {
+        println!("nothing to revert: no migration is applied");
+        return Ok(EXIT_OK);
+    }
     let approve = |steps: &[Step]| {
         let scripts = match steps.len() {
             1 => "its down script",

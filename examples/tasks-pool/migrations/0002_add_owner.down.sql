@@ -1,0 +1,3 @@
+DROP INDEX tasks_owner;
+ALTER TABLE tasks DROP COLUMN owner_id;
+DROP TABLE owners;

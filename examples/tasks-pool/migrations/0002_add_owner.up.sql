@@ -1,0 +1,3 @@
+CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+ALTER TABLE tasks ADD COLUMN owner_id INTEGER REFERENCES owners (id) ON DELETE SET NULL;
+CREATE INDEX tasks_owner ON tasks (owner_id);

@@ -1,0 +1,3 @@
+fn main() {
+    migrate_build_support::track_migrations("migrations");
+}
