@@ -209,10 +209,10 @@ fn run_statements(conn: &Connection, sql: &str, skipped: &[Range<usize>]) -> Res
         }
         let text = &sql[range.clone()];
         let fail = |error: rusqlite::Error| {
-            let within = match &error {
-                rusqlite::Error::SqlInputError { offset, .. } => (*offset).max(0) as usize,
-                _ => offset_of_named_object(text, &sqlite_message(&error)).unwrap_or(0),
-            };
+            let (error, token) = rusqlite_versions::failing_token(error, text);
+            let within = token
+                .or_else(|| offset_of_named_object(text, &sqlite_message(&error)))
+                .unwrap_or(0);
             Failure {
                 at: FailedAt::Statement {
                     range: range.clone(),
@@ -357,7 +357,6 @@ impl std::error::Error for Failure {
 pub fn sqlite_message(error: &rusqlite::Error) -> String {
     match error {
         rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
-        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
     }
 }

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use migrate_sqlite::rusqlite_versions;
 use migrate_sqlite::{Applying, FailedAt, Failure, Lint};
-use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
@@ -200,10 +200,8 @@ fn double_quoted_strings(conn: &mut Connection, file: &File, findings: &mut Vec<
     if file.directives.no_transaction() || !file.statements.iter().any(quotes) {
         return;
     }
-    let set = |conn: &Connection, on: bool| {
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, on)?;
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, on)
-    };
+    let set =
+        |conn: &Connection, on: bool| rusqlite_versions::allow_double_quoted_strings(conn, on);
     let tried = set(conn, false).map(|_| try_and_roll_back(conn, file));
     if set(conn, true).is_err() {
         return;

@@ -1,0 +1,4 @@
+CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL
+) STRICT;

@@ -1,0 +1,2 @@
+DROP INDEX tasks_open;
+ALTER TABLE tasks DROP COLUMN done;

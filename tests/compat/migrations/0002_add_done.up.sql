@@ -1,0 +1,2 @@
+ALTER TABLE tasks ADD COLUMN done INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tasks_open ON tasks (done, id);
