@@ -183,7 +183,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
     let output = migrate()
         .args(args)
         .arg("--root")
-        .arg(migrate_tests::crate_root())
+        .arg(fixtures_root())
         .output()
         .unwrap();
     (
@@ -353,4 +353,10 @@ fn seal_records_a_shipped_folder_and_lint_sealed_lists_what_it_keeps_from_failin
     assert!(String::from_utf8_lossy(&accepted.get_output().stdout)
         .contains("accepted the edit of 2: run `repair --version 2`"),);
     check(0);
+}
+
+/// The workspace's `tests` folder, whose `fixtures/` the compiler's own
+/// tests use too.
+fn fixtures_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests")
 }

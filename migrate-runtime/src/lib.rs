@@ -114,3 +114,11 @@ pub use verify::Verification;
 /// Adding or removing a file is noticed by cargo only through a build script:
 /// `migrate_build_support::track_migrations("migrations")` in `build.rs`.
 pub use migrate_macros::embed_migrations;
+
+/// The repository's README, whose code blocks compile (and, where they touch
+/// no file, run) as doctests of this crate, so that they cannot go stale.
+/// Its examples read `migrations/` beside this crate's manifest; the operator
+/// CLI's example needs the `cli` feature.
+#[cfg(all(doctest, feature = "cli"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
