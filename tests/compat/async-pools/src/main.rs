@@ -25,8 +25,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         })
         .await
         .map_err(|error| error.to_string())??;
+    // tokio-rusqlite's connection finds the database migrated.
+    let single = tokio_rusqlite::Connection::open(&path).await?;
+    let pending = single
+        .call(|conn| {
+            migrations::MIGRATOR
+                .run(conn)
+                .map(|report| report.applied.len())
+        })
+        .await
+        .map_err(|error| error.to_string())?;
+    assert_eq!(pending, 0);
     println!(
-        "deadpool-sqlite: SQLite {}, {applied} applied, {open} open",
+        "deadpool-sqlite and tokio-rusqlite: SQLite {}, {applied} applied, {open} open",
         migrate_runtime::rusqlite::version()
     );
     // What compiled is what runs: the SQLite that checked the migrations
