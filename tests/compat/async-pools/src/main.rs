@@ -1,5 +1,8 @@
 use deadpool_sqlite::{Config, Runtime};
 
+#[path = "../../sqlite_line.rs"]
+mod sqlite_line;
+
 migrate_runtime::embed_migrations!("../migrations");
 
 #[tokio::main]
@@ -40,14 +43,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         "deadpool-sqlite and tokio-rusqlite: SQLite {}, {applied} applied, {open} open",
         migrate_runtime::rusqlite::version()
     );
-    // What compiled is what runs: the SQLite that checked the migrations
-    // is the one linked.
-    println!(
-        "sqlite: validated {}, linked {}",
-        migrations::MIGRATOR
-            .validated_sqlite_version()
-            .unwrap_or_default(),
-        migrate_runtime::rusqlite::version_number()
-    );
+    sqlite_line::print(&migrations::MIGRATOR);
     Ok(())
 }

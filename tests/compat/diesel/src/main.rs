@@ -1,6 +1,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+#[path = "../../sqlite_line.rs"]
+mod sqlite_line;
+
 migrate_runtime::embed_migrations!("../migrations");
 
 #[derive(QueryableByName)]
@@ -23,14 +26,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "diesel: SQLite {}, {open} open",
         migrate_runtime::rusqlite::version()
     );
-    // What compiled is what runs: the SQLite that checked the migrations
-    // is the one linked.
-    println!(
-        "sqlite: validated {}, linked {}",
-        migrations::MIGRATOR
-            .validated_sqlite_version()
-            .unwrap_or_default(),
-        migrate_runtime::rusqlite::version_number()
-    );
+    sqlite_line::print(&migrations::MIGRATOR);
     Ok(())
 }

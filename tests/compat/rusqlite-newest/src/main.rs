@@ -1,5 +1,8 @@
 use rusqlite::Connection;
 
+#[path = "../../sqlite_line.rs"]
+mod sqlite_line;
+
 migrate_runtime::embed_migrations!("../migrations");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,14 +20,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rusqlite::version(),
         report.applied.len()
     );
-    // What compiled is what runs: the SQLite that checked the migrations
-    // is the one linked.
-    println!(
-        "sqlite: validated {}, linked {}",
-        migrations::MIGRATOR
-            .validated_sqlite_version()
-            .unwrap_or_default(),
-        migrate_runtime::rusqlite::version_number()
-    );
+    sqlite_line::print(&migrations::MIGRATOR);
     Ok(())
 }

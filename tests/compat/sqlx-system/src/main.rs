@@ -1,6 +1,9 @@
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, Row, SqliteConnection};
 
+#[path = "../../sqlite_line.rs"]
+mod sqlite_line;
+
 migrate_runtime::embed_migrations!("../migrations");
 
 #[tokio::main]
@@ -20,14 +23,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .await?;
     let (open, version): (i64, String) = (row.get(0), row.get(1));
     println!("sqlx 0.8: SQLite {version}, {open} open");
-    // What compiled is what runs: the SQLite that checked the migrations
-    // is the one linked.
-    println!(
-        "sqlite: validated {}, linked {}",
-        migrations::MIGRATOR
-            .validated_sqlite_version()
-            .unwrap_or_default(),
-        migrate_runtime::rusqlite::version_number()
-    );
+    sqlite_line::print(&migrations::MIGRATOR);
     Ok(())
 }
