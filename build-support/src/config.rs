@@ -42,6 +42,9 @@ pub struct Config {
     pub extensions: BTreeMap<String, String>,
     /// The migrations sealed as shipped: version → checksum.
     pub sealed: BTreeMap<u64, Checksum>,
+    /// The desired-schema file, relative to the crate root, when
+    /// `[schema] file` names one other than the default.
+    pub schema_file: Option<String>,
     /// Whether the file exists.
     pub present: bool,
 }
@@ -70,6 +73,15 @@ struct Raw {
     extensions: BTreeMap<String, String>,
     #[serde(default)]
     sealed: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    schema: RawSchema,
+}
+
+/// The `[schema]` table as written.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchema {
+    file: Option<String>,
 }
 
 impl Config {
@@ -159,6 +171,7 @@ impl Config {
                 .collect(),
             extensions: raw.extensions,
             sealed,
+            schema_file: raw.schema.file,
             present: true,
         })
     }

@@ -18,6 +18,7 @@
 mod cache;
 mod check;
 pub mod config;
+pub mod desired;
 mod diagnostic;
 mod file;
 mod folder;

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use migrate_build_support::config::CONFIG_FILE;
+use migrate_build_support::config::{Config, CONFIG_FILE};
+use migrate_build_support::desired;
 use migrate_build_support::{
     check_folder, lint_sorted, read_folder, scaffold, seal_folder, Diagnostic,
     Folder as ReadFolder, Format, Sorted,
@@ -80,6 +81,14 @@ enum Command {
     Schema {
         #[command(flatten)]
         folder: Folder,
+        /// Write it into the desired-schema file instead (`schema.sql`
+        /// beside the folder, or `[schema] file` of its `migrate.toml`), to
+        /// start declaring the schema from an existing chain.
+        #[arg(long)]
+        write: bool,
+        /// With `--write`, replace a desired-schema file that says otherwise.
+        #[arg(long, requires = "write")]
+        force: bool,
     },
     /// Show the state of the folder's migrations in a database file, as the
     /// application's own `migrate status` shows it: applied, pending,
@@ -128,7 +137,14 @@ fn main() -> ExitCode {
             ..
         } => lint_folder(&folder, deny_warnings),
         Command::Seal { folder, accept } => seal(&folder, &accept),
-        Command::Schema { folder } => schema(&folder),
+        Command::Schema {
+            folder,
+            write,
+            force,
+        } => match write {
+            true => write_schema(&folder, force),
+            false => schema(&folder),
+        },
         Command::Status {
             db,
             options,
@@ -295,6 +311,44 @@ fn schema(folder: &Folder) -> ExitCode {
         }
         Err(diagnostics) => problems(folder, &diagnostics),
     }
+}
+
+/// Writes the schema the chain leaves into the folder's desired-schema file.
+fn write_schema(folder: &Folder, force: bool) -> ExitCode {
+    let checked = match check_folder(&folder.root, &folder.dir) {
+        Ok(checked) => checked,
+        Err(diagnostics) => return problems(folder, &diagnostics),
+    };
+    let config_file = format!("{}/{CONFIG_FILE}", folder.dir);
+    let config = match Config::read(&folder.root.join(&folder.dir), &config_file) {
+        Ok(config) => config,
+        Err(diagnostic) => return problems(folder, &[diagnostic]),
+    };
+    let file = desired::desired_file(&folder.dir, &config);
+    let version = checked.sources.last().map_or(0, |s| s.migration.version());
+    let text = desired::desired_text(&checked.validated.objects, &folder.dir, version);
+    let path = folder.root.join(&file);
+    match fs::read_to_string(&path) {
+        Ok(existing) if existing == text => {
+            println!("{file} already holds the schema at version {version}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(_) if !force => {
+            return fail(format!(
+                "{file} exists and says otherwise; `--force` replaces it, and what was written there is lost"
+            ))
+        }
+        _ => {}
+    }
+    if let Err(error) = fs::write(&path, text) {
+        return fail(format!("cannot write {}: {error}", path.display()));
+    }
+    println!(
+        "wrote {file}: {} object(s), the schema {} leaves at version {version}",
+        checked.validated.objects.len(),
+        folder.dir
+    );
+    ExitCode::SUCCESS
 }
 
 /// The folder read at run time, as a `Migrator` like the one an

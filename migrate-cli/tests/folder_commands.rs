@@ -360,3 +360,72 @@ fn seal_records_a_shipped_folder_and_lint_sealed_lists_what_it_keeps_from_failin
 fn fixtures_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests")
 }
+
+#[test]
+fn schema_write_starts_the_desired_schema_from_the_chain_and_keeps_edits_unless_forced() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("db/migrations");
+    fs::create_dir_all(&folder).unwrap();
+    fs::write(
+        folder.join("0001_users.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n",
+    )
+    .unwrap();
+    fs::write(
+        folder.join("0002_email.sql"),
+        "ALTER TABLE users ADD COLUMN email TEXT;\nCREATE UNIQUE INDEX users_email ON users (email);\n",
+    )
+    .unwrap();
+    let write = |extra: &[&str]| {
+        migrate()
+            .args(["schema", "db/migrations", "--write"])
+            .args(extra)
+            .arg("--root")
+            .arg(root.path())
+            .output()
+            .unwrap()
+    };
+
+    let output = write(&[]);
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "wrote db/schema.sql: 2 object(s), the schema db/migrations leaves at version 2\n"
+    );
+    let desired = root.path().join("db/schema.sql");
+    let text = fs::read_to_string(&desired).unwrap();
+    assert!(
+        text.contains(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("CREATE UNIQUE INDEX users_email ON users (email);"),
+        "{text}"
+    );
+    // The file makes the chain's schema again.
+    let read = migrate_build_support::desired::read_desired(
+        root.path(),
+        "db/schema.sql",
+        &migrate_build_support::Setup::of(&Default::default(), root.path()),
+    );
+    assert_eq!(read.unwrap().unwrap().objects.len(), 2);
+
+    // Written again, the same: nothing to do.
+    let again = write(&[]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("already holds the schema at version 2")
+    );
+    // Edited by hand: kept, unless forced.
+    fs::write(&desired, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n").unwrap();
+    let refused = write(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("`--force` replaces it"));
+    assert_eq!(
+        fs::read_to_string(&desired).unwrap(),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n"
+    );
+    assert!(write(&["--force"]).status.success());
+    assert_eq!(fs::read_to_string(&desired).unwrap(), text);
+}

@@ -1,0 +1,178 @@
+//! The desired schema: a file of `CREATE` statements, written as a person
+//! writes a schema, that says what the chain of migrations should leave.
+//! It is `schema.sql` beside the migrations folder unless `migrate.toml`
+//! names another (`[schema] file`, relative to the crate root).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use migrate_sqlite::schema::read_objects;
+use migrate_sqlite::{apply, normalize_line_endings, Directives, Schema, SchemaObject};
+use rusqlite::Connection;
+
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::setup::Setup;
+
+/// The desired-schema file's name when `migrate.toml` names none.
+pub const DEFAULT_FILE: &str = "schema.sql";
+
+/// The desired schema of a migrations folder, as its file makes it.
+#[derive(Clone, Debug)]
+pub struct Desired {
+    /// The file, relative to the crate root, as messages name it.
+    pub file: String,
+    /// The schema the file makes on an empty database.
+    pub schema: Schema,
+    /// Its `CREATE` statements as SQLite keeps them, in the order made.
+    pub objects: Vec<SchemaObject>,
+}
+
+/// The desired-schema file of the migrations folder `dir`, relative to the
+/// crate root: `[schema] file` of its `migrate.toml`, else `schema.sql`
+/// beside the folder.
+pub fn desired_file(dir: &str, config: &Config) -> String {
+    if let Some(file) = &config.schema_file {
+        return file.clone();
+    }
+    let beside = Path::new(dir.trim_end_matches('/')).parent();
+    match beside.filter(|parent| !parent.as_os_str().is_empty()) {
+        Some(parent) => format!("{}/{DEFAULT_FILE}", parent.display()),
+        None => DEFAULT_FILE.to_string(),
+    }
+}
+
+/// Reads the desired schema in `base/file`: the file runs on an empty
+/// in-memory database, set up as the migrations' are, and the schema it
+/// leaves is read. `None` when there is no such file; an error at the
+/// failing statement's line and column when it does not run.
+pub fn read_desired(base: &Path, file: &str, setup: &Setup) -> Result<Option<Desired>, Diagnostic> {
+    let path: PathBuf = base.join(file);
+    let text = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(Diagnostic::file(
+                file,
+                format!("cannot read the file: {error}"),
+            ))
+        }
+    };
+    let text =
+        String::from_utf8(text).map_err(|_| Diagnostic::file(file, "the file is not UTF-8"))?;
+    let sql = normalize_line_endings(text.strip_prefix('\u{feff}').unwrap_or(&text));
+    let unreadable = |error: rusqlite::Error| {
+        Diagnostic::file(file, format!("cannot read the schema it makes: {error}"))
+    };
+    let mut conn = Connection::open_in_memory().map_err(unreadable)?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(unreadable)?;
+    setup.apply(&conn).map_err(unreadable)?;
+    apply(&mut conn, &sql, Directives::NONE).map_err(|failure| {
+        Diagnostic::of_failure(file, &sql, &failure)
+            .note("the desired schema runs on an empty database, statement by statement, in the file's order")
+    })?;
+    Ok(Some(Desired {
+        file: file.to_string(),
+        schema: Schema::read(&conn).map_err(unreadable)?,
+        objects: read_objects(&conn).map_err(unreadable)?,
+    }))
+}
+
+/// The text of a desired-schema file that makes `objects`, the schema the
+/// migrations folder `dir` leaves at `version`: what `migrate schema
+/// --write` writes to start from an existing chain.
+pub fn desired_text(objects: &[SchemaObject], dir: &str, version: u64) -> String {
+    let mut text = format!(
+        "-- The schema the migrations in {dir} should leave: edit it, then run\n\
+         -- `migrate diff <description>` for the migration that gets there.\n\
+         -- Written by `migrate schema --write` from the chain at version {version}.\n"
+    );
+    for object in objects {
+        text.push_str(&format!("\n{};\n", object.sql));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> Setup {
+        Setup::of(&Config::default(), Path::new("."))
+    }
+
+    #[test]
+    fn the_file_is_beside_the_folder_unless_the_configuration_names_one() {
+        let config = Config::default();
+        assert_eq!(desired_file("migrations", &config), "schema.sql");
+        assert_eq!(desired_file("db/migrations/", &config), "db/schema.sql");
+        let named = Config {
+            schema_file: Some("sql/wanted.sql".into()),
+            ..Config::default()
+        };
+        assert_eq!(desired_file("db/migrations", &named), "sql/wanted.sql");
+        let read =
+            Config::parse("[schema]\nfile = \"sql/wanted.sql\"\n", "m/migrate.toml").unwrap();
+        assert_eq!(read.schema_file.as_deref(), Some("sql/wanted.sql"));
+        let misspelt =
+            Config::parse("[schema]\nfiles = \"x.sql\"\n", "m/migrate.toml").unwrap_err();
+        assert!(
+            misspelt
+                .to_string()
+                .starts_with("m/migrate.toml:2:1: unknown field `files`"),
+            "{misspelt}"
+        );
+    }
+
+    #[test]
+    fn the_file_written_from_a_schema_makes_that_schema_again() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL COLLATE NOCASE UNIQUE) STRICT;
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                 body TEXT, words INTEGER GENERATED ALWAYS AS (length(body)) VIRTUAL);
+             CREATE INDEX posts_user ON posts (user_id) WHERE body IS NOT NULL;
+             CREATE VIEW recent AS SELECT * FROM posts ORDER BY id DESC LIMIT 10;
+             CREATE TRIGGER posts_guard BEFORE DELETE ON users BEGIN SELECT RAISE(ABORT, 'posts'); END;",
+        )
+        .unwrap();
+        let objects = read_objects(&conn).unwrap();
+        let base = tempfile::tempdir().unwrap();
+        fs::write(
+            base.path().join("schema.sql"),
+            desired_text(&objects, "migrations", 4),
+        )
+        .unwrap();
+
+        let desired = read_desired(base.path(), "schema.sql", &setup())
+            .unwrap()
+            .unwrap();
+
+        assert_eq!(
+            Schema::read(&conn).unwrap().diff(&desired.schema),
+            Vec::<String>::new()
+        );
+        assert_eq!(desired.objects.len(), objects.len());
+    }
+
+    #[test]
+    fn no_file_is_no_desired_schema_and_bad_sql_is_an_error_at_its_place() {
+        let base = tempfile::tempdir().unwrap();
+        assert!(read_desired(base.path(), "schema.sql", &setup())
+            .unwrap()
+            .is_none());
+        fs::write(
+            base.path().join("schema.sql"),
+            "-- wanted\nCREATE TABLE a (x);\nCREATE INDEX a_y ON a (y);\n",
+        )
+        .unwrap();
+        let error = read_desired(base.path(), "schema.sql", &setup()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("schema.sql:3:24: no such column: y"),
+            "{error}"
+        );
+    }
+}
