@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, Resumable};
 use crate::config::CONFIG_FILE;
+use crate::desired::check_agreement;
 use crate::diagnostic::Diagnostic;
 use crate::file::File;
 use crate::folder::{Folder, Source};
@@ -53,8 +54,17 @@ pub struct Checked {
 ///
 /// `base` is the crate root (`CARGO_MANIFEST_DIR`); `dir` is the folder as the
 /// user wrote it, relative to `base`, and is how messages name files.
+///
+/// When the folder has a desired schema ([`crate::desired`]), the schema the
+/// chain leaves must be the one it declares.
 pub fn check_folder(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> {
     check_folder_cached(base, dir, None)
+}
+
+/// [`check_folder`] without holding the chain to the desired schema: for
+/// `migrate schema`, which prints the chain's schema or writes it there.
+pub fn check_chain(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> {
+    check(base, dir, None, false)
 }
 
 /// [`check_folder`], keeping its work in the folder `cache` (created if
@@ -71,14 +81,23 @@ pub fn check_folder_cached(
     dir: &str,
     cache: Option<&Path>,
 ) -> Result<Checked, Vec<Diagnostic>> {
+    check(base, dir, cache, true)
+}
+
+fn check(
+    base: &Path,
+    dir: &str,
+    cache: Option<&Path>,
+    hold_to_desired: bool,
+) -> Result<Checked, Vec<Diagnostic>> {
     let Folder {
         sources,
         warnings: read_warnings,
-        tracked,
+        mut tracked,
         config,
         notes,
         setup,
-        ..
+        format,
     } = Folder::read_to_run(base, dir)?;
     let config_file = format!("{}/{CONFIG_FILE}", dir.trim_end_matches('/'));
     setup
@@ -116,9 +135,14 @@ pub fn check_folder_cached(
         cache.prune();
     }
     let policy = Policy::new(&config, &sources, dir);
-    let outcome = run.report(&files, failure, &policy);
+    let (validated, sorted) = run.report(&files, failure, &policy)?;
     drop(files);
-    outcome.map(|(validated, sorted)| Checked {
+    if hold_to_desired {
+        let desired = check_agreement(base, dir, &config, format, &setup, &validated.schema)
+            .map_err(|diagnostic| vec![diagnostic])?;
+        tracked.extend(desired);
+    }
+    Ok(Checked {
         validated,
         warnings: read_warnings.into_iter().chain(sorted.warnings).collect(),
         tracked,

@@ -6,12 +6,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use migrate_sqlite::schema::read_objects;
+use migrate_sqlite::schema::{read_objects, Change, Difference};
 use migrate_sqlite::{apply, normalize_line_endings, Directives, Schema, SchemaObject};
 use rusqlite::Connection;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
+use crate::folder::Format;
 use crate::setup::Setup;
 
 /// The desired-schema file's name when `migrate.toml` names none.
@@ -77,6 +78,77 @@ pub fn read_desired(base: &Path, file: &str, setup: &Setup) -> Result<Option<Des
         schema: Schema::read(&conn).map_err(unreadable)?,
         objects: read_objects(&conn).map_err(unreadable)?,
     }))
+}
+
+/// Holds the schema the chain of `dir` leaves, `left`, to the folder's
+/// desired schema when it has one: an error listing each difference when
+/// they are not alike. Returns the desired file's path, for the build to
+/// track, when there is one.
+///
+/// A dbmate folder's default `schema.sql` is dbmate's own dump, not a
+/// desired schema: it is compared only when `[schema] file` names it.
+pub(crate) fn check_agreement(
+    base: &Path,
+    dir: &str,
+    config: &Config,
+    format: Format,
+    setup: &Setup,
+    left: &Schema,
+) -> Result<Option<PathBuf>, Diagnostic> {
+    if format == Format::Dbmate && config.schema_file.is_none() {
+        return Ok(None);
+    }
+    let file = desired_file(dir, config);
+    let Some(desired) = read_desired(base, &file, setup)? else {
+        return Ok(None);
+    };
+    let differences = left.differences(&desired.schema);
+    if differences.is_empty() {
+        return Ok(Some(base.join(&file)));
+    }
+    let mut diagnostic = Diagnostic::file(
+        &file,
+        format!("the schema the migrations in {dir} leave is not the one this file declares"),
+    );
+    for line in differences.iter().flat_map(|d| disagreement(d, &file)) {
+        diagnostic = diagnostic.note(line);
+    }
+    Err(diagnostic.help(format!(
+        "add the migration that makes the difference; if the migrations are right, \
+         `migrate schema {dir} --write --force` writes their schema into {file}; a file that is \
+         not this folder's desired schema is named away with `[schema] file` in its migrate.toml"
+    )))
+}
+
+/// One difference between the migrations' schema and the desired one, said
+/// from the desired file's side.
+fn disagreement(difference: &Difference, file: &str) -> Vec<String> {
+    let object = format!("{} {}", difference.kind, difference.name);
+    match &difference.change {
+        Change::Missing => vec![format!(
+            "{object}: the migrations make it, {file} does not declare it"
+        )],
+        Change::Added => vec![format!(
+            "{object}: {file} declares it, the migrations do not make it"
+        )],
+        Change::Changed(details) if details.is_empty() => {
+            vec![format!(
+                "{object}: the migrations make it otherwise than {file} declares"
+            )]
+        }
+        Change::Changed(details) => details
+            .iter()
+            .map(|detail| {
+                if let Some(part) = detail.strip_suffix(" is missing") {
+                    format!("{object}: {part}: the migrations make it, {file} does not declare it")
+                } else if let Some(part) = detail.strip_suffix(" was added") {
+                    format!("{object}: {part}: {file} declares it, the migrations do not make it")
+                } else {
+                    format!("{object}: {detail} (the migrations → {file})")
+                }
+            })
+            .collect(),
+    }
 }
 
 /// The text of a desired-schema file that makes `objects`, the schema the
@@ -154,6 +226,69 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(desired.objects.len(), objects.len());
+    }
+
+    fn schema_of(sql: &str) -> Schema {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(sql).unwrap();
+        Schema::read(&conn).unwrap()
+    }
+
+    #[test]
+    fn a_desired_schema_that_disagrees_lists_each_difference() {
+        let base = tempfile::tempdir().unwrap();
+        let left = schema_of(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE old (x);",
+        );
+        let check = |format| {
+            check_agreement(
+                base.path(),
+                "migrations",
+                &Config::default(),
+                format,
+                &setup(),
+                &left,
+            )
+        };
+        assert_eq!(
+            check(Format::Numbered).unwrap(),
+            None,
+            "no file, nothing to hold to"
+        );
+        fs::write(
+            base.path().join("schema.sql"),
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, nick TEXT);\nCREATE TABLE tags (name TEXT);\n",
+        )
+        .unwrap();
+
+        let error = check(Format::Numbered).unwrap_err().to_string();
+
+        assert!(
+            error.starts_with("schema.sql: the schema the migrations in migrations leave is not the one this file declares"),
+            "{error}"
+        );
+        for expected in [
+            "note: table old: the migrations make it, schema.sql does not declare it",
+            "note: table tags: schema.sql declares it, the migrations do not make it",
+            "note: table users: column name: NOT NULL → nullable (the migrations → schema.sql)",
+            "note: table users: column nick: schema.sql declares it, the migrations do not make it",
+            "`migrate schema migrations --write --force`",
+        ] {
+            assert!(error.contains(expected), "{expected}\n{error}");
+        }
+        // A dbmate folder's schema.sql is dbmate's dump.
+        assert_eq!(check(Format::Dbmate).unwrap(), None);
+        // Alike: the file is tracked.
+        fs::write(
+            base.path().join("schema.sql"),
+            "CREATE TABLE old (x);\ncreate table USERS (id integer primary key, name text not null);\n",
+        )
+        .unwrap();
+        assert_eq!(
+            check(Format::Numbered).unwrap(),
+            Some(base.path().join("schema.sql"))
+        );
     }
 
     #[test]

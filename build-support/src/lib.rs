@@ -33,7 +33,7 @@ mod seed;
 mod setup;
 mod validate;
 
-pub use check::{check_folder, check_folder_cached, lint, lint_sorted, Checked};
+pub use check::{check_chain, check_folder, check_folder_cached, lint, lint_sorted, Checked};
 pub use diagnostic::{Diagnostic, Location};
 pub use folder::seal::{seal_folder, Sealed};
 pub use folder::{read_folder, Folder, Format, Source, SourceFile};

@@ -19,7 +19,7 @@ use clap::{Args, Parser, Subcommand};
 use migrate_build_support::config::{Config, CONFIG_FILE};
 use migrate_build_support::desired;
 use migrate_build_support::{
-    check_folder, lint_sorted, read_folder, scaffold, seal_folder, Diagnostic,
+    check_chain, check_folder, lint_sorted, read_folder, scaffold, seal_folder, Diagnostic,
     Folder as ReadFolder, Format, Sorted,
 };
 use migrate_runtime::cli::{self, MigrateCommand, StatusArgs};
@@ -296,7 +296,7 @@ fn seal(folder: &Folder, accept: &[u64]) -> ExitCode {
 }
 
 fn schema(folder: &Folder) -> ExitCode {
-    match check_folder(&folder.root, &folder.dir) {
+    match check_chain(&folder.root, &folder.dir) {
         Ok(checked) => {
             let last = checked.sources.last().map(|s| s.migration.version());
             println!(
@@ -315,7 +315,7 @@ fn schema(folder: &Folder) -> ExitCode {
 
 /// Writes the schema the chain leaves into the folder's desired-schema file.
 fn write_schema(folder: &Folder, force: bool) -> ExitCode {
-    let checked = match check_folder(&folder.root, &folder.dir) {
+    let checked = match check_chain(&folder.root, &folder.dir) {
         Ok(checked) => checked,
         Err(diagnostics) => return problems(folder, &diagnostics),
     };

@@ -419,6 +419,24 @@ fn schema_write_starts_the_desired_schema_from_the_chain_and_keeps_edits_unless_
     );
     // Edited by hand: kept, unless forced.
     fs::write(&desired, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n").unwrap();
+    // The build, and `migrate check`, now hold the chain to the file.
+    let check = migrate()
+        .args(["check", "db/migrations", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        stderr.contains(
+            "db/schema.sql: the schema the migrations in db/migrations leave is not the one this file declares"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("column email: the migrations make it") || stderr.contains("table users"),
+        "{stderr}"
+    );
     let refused = write(&[]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("`--force` replaces it"));
