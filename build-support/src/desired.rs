@@ -3,17 +3,16 @@
 //! It is `schema.sql` beside the migrations folder unless `migrate.toml`
 //! names another (`[schema] file`, relative to the crate root).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use migrate_sqlite::schema::{read_objects, Change, Difference};
-use migrate_sqlite::{apply, normalize_line_endings, Directives, Schema, SchemaObject};
-use rusqlite::Connection;
+use migrate_sqlite::{apply, Directives, Schema, SchemaObject};
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::folder::Format;
+use crate::folder::{read_text, Format, SourceFile};
 use crate::setup::Setup;
+use crate::validate::fresh_connection;
 
 /// The desired-schema file's name when `migrate.toml` names none.
 pub const DEFAULT_FILE: &str = "schema.sql";
@@ -49,26 +48,17 @@ pub fn desired_file(dir: &str, config: &Config) -> String {
 /// failing statement's line and column when it does not run.
 pub fn read_desired(base: &Path, file: &str, setup: &Setup) -> Result<Option<Desired>, Diagnostic> {
     let path: PathBuf = base.join(file);
-    let text = match fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => {
-            return Err(Diagnostic::file(
-                file,
-                format!("cannot read the file: {error}"),
-            ))
-        }
-    };
-    let text =
-        String::from_utf8(text).map_err(|_| Diagnostic::file(file, "the file is not UTF-8"))?;
-    let sql = normalize_line_endings(text.strip_prefix('\u{feff}').unwrap_or(&text));
+    if !path.exists() {
+        return Ok(None);
+    }
+    let sql = read_text(&SourceFile {
+        display: file.to_string(),
+        path,
+    })?;
     let unreadable = |error: rusqlite::Error| {
         Diagnostic::file(file, format!("cannot read the schema it makes: {error}"))
     };
-    let mut conn = Connection::open_in_memory().map_err(unreadable)?;
-    conn.pragma_update(None, "foreign_keys", true)
-        .map_err(unreadable)?;
-    setup.apply(&conn).map_err(unreadable)?;
+    let mut conn = fresh_connection(setup).map_err(unreadable)?;
     apply(&mut conn, &sql, Directives::NONE).map_err(|failure| {
         Diagnostic::of_failure(file, &sql, &failure)
             .note("the desired schema runs on an empty database, statement by statement, in the file's order")
@@ -169,6 +159,8 @@ pub fn desired_text(objects: &[SchemaObject], dir: &str, version: u64) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
+    use std::fs;
 
     fn setup() -> Setup {
         Setup::of(&Config::default(), Path::new("."))

@@ -64,7 +64,7 @@ pub(crate) struct Validation {
 
 /// A connection as validation runs migrations on: foreign keys on, as the
 /// runtime has them, and what the folder's configuration sets up.
-fn fresh_connection(setup: &Setup) -> rusqlite::Result<Connection> {
+pub(crate) fn fresh_connection(setup: &Setup) -> rusqlite::Result<Connection> {
     let conn = Connection::open_in_memory()?;
     conn.pragma_update(None, "foreign_keys", true)?;
     setup.apply(&conn)?;

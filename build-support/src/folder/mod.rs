@@ -16,6 +16,7 @@ use crate::setup::Setup;
 use reader::Reader;
 
 pub use format::Format;
+pub(crate) use reader::read_text;
 pub use source::{Folder, Source, SourceFile};
 
 /// Reads the migrations of `base/dir`: [`Folder::read`]'s migrations.

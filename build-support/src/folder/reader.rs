@@ -628,7 +628,7 @@ fn line_location(text: &str, line: usize, column: usize) -> Location {
 }
 
 /// Reads one file as SQL: UTF-8, less a byte order mark, without NUL.
-fn read_text(file: &SourceFile) -> Result<String, Diagnostic> {
+pub(crate) fn read_text(file: &SourceFile) -> Result<String, Diagnostic> {
     let bytes = fs::read(&file.path).map_err(|error| {
         Diagnostic::file(&file.display, format!("cannot read the file: {error}"))
     })?;
