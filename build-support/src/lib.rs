@@ -22,6 +22,7 @@ pub mod desired;
 mod diagnostic;
 mod file;
 mod folder;
+pub mod generate;
 pub mod lint;
 mod naming;
 mod policy;

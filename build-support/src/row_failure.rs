@@ -2,7 +2,7 @@
 //! table's rows it failed on, whether the generated rows rather than the
 //! migration are to blame, and what to do.
 
-use migrate_sqlite::lex::{self, Kind};
+use migrate_sqlite::lex::{self, quoted_name as quoted, Kind};
 use migrate_sqlite::{FailedAt, Failure, Lint};
 
 use crate::diagnostic::Diagnostic;
@@ -185,17 +185,6 @@ fn copied_expression(statement: &str, column: &str) -> Option<String> {
     }
     let expression = expressions.swap_remove(index);
     (!expression.ends_with('*')).then_some(expression)
-}
-
-/// `name` quoted for SQL when it needs to be.
-fn quoted(name: &str) -> String {
-    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit());
-    if plain {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
 }
 
 /// The seeded run's failure of a migration that passed on the empty database,

@@ -10,7 +10,7 @@ mod statements;
 mod text;
 
 pub use statements::{has_statement, line_col, statements, wrapping_transaction, Statement};
-pub use text::{comparable_sql, find_name, normalize_sql};
+pub use text::{comparable_sql, find_name, is_keyword, normalize_sql, quoted_name};
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,0 +1,158 @@
+use super::*;
+use crate::config::Config;
+use std::path::Path;
+
+fn setup() -> Setup {
+    Setup::of(&Config::default(), Path::new("."))
+}
+
+fn objects(sql: &str) -> Vec<SchemaObject> {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(sql).unwrap();
+    read_objects(&conn).unwrap()
+}
+
+fn request() -> Request {
+    Request {
+        down: true,
+        ..Request::default()
+    }
+}
+
+fn one(from: &str, to: &str, request: &Request) -> Generated {
+    let outcome = generate(&objects(from), &objects(to), &setup(), request).unwrap();
+    assert_eq!(outcome.migrations.len(), 1, "{outcome:#?}");
+    outcome.migrations.into_iter().next().unwrap()
+}
+
+#[test]
+fn alike_schemas_need_no_migration() {
+    let sql = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);";
+    let outcome = generate(
+        &objects(sql),
+        &objects("create table T (ID integer primary key, NAME text)"),
+        &setup(),
+        &request(),
+    )
+    .unwrap();
+    assert!(outcome.migrations.is_empty(), "{outcome:#?}");
+}
+
+#[test]
+fn a_column_added_last_is_an_alter_and_its_down_drops_it() {
+    let generated = one(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, nick TEXT DEFAULT 'x');",
+        &request(),
+    );
+    assert_eq!(
+        generated.up,
+        "ALTER TABLE t ADD COLUMN nick TEXT DEFAULT 'x';\n"
+    );
+    assert_eq!(
+        generated.down.as_deref(),
+        Some("ALTER TABLE t DROP COLUMN nick;\n")
+    );
+}
+
+#[test]
+fn a_retyped_column_is_a_rebuild_that_keeps_rows_indexes_and_views() {
+    let generated = one(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT);
+         CREATE INDEX t_n ON t (n);
+         CREATE VIEW v AS SELECT n FROM t;",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0);
+         CREATE INDEX t_n ON t (n);
+         CREATE VIEW v AS SELECT n FROM t;",
+        &request(),
+    );
+    assert!(
+        generated.up.starts_with("-- migrate: foreign-keys-off\n"),
+        "{}",
+        generated.up
+    );
+    for part in [
+        "DROP VIEW v;",
+        "CREATE TABLE new_t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0);",
+        "INSERT INTO new_t (id, n)\n  SELECT id, coalesce(n, 0) FROM t;",
+        "DROP TABLE t;",
+        "ALTER TABLE new_t RENAME TO t;",
+        "CREATE INDEX t_n ON t (n);",
+        "CREATE VIEW v AS SELECT n FROM t;",
+    ] {
+        assert!(generated.up.contains(part), "{part}\n{}", generated.up);
+    }
+}
+
+#[test]
+fn a_dropped_column_is_refused_unless_allowed() {
+    let from = objects("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);");
+    let to = objects("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);");
+    let error = generate(&from, &to, &setup(), &request()).unwrap_err();
+    assert_eq!(
+        error,
+        GenerateError::Destructive(vec!["column t.b, and its values".into()])
+    );
+    let allowed = Request {
+        allow_destructive: true,
+        ..request()
+    };
+    let generated = one(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);",
+        &allowed,
+    );
+    assert_eq!(
+        generated.up,
+        "-- migrate: allow destructive\n\nALTER TABLE t DROP COLUMN b;\n"
+    );
+    assert_eq!(
+        generated.down.as_deref(),
+        Some("ALTER TABLE t ADD COLUMN b TEXT;\n")
+    );
+}
+
+#[test]
+fn renames_are_made_only_when_said() {
+    let from = "CREATE TABLE users (id INTEGER PRIMARY KEY, full_name TEXT);
+                CREATE VIEW names AS SELECT full_name FROM users;";
+    let to = "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);
+              CREATE VIEW names AS SELECT name FROM people;";
+    let unsaid = ambiguities(&objects(from), &objects(to), &setup(), &Renames::none()).unwrap();
+    assert_eq!(
+        unsaid,
+        [Ambiguity {
+            table: None,
+            added: "people".into(),
+            dropped: vec!["users".into()]
+        }]
+    );
+    let mut renames = Renames::none();
+    renames.add_argument("users=people").unwrap();
+    let columns = ambiguities(&objects(from), &objects(to), &setup(), &renames).unwrap();
+    assert_eq!(
+        columns,
+        [Ambiguity {
+            table: Some("people".into()),
+            added: "name".into(),
+            dropped: vec!["full_name".into()]
+        }]
+    );
+    renames.add_argument("users.full_name=name").unwrap();
+    let generated = one(
+        from,
+        to,
+        &Request {
+            renames,
+            ..request()
+        },
+    );
+    assert_eq!(
+        generated.up,
+        "ALTER TABLE users RENAME TO people;\nALTER TABLE people RENAME COLUMN full_name TO name;\n",
+    );
+    assert_eq!(
+        generated.down.as_deref(),
+        Some("ALTER TABLE people RENAME TO users;\nALTER TABLE users RENAME COLUMN name TO full_name;\n")
+    );
+}
