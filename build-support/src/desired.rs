@@ -104,9 +104,10 @@ pub(crate) fn check_agreement(
         diagnostic = diagnostic.note(line);
     }
     Err(diagnostic.help(format!(
-        "add the migration that makes the difference; if the migrations are right, \
-         `migrate schema {dir} --write --force` writes their schema into {file}; a file that is \
-         not this folder's desired schema is named away with `[schema] file` in its migrate.toml"
+        "`migrate diff <description> {dir}` writes the migration that makes the difference; if the \
+         migrations are right, `migrate schema {dir} --write --force` writes their schema into \
+         {file}; a file that is not this folder's desired schema is named away with `[schema] file` \
+         in its migrate.toml"
     )))
 }
 

@@ -74,6 +74,36 @@ pub fn new_migration_in(
     reversible: bool,
     now: u64,
 ) -> Result<Vec<NewFile>, String> {
+    let next = next_migration(format, entries, description, now)?;
+    let up = format!("-- {}: the change, in SQL.\n", next.description);
+    let down = format!(
+        "-- Undo {}_{}: bring the schema back to what it was.\n",
+        next.version, next.description
+    );
+    let down = (reversible || next.layout.has_down_scripts()).then_some(down.as_str());
+    next.files(&up, down)
+}
+
+/// The name of the next migration of a folder: its layout, version and
+/// description, from which [`NextMigration::files`] makes its files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NextMigration {
+    /// The folder's layout.
+    pub layout: Layout,
+    /// Its version as its name writes it (`0006`, `2025-09-19-140443`).
+    pub version: String,
+    /// Its description as its name writes it (`add_tags`).
+    pub description: String,
+}
+
+/// The next migration after `entries` (file and folder names) in a folder
+/// of `format`, described by `description`; `now` as for [`new_migration`].
+pub fn next_migration(
+    format: Option<Format>,
+    entries: &[String],
+    description: &str,
+    now: u64,
+) -> Result<NextMigration, String> {
     let description = description_of(description)?;
     let (found, mut numbering, latest) = style(entries);
     let layout = match format {
@@ -93,39 +123,66 @@ pub fn new_migration_in(
         (Numbering::Timestamp, _) => now.max(latest + 1).to_string(),
         (Numbering::Sequence { width }, _) => format!("{:0width$}", latest + 1),
     };
-    let up = format!("-- {description}: the change, in SQL.\n");
-    let down = format!("-- Undo {version}_{description}: bring the schema back to what it was.\n");
-    let file = |path: String, text: &str| NewFile {
-        path,
-        text: text.to_string(),
-    };
-    Ok(match layout {
-        Layout::Refinery if reversible => {
-            return Err("this folder uses refinery's `V<n>__<description>.sql` names, which have no down scripts; a reversible migration is named `<version>_<description>.up.sql` and `.down.sql`".into())
-        }
-        Layout::Refinery => vec![file(format!("V{version}__{description}.sql"), &up)],
-        Layout::Folders => vec![
-            file(format!("{version}_{description}/up.sql"), &up),
-            file(format!("{version}_{description}/down.sql"), &down),
-        ],
-        Layout::Files if reversible => vec![
-            file(format!("{version}_{description}.up.sql"), &up),
-            file(format!("{version}_{description}.down.sql"), &down),
-        ],
-        Layout::Files => vec![file(format!("{version}_{description}.sql"), &up)],
-        Layout::Goose => vec![file(
-            format!("{version}_{description}.sql"),
-            &format!("-- +goose Up\n{up}\n-- +goose Down\n{down}"),
-        )],
-        Layout::Dbmate => vec![file(
-            format!("{version}_{description}.sql"),
-            &format!("-- migrate:up\n{up}\n-- migrate:down\n{down}"),
-        )],
-        Layout::Prisma if reversible => {
-            return Err("Prisma's migrations have no down scripts".into())
-        }
-        Layout::Prisma => vec![file(format!("{version}_{description}/migration.sql"), &up)],
+    Ok(NextMigration {
+        layout,
+        version,
+        description,
     })
+}
+
+impl Layout {
+    /// Whether each migration of this layout has a down script (a file or
+    /// a section), whether or not it is filled in.
+    pub fn has_down_scripts(self) -> bool {
+        matches!(self, Layout::Folders | Layout::Goose | Layout::Dbmate)
+    }
+
+    /// Whether a migration of this layout can have a down script at all.
+    pub fn can_have_down_scripts(self) -> bool {
+        !matches!(self, Layout::Refinery | Layout::Prisma)
+    }
+}
+
+impl NextMigration {
+    /// Its files, holding `up` and `down`: one file, up and down files, or
+    /// sections, as the layout writes them.
+    pub fn files(&self, up: &str, down: Option<&str>) -> Result<Vec<NewFile>, String> {
+        let (version, description) = (&self.version, &self.description);
+        let file = |path: String, text: &str| NewFile {
+            path,
+            text: text.to_string(),
+        };
+        let down_or_empty = down.unwrap_or("");
+        Ok(match (self.layout, down) {
+            (Layout::Refinery, Some(_)) => {
+                return Err("this folder uses refinery's `V<n>__<description>.sql` names, which have no down scripts; a reversible migration is named `<version>_<description>.up.sql` and `.down.sql`".into())
+            }
+            (Layout::Refinery, None) => vec![file(format!("V{version}__{description}.sql"), up)],
+            (Layout::Folders, _) => vec![
+                file(format!("{version}_{description}/up.sql"), up),
+                file(format!("{version}_{description}/down.sql"), down_or_empty),
+            ],
+            (Layout::Files, Some(down)) => vec![
+                file(format!("{version}_{description}.up.sql"), up),
+                file(format!("{version}_{description}.down.sql"), down),
+            ],
+            (Layout::Files, None) => vec![file(format!("{version}_{description}.sql"), up)],
+            (Layout::Goose, _) => vec![file(
+                format!("{version}_{description}.sql"),
+                &format!("-- +goose Up\n{up}\n-- +goose Down\n{down_or_empty}"),
+            )],
+            (Layout::Dbmate, _) => vec![file(
+                format!("{version}_{description}.sql"),
+                &format!("-- migrate:up\n{up}\n-- migrate:down\n{down_or_empty}"),
+            )],
+            (Layout::Prisma, Some(_)) => {
+                return Err("Prisma's migrations have no down scripts".into())
+            }
+            (Layout::Prisma, None) => {
+                vec![file(format!("{version}_{description}/migration.sql"), up)]
+            }
+        })
+    }
 }
 
 /// The layout, numbering and latest version of a folder's entries.

@@ -11,6 +11,8 @@
 //! `status --check` exits 3 when migrations are pending and 1 when the
 //! database would be refused.
 
+mod diff;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -77,6 +79,31 @@ enum Command {
         #[arg(long, value_name = "VERSION")]
         accept: Vec<u64>,
     },
+    /// Write the next migration: the one that takes the schema the
+    /// migrations leave to the desired schema (`schema.sql` beside the
+    /// folder, or `[schema] file` of its `migrate.toml`), with its down
+    /// script where the folder has them.
+    Diff {
+        /// What the migration does: `add tags` gives `0006_add_tags.sql`.
+        description: String,
+        /// A rename: `old_table=new_table`, or `table.old_column=new_column`.
+        /// Renames are never guessed; a `-- migrate: renamed from <old>`
+        /// comment in the desired schema says the same.
+        #[arg(long, value_name = "OLD=NEW")]
+        rename: Vec<String>,
+        /// Write it even if it drops tables or columns (and their values);
+        /// the file then carries `-- migrate: allow destructive`.
+        #[arg(long)]
+        allow_destructive: bool,
+        /// Print the migration's files instead of writing them.
+        #[arg(long)]
+        dry_run: bool,
+        /// One migration per changed table, in an order that applies.
+        #[arg(long)]
+        per_table: bool,
+        #[command(flatten)]
+        folder: Folder,
+    },
     /// Print the schema the migrations leave, as SQL that makes it.
     Schema {
         #[command(flatten)]
@@ -137,6 +164,23 @@ fn main() -> ExitCode {
             ..
         } => lint_folder(&folder, deny_warnings),
         Command::Seal { folder, accept } => seal(&folder, &accept),
+        Command::Diff {
+            description,
+            rename,
+            allow_destructive,
+            dry_run,
+            per_table,
+            folder,
+        } => diff::diff(
+            &folder,
+            &diff::DiffArgs {
+                description,
+                renames: rename,
+                allow_destructive,
+                dry_run,
+                per_table,
+            },
+        ),
         Command::Schema {
             folder,
             write,
@@ -156,12 +200,9 @@ fn main() -> ExitCode {
 
 fn new(folder: &Folder, description: &str, reversible: bool) -> ExitCode {
     let path = folder.root.join(&folder.dir);
-    let entries: Vec<String> = match fs::read_dir(&path) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .collect(),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(error) => return fail(format!("cannot read {}: {error}", path.display())),
+    let entries = match entries(&path) {
+        Ok(entries) => entries,
+        Err(message) => return fail(message),
     };
     // The layout is told from the files' contents too (goose's and dbmate's
     // sections); a folder that mixes layouts gets no file in a guessed one.
@@ -190,6 +231,17 @@ fn new(folder: &Folder, description: &str, reversible: bool) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// The names in the folder `path`; none when it does not exist.
+fn entries(path: &Path) -> Result<Vec<String>, String> {
+    match fs::read_dir(path) {
+        Ok(entries) => Ok(entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(error) => Err(format!("cannot read {}: {error}", path.display())),
+    }
 }
 
 /// Creates `path` (and its folder), never overwriting a file.

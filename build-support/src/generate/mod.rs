@@ -62,6 +62,8 @@ pub struct Outcome {
 pub enum GenerateError {
     /// It would lose what is listed, and that was not allowed.
     Destructive(Vec<String>),
+    /// A rename names a table or column that is not there.
+    BadRename(String),
     /// A schema could not be made, or the migration found does not do
     /// what it must (a fault of the generator, said so).
     Failed(String),
@@ -83,7 +85,9 @@ impl std::fmt::Display for GenerateError {
                      `-- migrate: renamed from <old>` comment in the desired schema"
                 )
             }
-            GenerateError::Failed(message) => f.write_str(message),
+            GenerateError::BadRename(message) | GenerateError::Failed(message) => {
+                f.write_str(message)
+            }
         }
     }
 }
@@ -113,7 +117,84 @@ pub fn ambiguities(
     let desired = scratch(setup, to)
         .and_then(|conn| Schema::read(&conn))
         .map_err(failed("cannot make the desired schema"))?;
+    check_renames(
+        &Schema::read(&before).map_err(failed("cannot read the schema before"))?,
+        &desired,
+        renames,
+    )?;
     plan::ambiguities(&before, &desired, to, renames).map_err(failed("cannot compare the schemas"))
+}
+
+/// The renames of `hints` that are still to make on the schema `from`
+/// makes: a hint can stay in the desired schema after its migration, and
+/// is then passed over.
+pub fn still_to_make(
+    hints: &Renames,
+    from: &[SchemaObject],
+    setup: &Setup,
+) -> Result<Renames, GenerateError> {
+    let before = scratch(setup, from)
+        .and_then(|conn| Schema::read(&conn))
+        .map_err(failed("cannot make the schema before"))?;
+    let table = |name: &str| {
+        before
+            .tables
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, t)| t)
+    };
+    let mut pending = Renames::none();
+    for (old, new) in &hints.tables {
+        if table(old).is_some() {
+            pending.tables.push((old.clone(), new.clone()));
+        }
+    }
+    for (at, old, new) in &hints.columns {
+        let source = pending.table_from(at).unwrap_or(at);
+        if table(source).is_some_and(|t| t.column(old).is_some()) {
+            pending.columns.push((at.clone(), old.clone(), new.clone()));
+        }
+    }
+    Ok(pending)
+}
+
+/// Each rename names a table or column the schema before has and the
+/// desired one declares.
+fn check_renames(
+    before: &Schema,
+    desired: &Schema,
+    renames: &Renames,
+) -> Result<(), GenerateError> {
+    let table = |schema: &Schema, name: &str| {
+        schema
+            .tables
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, t)| t.clone())
+    };
+    let bad = |message: String| Err(GenerateError::BadRename(message));
+    for (old, new) in &renames.tables {
+        if table(before, old).is_none() {
+            return bad(format!(
+                "`{old}` is renamed to `{new}`, but the migrations leave no table `{old}`"
+            ));
+        }
+        if table(desired, new).is_none() {
+            return bad(format!(
+                "`{old}` is renamed to `{new}`, but the desired schema declares no table `{new}`"
+            ));
+        }
+    }
+    for (at, old, new) in &renames.columns {
+        let source = renames.table_from(at).unwrap_or(at);
+        if table(before, source).is_none_or(|t| t.column(old).is_none()) {
+            return bad(format!("`{at}.{old}` is renamed to `{new}`, but the migrations leave no column `{source}.{old}`"));
+        }
+        if table(desired, at).is_none_or(|t| t.column(new).is_none()) {
+            return bad(format!("`{at}.{old}` is renamed to `{new}`, but the desired schema declares no column `{at}.{new}`"));
+        }
+    }
+    Ok(())
 }
 
 /// The migrations that take the schema `from` makes to the one `to` makes
@@ -128,6 +209,8 @@ pub fn generate(
         .and_then(|conn| Schema::read(&conn))
         .map_err(failed("cannot make the desired schema"))?;
     let work = scratch(setup, from).map_err(failed("cannot make the schema before"))?;
+    let before = Schema::read(&work).map_err(failed("cannot read the schema before"))?;
+    check_renames(&before, &desired, &request.renames)?;
     let found = plan::plan(&work, &desired, to, &request.renames)
         .map_err(failed("cannot find the steps to the desired schema"))?;
     let lost: Vec<String> = found.lost.iter().map(|(_, item)| item.clone()).collect();
@@ -143,12 +226,7 @@ pub fn generate(
     let mut state = scratch(setup, from).map_err(failed("cannot make the schema before"))?;
     for group in groups {
         let in_group = |g: &str| group.is_none_or(|group| group == g);
-        let steps: Vec<&str> = found
-            .steps
-            .iter()
-            .filter(|s| in_group(&s.group))
-            .map(|s| s.sql.as_str())
-            .collect();
+        let steps: Vec<&plan::Step> = found.steps.iter().filter(|s| in_group(&s.group)).collect();
         let foreign_keys_off = found.foreign_keys_off.iter().any(|g| in_group(g));
         let loses = found.lost.iter().any(|(g, _)| in_group(g));
         let up = script(&steps, foreign_keys_off, loses);
@@ -204,7 +282,7 @@ fn down_script(
     let work = scratch(setup, &after).map_err(failed("cannot make the schema after"))?;
     let found = plan::plan(&work, &wanted, before, &renames.reversed())
         .map_err(failed("cannot find the down script's steps"))?;
-    let steps: Vec<&str> = found.steps.iter().map(|s| s.sql.as_str()).collect();
+    let steps: Vec<&plan::Step> = found.steps.iter().collect();
     let down = script(&steps, !found.foreign_keys_off.is_empty(), false);
     let mut check = scratch(setup, &after).map_err(failed("cannot make the schema after"))?;
     run(&mut check, &down, "the generated down script")?;
@@ -219,8 +297,9 @@ fn down_script(
     Ok(down)
 }
 
-/// A script of `steps`, with the directives it needs.
-fn script(steps: &[&str], foreign_keys_off: bool, destructive: bool) -> String {
+/// A script of `steps`, with the directives it needs, a blank line
+/// between the steps of one table and the next.
+fn script(steps: &[&plan::Step], foreign_keys_off: bool, destructive: bool) -> String {
     let mut text = String::new();
     if foreign_keys_off {
         text.push_str(&format!("-- {DIRECTIVE_PREFIX} foreign-keys-off\n"));
@@ -229,11 +308,14 @@ fn script(steps: &[&str], foreign_keys_off: bool, destructive: bool) -> String {
         let name = Lint::Destructive.name();
         text.push_str(&format!("-- {DIRECTIVE_PREFIX} allow {name}\n"));
     }
-    if !text.is_empty() {
-        text.push('\n');
-    }
+    let mut group = None;
     for step in steps {
-        text.push_str(step);
+        if group.is_some_and(|g: &String| *g != step.group) || (group.is_none() && !text.is_empty())
+        {
+            text.push('\n');
+        }
+        group = Some(&step.group);
+        text.push_str(&step.sql);
         text.push('\n');
     }
     text

@@ -154,7 +154,7 @@ impl Planner<'_> {
         }
         self.rename_tables(&tables.pairs)?;
         for table in &tables.created {
-            let sql = self.desired_sql("table", table);
+            let sql = format!("{};", self.desired_sql("table", table));
             self.run_step(table, sql)?;
         }
         for (_, table) in &tables.pairs {
@@ -652,7 +652,8 @@ impl Planner<'_> {
         }
         let name = quoted_name(table);
         let new = quoted_name(&new);
-        self.run_step(table, format!("{create};"))?;
+        let why = "-- ALTER TABLE cannot make this change: a new table, every row copied into it, the old one dropped";
+        self.run_step(table, format!("{why}\n{create};"))?;
         if !columns.is_empty() {
             self.run_step(
                 table,

@@ -1,0 +1,307 @@
+//! `migrate diff`: the next migration, generated from the difference
+//! between the schema the folder's migrations leave and the desired schema.
+
+use std::fs;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use migrate_build_support::config::{Config, CONFIG_FILE};
+use migrate_build_support::desired::{desired_file, read_desired};
+use migrate_build_support::generate::{
+    ambiguities, generate, read_hints, still_to_make, Ambiguity, GenerateError, Generated, Renames,
+    Request,
+};
+use migrate_build_support::scaffold::{self, NewFile};
+use migrate_build_support::{check_chain, Format, SchemaObject, Setup};
+
+use crate::{create, fail, problems, Folder};
+
+/// What `migrate diff` is told.
+pub(crate) struct DiffArgs {
+    pub description: String,
+    pub renames: Vec<String>,
+    pub allow_destructive: bool,
+    pub dry_run: bool,
+    pub per_table: bool,
+}
+
+pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
+    let path = folder.root.join(&folder.dir);
+    let entries = match crate::entries(&path) {
+        Ok(entries) => entries,
+        Err(message) => return fail(message),
+    };
+    let format = match Format::of_folder(&folder.root, &folder.dir) {
+        Ok(format) => format,
+        Err(error) => return fail(error.to_string()),
+    };
+    // A folder without migrations yet starts from an empty schema.
+    let (from, sources_have_down) = if has_migrations(&entries) {
+        match check_chain(&folder.root, &folder.dir) {
+            Ok(checked) => {
+                let down = checked.sources.iter().any(|s| s.migration.down().is_some());
+                (checked.validated.objects, down)
+            }
+            Err(diagnostics) => return problems(folder, &diagnostics),
+        }
+    } else {
+        (Vec::new(), false)
+    };
+    let config_file = format!("{}/{CONFIG_FILE}", folder.dir);
+    let config = match Config::read(&path, &config_file) {
+        Ok(config) => config,
+        Err(diagnostic) => return problems(folder, &[diagnostic]),
+    };
+    let setup = Setup::of(&config, &folder.root);
+    let file = desired_file(&folder.dir, &config);
+    let desired = match read_desired(&folder.root, &file, &setup) {
+        Ok(Some(desired)) => desired,
+        Ok(None) => {
+            return fail(format!(
+            "there is no desired schema: {file} does not exist; write the schema you want there, \
+                 or start it from the migrations with `migrate schema {} --write`",
+            folder.dir
+        ))
+        }
+        Err(diagnostic) => return problems(folder, &[diagnostic]),
+    };
+    let text = fs::read_to_string(folder.root.join(&file)).unwrap_or_default();
+    let hints = match read_hints(&file, &text) {
+        Ok(hints) => hints,
+        Err(diagnostic) => return problems(folder, &[diagnostic]),
+    };
+    let mut renames = match still_to_make(&hints, &from, &setup) {
+        Ok(renames) => renames,
+        Err(error) => return fail(error.to_string()),
+    };
+    for argument in &args.renames {
+        if let Err(message) = renames.add_argument(argument) {
+            return fail(message);
+        }
+    }
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        let (mut input, mut output) = (std::io::stdin().lock(), std::io::stderr());
+        let asked = ask_renames(
+            &from,
+            &desired.objects,
+            &setup,
+            &mut renames,
+            &mut input,
+            &mut output,
+        );
+        if let Err(error) = asked {
+            return fail(error.to_string());
+        }
+    }
+    let next = match scaffold::next_migration(format, &entries, &args.description, 0) {
+        Ok(next) => next,
+        Err(message) => return fail(message),
+    };
+    let request = Request {
+        renames,
+        allow_destructive: args.allow_destructive,
+        per_table: args.per_table,
+        down: next.layout.has_down_scripts()
+            || (next.layout.can_have_down_scripts() && sources_have_down),
+    };
+    let outcome = match generate(&from, &desired.objects, &setup, &request) {
+        Ok(outcome) => outcome,
+        Err(error) => return fail(error.to_string()),
+    };
+    if outcome.migrations.is_empty() {
+        println!(
+            "the migrations in {} already leave the schema {file} declares: nothing to generate",
+            folder.dir
+        );
+        return ExitCode::SUCCESS;
+    }
+    let files = match named_files(format, entries, &args.description, &outcome.migrations) {
+        Ok(files) => files,
+        Err(message) => return fail(message),
+    };
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}\n");
+    }
+    if args.dry_run {
+        for file in &files {
+            println!(
+                "-- {}\n{}",
+                Path::new(&folder.dir).join(&file.path).display(),
+                file.text
+            );
+        }
+        println!("-- dry run: nothing written");
+        return ExitCode::SUCCESS;
+    }
+    for file in &files {
+        let target = path.join(&file.path);
+        if let Err(error) = create(&target, &file.text) {
+            return fail(format!("cannot create {}: {error}", target.display()));
+        }
+        println!(
+            "created {}",
+            Path::new(&folder.dir).join(&file.path).display()
+        );
+    }
+    println!(
+        "review it, then build: the build runs it and holds {} to {file}",
+        folder.dir
+    );
+    ExitCode::SUCCESS
+}
+
+/// Whether the folder's entries include a migration, not only `migrate.toml`.
+fn has_migrations(entries: &[String]) -> bool {
+    entries
+        .iter()
+        .any(|e| !e.starts_with('.') && e != CONFIG_FILE)
+}
+
+/// The files of the generated migrations, named one after the other in the
+/// folder's own way: `description`, or `description_<table>` for each file
+/// of `--per-table`.
+fn named_files(
+    format: Option<Format>,
+    mut entries: Vec<String>,
+    description: &str,
+    migrations: &[Generated],
+) -> Result<Vec<NewFile>, String> {
+    let now = scaffold::utc_timestamp();
+    let mut files = Vec::new();
+    for migration in migrations {
+        let described = match &migration.subject {
+            Some(table) => format!("{description} {}", words_of(table)),
+            None => description.to_string(),
+        };
+        let next = scaffold::next_migration(format, &entries, &described, now)?;
+        let made = next.files(&migration.up, migration.down.as_deref())?;
+        for file in &made {
+            let entry = file.path.split('/').next().unwrap_or(&file.path);
+            entries.push(entry.to_string());
+        }
+        files.extend(made);
+    }
+    Ok(files)
+}
+
+/// A table's name as words of a migration's description.
+fn words_of(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect()
+}
+
+/// Asks, at the terminal, whether each new table or column that could be
+/// a rename is one, as Prisma and Drizzle ask: the answer is the old name,
+/// or nothing for a new one.
+fn ask_renames(
+    from: &[SchemaObject],
+    to: &[SchemaObject],
+    setup: &Setup,
+    renames: &mut Renames,
+    input: &mut impl BufRead,
+    output: &mut impl Write,
+) -> Result<(), GenerateError> {
+    let mut answered_new: Vec<Ambiguity> = Vec::new();
+    loop {
+        let open = ambiguities(from, to, setup, renames)?;
+        let Some(question) = open.into_iter().find(|a| !answered_new.contains(a)) else {
+            return Ok(());
+        };
+        let named = |name: &str| match &question.table {
+            Some(table) => format!("`{table}.{name}`"),
+            None => format!("`{name}`"),
+        };
+        let what = if question.table.is_some() {
+            "column"
+        } else {
+            "table"
+        };
+        let gone: Vec<String> = question.dropped.iter().map(|d| named(d)).collect();
+        let added = named(&question.added);
+        let _ = write!(
+            output,
+            "{added} is a new {what}, and {} no longer declared.\n\
+             Is {added} renamed from one of them? Type its old name, or press Enter for a new {what}: ",
+            match gone.len() {
+                1 => format!("{} is", gone[0]),
+                _ => format!("{} are", gone.join(", ")),
+            }
+        );
+        let _ = output.flush();
+        let mut answer = String::new();
+        if input.read_line(&mut answer).unwrap_or(0) == 0 {
+            return Ok(());
+        }
+        let answer = answer.trim();
+        let old = question
+            .dropped
+            .iter()
+            .find(|d| !answer.is_empty() && d.eq_ignore_ascii_case(answer));
+        match (old, &question.table) {
+            (Some(old), None) => renames.tables.push((old.clone(), question.added.clone())),
+            (Some(old), Some(table)) => {
+                renames
+                    .columns
+                    .push((table.clone(), old.clone(), question.added.clone()))
+            }
+            (None, _) if answer.is_empty() => answered_new.push(question),
+            (None, _) => {
+                let _ = writeln!(output, "`{answer}` is not one of them");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_build_support::config::Config;
+    use migrate_build_support::schema::read_objects;
+
+    fn objects(sql: &str) -> Vec<SchemaObject> {
+        let conn = migrate_runtime::rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(sql).unwrap();
+        read_objects(&conn).unwrap()
+    }
+
+    #[test]
+    fn the_terminal_is_asked_for_each_possible_rename_tables_first() {
+        let from =
+            objects("CREATE TABLE users (id INTEGER PRIMARY KEY, full_name TEXT, age INTEGER);");
+        let to = objects("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, born TEXT);");
+        let setup = Setup::of(&Config::default(), Path::new("."));
+        let mut renames = Renames::none();
+        let mut input = std::io::Cursor::new("users\nnobody\nfull_name\n\n");
+        let mut output = Vec::new();
+
+        ask_renames(&from, &to, &setup, &mut renames, &mut input, &mut output).unwrap();
+
+        assert_eq!(
+            renames.tables,
+            [("users".to_string(), "people".to_string())]
+        );
+        assert_eq!(
+            renames.columns,
+            [(
+                "people".to_string(),
+                "full_name".to_string(),
+                "name".to_string()
+            )]
+        );
+        let asked = String::from_utf8(output).unwrap();
+        assert_eq!(
+            asked,
+            "`people` is a new table, and `users` is no longer declared.\n\
+             Is `people` renamed from one of them? Type its old name, or press Enter for a new table: \
+             `people.name` is a new column, and `people.full_name`, `people.age` are no longer declared.\n\
+             Is `people.name` renamed from one of them? Type its old name, or press Enter for a new column: \
+             `nobody` is not one of them\n\
+             `people.name` is a new column, and `people.full_name`, `people.age` are no longer declared.\n\
+             Is `people.name` renamed from one of them? Type its old name, or press Enter for a new column: \
+             `people.born` is a new column, and `people.age` is no longer declared.\n\
+             Is `people.born` renamed from one of them? Type its old name, or press Enter for a new column: "
+        );
+    }
+}

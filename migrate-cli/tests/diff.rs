@@ -1,0 +1,303 @@
+//! `migrate diff` on real folders: the workflow a user follows (edit
+//! `schema.sql`, diff, review, build), in each folder layout.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn migrate(root: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("migrate")
+        .unwrap()
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `migrate check` passes, holding the folder to `schema.sql`.
+fn checks(root: &Path, dir: &str) {
+    let (code, stdout, stderr) = migrate(root, &["check", dir]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+}
+
+const FIRST: &str = "CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  full_name TEXT NOT NULL,
+  email TEXT
+);
+CREATE TABLE posts (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  body TEXT
+);
+CREATE INDEX posts_user ON posts (user_id);
+";
+
+#[test]
+fn a_new_project_starts_from_its_schema_then_each_edit_is_one_migration() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::write(root.join("schema.sql"), FIRST).unwrap();
+
+    let (code, stdout, stderr) = migrate(root, &["diff", "create users and posts"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "created migrations/0001_create_users_and_posts.sql\n\
+         review it, then build: the build runs it and holds migrations to schema.sql\n"
+    );
+    checks(root, "migrations");
+    let (code, stdout, _) = migrate(root, &["diff", "again"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        "the migrations in migrations already leave the schema schema.sql declares: nothing to generate\n"
+    );
+
+    // A column added last is one ALTER TABLE; --dry-run writes nothing.
+    fs::write(
+        root.join("schema.sql"),
+        FIRST.replace(
+            "  email TEXT\n",
+            "  email TEXT,\n  bio TEXT NOT NULL DEFAULT ''\n",
+        ),
+    )
+    .unwrap();
+    let (code, stdout, _) = migrate(root, &["diff", "add bio", "--dry-run"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        "-- migrations/0002_add_bio.sql\n\
+         ALTER TABLE users ADD COLUMN bio TEXT NOT NULL DEFAULT '';\n\n\
+         -- dry run: nothing written\n"
+    );
+    assert_eq!(files(&root.join("migrations")).len(), 1);
+    let (code, _, stderr) = migrate(root, &["diff", "add bio"]);
+    assert_eq!(code, 0, "{stderr}");
+    checks(root, "migrations");
+}
+
+#[test]
+fn losing_a_column_is_refused_with_what_would_be_lost_unless_allowed() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::create_dir(root.join("migrations")).unwrap();
+    fs::write(root.join("migrations/0001_start.sql"), FIRST).unwrap();
+    // `full_name` gone and `name` new: a rename or a loss, which only the
+    // user knows. Without a terminal to ask, it is not guessed.
+    fs::write(
+        root.join("schema.sql"),
+        FIRST.replace("full_name TEXT NOT NULL", "name TEXT NOT NULL"),
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = migrate(root, &["diff", "rename"]);
+
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        "error: the migration would lose:\n  - column users.full_name, and its values\n\
+         if that is meant, `--allow-destructive` writes it (the file then carries \
+         `-- migrate: allow destructive`); if something was renamed, say so with \
+         `--rename old=new` (`table.old=new` for a column) or a \
+         `-- migrate: renamed from <old>` comment in the desired schema\n"
+    );
+    assert_eq!(files(&root.join("migrations")), ["0001_start.sql"]);
+
+    // Said on the command line, it is a rename.
+    let (code, stdout, _) = migrate(
+        root,
+        &[
+            "diff",
+            "rename",
+            "--rename",
+            "users.full_name=name",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("ALTER TABLE users RENAME COLUMN full_name TO name;"),
+        "{stdout}"
+    );
+
+    // Allowed, it is a loss, and the file says it was allowed.
+    let (code, _, stderr) = migrate(root, &["diff", "drop full name", "--allow-destructive"]);
+    assert_eq!(code, 0, "{stderr}");
+    let written = fs::read_to_string(root.join("migrations/0002_drop_full_name.sql")).unwrap();
+    assert!(
+        written.contains("-- migrate: allow destructive\n"),
+        "{written}"
+    );
+    checks(root, "migrations");
+}
+
+#[test]
+fn a_rename_hint_in_the_schema_is_followed_and_may_stay_after() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::create_dir(root.join("migrations")).unwrap();
+    fs::write(root.join("migrations/0001_start.up.sql"), FIRST).unwrap();
+    fs::write(
+        root.join("migrations/0001_start.down.sql"),
+        "DROP TABLE posts;\nDROP TABLE users;\n",
+    )
+    .unwrap();
+    let desired = FIRST
+        .replace(
+            "CREATE TABLE users (",
+            "-- migrate: renamed from users\nCREATE TABLE people (",
+        )
+        .replace(
+            "full_name TEXT NOT NULL,",
+            "name TEXT NOT NULL, -- migrate: renamed from full_name",
+        )
+        .replace("REFERENCES users", "REFERENCES people");
+    fs::write(root.join("schema.sql"), desired).unwrap();
+
+    let (code, _, stderr) = migrate(root, &["diff", "people"]);
+
+    assert_eq!(code, 0, "{stderr}");
+    let folder = root.join("migrations");
+    assert_eq!(
+        fs::read_to_string(folder.join("0002_people.up.sql")).unwrap(),
+        "ALTER TABLE users RENAME TO people;\nALTER TABLE people RENAME COLUMN full_name TO name;\n"
+    );
+    assert_eq!(
+        fs::read_to_string(folder.join("0002_people.down.sql")).unwrap(),
+        "ALTER TABLE people RENAME TO users;\nALTER TABLE users RENAME COLUMN name TO full_name;\n"
+    );
+    checks(root, "migrations");
+    let (code, stdout, _) = migrate(root, &["diff", "again"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("nothing to generate"), "{stdout}");
+}
+
+#[test]
+fn per_table_writes_one_migration_per_changed_table_in_an_order_that_applies() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::create_dir(root.join("migrations")).unwrap();
+    fs::write(root.join("migrations/001_start.sql"), FIRST).unwrap();
+    let desired = format!(
+        "{}\nCREATE TABLE tags (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES posts (id), name TEXT NOT NULL);\nCREATE INDEX tags_post ON tags (post_id);\nCREATE VIEW tagged AS SELECT posts.id, tags.name FROM posts JOIN tags ON tags.post_id = posts.id;\n",
+        FIRST.replace("  body TEXT\n", "  body TEXT NOT NULL DEFAULT '',\n  title TEXT\n")
+    );
+    fs::write(root.join("schema.sql"), desired).unwrap();
+
+    let (code, stdout, stderr) = migrate(root, &["diff", "tags", "--per-table"]);
+
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "created migrations/002_tags_tags.sql\n\
+         created migrations/003_tags_posts.sql\n\
+         created migrations/004_tags_views.sql\n\
+         review it, then build: the build runs it and holds migrations to schema.sql\n"
+    );
+    let posts = fs::read_to_string(root.join("migrations/003_tags_posts.sql")).unwrap();
+    assert!(
+        posts.starts_with("-- migrate: foreign-keys-off\n")
+            && posts.contains("INSERT INTO new_posts"),
+        "{posts}"
+    );
+    checks(root, "migrations");
+}
+
+#[test]
+fn each_layout_gets_its_own_names_and_down_scripts_where_it_has_them() {
+    let cases: [(&str, &str, &str, &[&str]); 4] = [
+        (
+            "goose",
+            "00001_start.sql",
+            "-- +goose Up\nCREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n-- +goose Down\nDROP TABLE users;\n",
+            &["00002_add_email.sql"],
+        ),
+        (
+            "dbmate",
+            "20240101000000_start.sql",
+            "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n-- migrate:down\nDROP TABLE users;\n",
+            &["_add_email.sql"],
+        ),
+        (
+            "refinery",
+            "V1__start.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+            &["V2__add_email.sql"],
+        ),
+        (
+            "diesel",
+            "2024-01-01-000000_start/up.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+            &["_add_email/up.sql", "_add_email/down.sql"],
+        ),
+    ];
+    for (layout, first, text, expected) in cases {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let path = root.join("migrations").join(first);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        if layout == "diesel" {
+            fs::write(path.with_file_name("down.sql"), "DROP TABLE users;\n").unwrap();
+        }
+        fs::write(
+            root.join("schema.sql"),
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\n",
+        )
+        .unwrap();
+
+        let (code, stdout, stderr) = migrate(root, &["diff", "add email"]);
+
+        assert_eq!(code, 0, "{layout}: {stderr}");
+        // dbmate's folders are numbered by the time now.
+        let created: Vec<&str> = stdout
+            .lines()
+            .filter_map(|line| line.strip_prefix("created migrations/"))
+            .collect();
+        assert_eq!(created.len(), expected.len(), "{layout}: {stdout}");
+        for (file, expected) in created.iter().zip(expected) {
+            assert!(file.ends_with(expected), "{layout}: {stdout}");
+        }
+        checks(root, "migrations");
+        let written: String = created
+            .iter()
+            .map(|file| fs::read_to_string(root.join("migrations").join(file)).unwrap())
+            .collect();
+        let down_part = match layout {
+            "goose" => "-- +goose Down\nALTER TABLE users DROP COLUMN email;\n",
+            "dbmate" => "-- migrate:down\nALTER TABLE users DROP COLUMN email;\n",
+            "diesel" => "ALTER TABLE users DROP COLUMN email;\n",
+            _ => "ALTER TABLE users ADD COLUMN email TEXT;\n",
+        };
+        assert!(written.contains(down_part), "{layout}: {written}");
+    }
+}
+
+#[test]
+fn without_a_desired_schema_it_says_how_to_start_one() {
+    let root = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = migrate(root.path(), &["diff", "anything"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "error: there is no desired schema: schema.sql does not exist; write the schema you want there, \
+         or start it from the migrations with `migrate schema migrations --write`\n"
+    );
+}
