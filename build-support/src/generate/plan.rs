@@ -291,33 +291,11 @@ impl Planner<'_> {
             .unwrap_or_default()
     }
 
-    /// The first group, in order, of the tables in `names` that `sql` names.
-    fn group_naming(&self, sql: &str, names: &[String]) -> Option<String> {
-        self.plan
-            .groups
-            .iter()
-            .find(|group| names.iter().any(|n| same(n, group)) && find_name(sql, group).is_some())
-            .cloned()
-    }
-
-    /// Step 1: what a change to a table would break, and what goes. (What
-    /// only changes its own SQL is made again in step 6, after renames
-    /// have rewritten what refers to them.)
+    /// Step 1: indexes that change or go, views and triggers that go, and
+    /// what refers to a table that goes. (What only changes its own SQL is
+    /// made again in step 6, after renames have rewritten what refers to
+    /// them; what refers to a table rebuilt goes just before it.)
     fn drop_dependents(&mut self, tables: &Tables) -> rusqlite::Result<()> {
-        // The names, before, whose objects go or change.
-        let mut gone: Vec<String> = tables.dropped.clone();
-        let changed_sources = tables
-            .pairs
-            .iter()
-            .filter(|(_, to)| tables.changed.contains(to))
-            .map(|(from, _)| from.clone());
-        gone.extend(changed_sources);
-        let group_names: Vec<String> = tables
-            .dropped
-            .iter()
-            .chain(&tables.changed)
-            .cloned()
-            .collect();
         for (name, index) in &self.before.indexes {
             if tables.dropped.contains(&index.table) {
                 continue;
@@ -329,36 +307,72 @@ impl Planner<'_> {
                 self.run_step(to, format!("DROP INDEX {};", quoted_name(name)))?;
             }
         }
-        let mut views: Vec<(&String, &String)> = self.before.views.iter().collect();
-        loop {
-            let dropping = views.iter().position(|(name, sql)| {
-                find(&self.desired.views, name).is_none()
-                    || gone
-                        .iter()
-                        .any(|g| find_name(sql, g).is_some() && !same(g, name))
-            });
-            let Some(k) = dropping else { break };
-            let (name, sql) = views.remove(k);
-            let group = self
-                .group_naming(sql, &group_names)
-                .unwrap_or_else(|| VIEWS.to_string());
-            self.run_step(&group, format!("DROP VIEW {};", quoted_name(name)))?;
-            gone.push(name.clone());
+        for table in &tables.dropped {
+            self.drop_referring(table, table)?;
         }
-        let triggers: Vec<(String, String)> = self
-            .before
-            .triggers
+        let gone = |names: &BTreeMap<String, String>, desired: &BTreeMap<String, String>| {
+            names
+                .keys()
+                .filter(|name| find(desired, name).is_none())
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        for view in gone(&self.before.views, &self.desired.views) {
+            self.drop_referring(&view, VIEWS)?;
+            self.drop_object("view", &view, VIEWS)?;
+        }
+        for trigger in gone(&self.before.triggers, &self.desired.triggers) {
+            let group = self.trigger_group(&trigger)?;
+            self.drop_object("trigger", &trigger, &group)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the `kind` `name` if it is still there.
+    fn drop_object(&mut self, kind: &str, name: &str, group: &str) -> rusqlite::Result<()> {
+        if self.exists(name)? {
+            let kind = kind.to_ascii_uppercase();
+            self.run_step(group, format!("DROP {kind} {};", quoted_name(name)))?;
+        }
+        Ok(())
+    }
+
+    /// The group of the trigger `name`: its table's, or the views' for a
+    /// trigger on a view.
+    fn trigger_group(&self, name: &str) -> rusqlite::Result<String> {
+        let objects = migrate_sqlite::schema::read_objects(self.scratch)?;
+        let on = objects
             .iter()
-            .map(|(n, s)| (n.clone(), s.clone()))
-            .collect();
-        for (name, sql) in triggers {
-            let changed = find(&self.desired.triggers, &name).is_none();
-            let breaks = gone.iter().any(|g| find_name(&sql, g).is_some());
-            if changed || breaks {
-                let group = self
-                    .group_naming(&sql, &group_names)
-                    .unwrap_or_else(|| VIEWS.to_string());
-                self.run_step(&group, format!("DROP TRIGGER {};", quoted_name(&name)))?;
+            .find(|o| o.kind == "trigger" && same(&o.name, name))
+            .map(|o| o.table.to_string())
+            .unwrap_or_default();
+        let on_view = objects
+            .iter()
+            .any(|o| o.kind == "view" && same(&o.name, &on));
+        Ok(if on_view { VIEWS.to_string() } else { on })
+    }
+
+    /// Drops, into `group`, the views and triggers that name `name`, and
+    /// those that name them in turn: SQLite re-reads them when a table is
+    /// renamed or loses a column, and a dangling one fails that.
+    fn drop_referring(&mut self, name: &str, group: &str) -> rusqlite::Result<()> {
+        let objects = migrate_sqlite::schema::read_objects(self.scratch)?;
+        let mut gone = vec![name.to_string()];
+        let refers = |object: &SchemaObject, gone: &[String]| {
+            gone.iter().any(|g| {
+                !same(g, &object.name)
+                    && (same(g, &object.table) || find_name(&object.sql, g).is_some())
+            })
+        };
+        let mut views: Vec<&SchemaObject> = objects.iter().filter(|o| o.kind == "view").collect();
+        while let Some(k) = views.iter().position(|v| refers(v, &gone)) {
+            let view = views.remove(k);
+            self.drop_object("view", &view.name, group)?;
+            gone.push(view.name.to_string());
+        }
+        for trigger in objects.iter().filter(|o| o.kind == "trigger") {
+            if refers(trigger, &gone) {
+                self.drop_object("trigger", &trigger.name, group)?;
             }
         }
         Ok(())
@@ -419,11 +433,7 @@ impl Planner<'_> {
     }
 
     fn exists(&self, name: &str) -> rusqlite::Result<bool> {
-        self.scratch.query_row(
-            "SELECT count(*) > 0 FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE",
-            [name],
-            |row| row.get(0),
-        )
+        migrate_sqlite::schema::has_name(self.scratch, name)
     }
 
     /// `base`, or `base_2`, `base_3` … : a name nothing in the schema has.
@@ -456,7 +466,14 @@ impl Planner<'_> {
             return Ok(());
         }
         let sql = self.desired_sql("table", table);
-        if let Some(statements) = self.alterations(table, &current, &desired, &sql) {
+        let alterations = self.alterations(table, &current, &desired, &sql);
+        let drops_columns = alterations
+            .as_ref()
+            .is_none_or(|statements| statements.iter().any(|s| s.contains(" DROP COLUMN ")));
+        if drops_columns {
+            self.drop_referring(table, table)?;
+        }
+        if let Some(statements) = alterations {
             if self.try_steps(table, &statements, &desired)? {
                 for column in self.dropped_columns(table, &current, &desired) {
                     self.lose_column(table, &current, &column);
@@ -470,6 +487,7 @@ impl Planner<'_> {
                 return Ok(());
             }
         }
+        self.drop_referring(table, table)?;
         self.rebuild(table, &current, &desired, &sql)
     }
 

@@ -156,3 +156,33 @@ fn renames_are_made_only_when_said() {
         Some("ALTER TABLE people RENAME TO users;\nALTER TABLE users RENAME COLUMN name TO full_name;\n")
     );
 }
+
+#[test]
+fn views_and_triggers_stay_unless_a_change_would_break_them() {
+    let from = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);
+                CREATE TABLE log (at TEXT);
+                CREATE VIEW v AS SELECT a FROM t;
+                CREATE VIEW w AS SELECT a FROM v;
+                CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.a); END;";
+    let added = one(
+        from,
+        &from.replace("b TEXT)", "b TEXT, c TEXT)"),
+        &request(),
+    );
+    assert_eq!(added.up, "ALTER TABLE t ADD COLUMN c TEXT;\n");
+    // A rebuild drops what refers to the table, views on views included,
+    // and makes it again afterwards.
+    let rebuilt = one(
+        from,
+        &from.replace("a TEXT,", "a TEXT NOT NULL DEFAULT '',"),
+        &request(),
+    );
+    for part in [
+        "DROP VIEW v;",
+        "DROP VIEW w;",
+        "DROP TRIGGER t_log;",
+        "CREATE VIEW w AS",
+    ] {
+        assert!(rebuilt.up.contains(part), "{part}\n{}", rebuilt.up);
+    }
+}

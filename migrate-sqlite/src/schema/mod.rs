@@ -30,7 +30,9 @@ use crate::lex::comparable_sql;
 
 pub use diff::{Change, Difference};
 pub use object::{schema_drift, Drift, SchemaObject};
-pub use read::{has_table, is_empty, primary_key, read_objects, schema_rows, Rows, SchemaRow};
+pub use read::{
+    has_name, has_table, is_empty, primary_key, read_objects, schema_rows, Rows, SchemaRow,
+};
 
 /// The schema of a database's `main` schema, without SQLite's own objects
 /// (`sqlite_schema`, `sqlite_sequence`, `sqlite_stat1`, `sqlite_autoindex_…`).

@@ -499,6 +499,18 @@ pub fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     .map(|found| found.is_some())
 }
 
+/// Whether `conn`'s `main` database has a table, index, view or trigger
+/// named `name`, without regard to ASCII case (they share one namespace).
+pub fn has_name(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT 1 FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE",
+        [name],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|found| found.is_some())
+}
+
 /// Whether `conn`'s `main` database has no schema at all: a new database.
 pub fn is_empty(conn: &Connection) -> rusqlite::Result<bool> {
     conn.query_row("SELECT count(*) = 0 FROM main.sqlite_schema", [], |row| {
