@@ -203,6 +203,13 @@ impl Planner<'_> {
                 None => created.push(name.clone()),
             }
         }
+        // Kept tables change parents first: a child's foreign key names its
+        // parent's columns as they are after the parent's renames.
+        let order = parents_first(
+            &self.desired.tables,
+            pairs.iter().map(|(_, to)| to.clone()).collect(),
+        );
+        pairs.sort_by_key(|(_, to)| order.iter().position(|o| o == to));
         let kept: BTreeSet<String> = pairs.iter().map(|(from, _)| from.clone()).collect();
         let dropped: Vec<String> = self
             .before
@@ -668,6 +675,17 @@ impl Planner<'_> {
         for column in self.dropped_columns(table, current, desired) {
             self.lose_column(table, current, &column);
         }
+        let sequence = (current.autoincrement && desired.autoincrement).then(|| {
+            // The new table carries on the old one's sequence: AUTOINCREMENT
+            // never gives again a key that a deleted row had.
+            let literal = |name: &str| format!("'{}'", name.replace('\'', "''"));
+            let (old, new) = (literal(table), literal(&new));
+            format!(
+                "DELETE FROM sqlite_sequence WHERE name = {new};\n\
+                 INSERT INTO sqlite_sequence (name, seq)\n  \
+                 SELECT {new}, seq FROM sqlite_sequence WHERE name = {old} COLLATE NOCASE;"
+            )
+        });
         let name = quoted_name(table);
         let new = quoted_name(&new);
         let why = "-- ALTER TABLE cannot make this change: a new table, every row copied into it, the old one dropped";
@@ -681,6 +699,9 @@ impl Planner<'_> {
                     values.join(", ")
                 ),
             )?;
+        }
+        if let Some(sequence) = sequence {
+            self.run_step(table, sequence)?;
         }
         self.run_step(table, format!("DROP TABLE {name};"))?;
         self.run_step(table, format!("ALTER TABLE {new} RENAME TO {name};"))?;

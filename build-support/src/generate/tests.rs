@@ -186,3 +186,73 @@ fn views_and_triggers_stay_unless_a_change_would_break_them() {
         assert!(rebuilt.up.contains(part), "{part}\n{}", rebuilt.up);
     }
 }
+
+#[test]
+fn a_rebuilt_autoincrement_table_keeps_its_sequence() {
+    let from = "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, n TEXT);";
+    let generated = one(
+        from,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER);",
+        &request(),
+    );
+    let mut conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(from).unwrap();
+    conn.execute_batch("INSERT INTO t (n) VALUES ('1'), ('2'), ('3'); DELETE FROM t WHERE id = 3;")
+        .unwrap();
+    run(&mut conn, &generated.up, "up").unwrap();
+    conn.execute_batch("INSERT INTO t (n) VALUES (4)").unwrap();
+    let last: i64 = conn
+        .query_row("SELECT max(id) FROM t", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(
+        last, 4,
+        "a deleted row's key is not given again\n{}",
+        generated.up
+    );
+}
+
+#[test]
+fn a_parent_key_renamed_is_renamed_before_its_children_change() {
+    // `child` sorts before `parent`; its foreign key names the new column.
+    let from = "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));";
+    let to = "CREATE TABLE parent (pid INTEGER PRIMARY KEY);
+              CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (pid));";
+    let mut renames = Renames::none();
+    renames.add_argument("parent.id=pid").unwrap();
+    let request = Request {
+        renames,
+        ..request()
+    };
+    let generated = one(from, to, &request);
+    assert_eq!(
+        generated.up,
+        "ALTER TABLE parent RENAME COLUMN id TO pid;\n"
+    );
+    // The child changes too: after its parent, in the order of the files.
+    let to = to.replace("parent_id INTEGER", "parent_id INTEGER NOT NULL");
+    let generated = one(from, &to, &request);
+    let rename = generated.up.find("RENAME COLUMN").unwrap();
+    assert!(
+        rename < generated.up.find("CREATE TABLE new_child").unwrap(),
+        "{}",
+        generated.up
+    );
+}
+
+#[test]
+fn a_table_the_desired_schema_spells_in_another_case_is_read_whole() {
+    // Its CHECK is read though `Users` is stored as `users`.
+    let generated = one(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER CHECK (age >= 0));",
+        "CREATE TABLE Users (id INTEGER PRIMARY KEY, age INTEGER);",
+        &request(),
+    );
+    assert!(
+        generated
+            .up
+            .contains("CREATE TABLE new_Users (id INTEGER PRIMARY KEY, age INTEGER);"),
+        "{}",
+        generated.up
+    );
+}

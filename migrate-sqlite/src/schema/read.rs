@@ -83,7 +83,7 @@ impl Schema {
                 .collect::<rusqlite::Result<Vec<_>>>()?,
             Some(names) => conn
                 .prepare_cached(&format!(
-                    "{OBJECTS} AND tbl_name IN (SELECT value FROM json_each(?1))"
+                    "{OBJECTS} AND tbl_name COLLATE NOCASE IN (SELECT value FROM json_each(?1))"
                 ))?
                 .query_map([json_array(names)], read)?
                 .collect::<rusqlite::Result<Vec<_>>>()?,
@@ -131,14 +131,18 @@ impl Schema {
                 .query_map([], row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?,
             Some(names) => {
-                // One table at a time: the pragma lists only the one named.
+                // One table at a time: the pragma lists only the one named,
+                // without regard to case, so two names can find one table.
                 let mut statement = conn.prepare_cached(
                     &TABLES.replace("pragma_table_list", "pragma_table_list(?1)"),
                 )?;
-                let mut found = Vec::new();
+                let mut found: Vec<(String, String, bool, bool)> = Vec::new();
                 for name in names {
                     for table in statement.query_map([name], row)? {
-                        found.push(table?);
+                        let table = table?;
+                        if !found.iter().any(|seen| seen.0 == table.0) {
+                            found.push(table);
+                        }
                     }
                 }
                 found

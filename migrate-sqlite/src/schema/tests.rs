@@ -332,3 +332,22 @@ fn the_schema_of_statements_in_any_order_is_made_kind_by_kind() {
         )
     );
 }
+
+#[test]
+fn tables_named_in_another_case_are_read_whole_and_once() {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER CHECK (age >= 0));",
+    )
+    .unwrap();
+    for names in [vec!["USERS"], vec!["Users", "users"]] {
+        let names: BTreeSet<String> = names.into_iter().map(String::from).collect();
+        let schema = Schema::read_tables(&conn, &names).unwrap();
+        assert_eq!(schema.tables.len(), 1, "{names:?}");
+        assert_eq!(
+            schema.tables["users"].checks,
+            ["CHECK (age >= 0)"],
+            "{names:?}"
+        );
+    }
+}
