@@ -675,6 +675,7 @@ impl Planner<'_> {
         for column in self.dropped_columns(table, current, desired) {
             self.lose_column(table, current, &column);
         }
+        self.warn_of_new_constraints(table, current, desired);
         let sequence = (current.autoincrement && desired.autoincrement).then(|| {
             // The new table carries on the old one's sequence: AUTOINCREMENT
             // never gives again a key that a deleted row had.
@@ -707,6 +708,38 @@ impl Planner<'_> {
         self.run_step(table, format!("ALTER TABLE {new} RENAME TO {name};"))?;
         self.plan.foreign_keys_off.insert(table.to_string());
         Ok(())
+    }
+
+    /// Warns of the constraints a rebuild adds: rows already there that
+    /// break one make the migration fail.
+    fn warn_of_new_constraints(&mut self, table: &str, current: &Table, desired: &Table) {
+        let before = self.expected(current, table);
+        let mut new: Vec<String> = desired
+            .checks
+            .iter()
+            .filter(|c| {
+                !before
+                    .checks
+                    .iter()
+                    .any(|b| comparable_sql(b) == comparable_sql(c))
+            })
+            .cloned()
+            .collect();
+        for unique in &desired.unique {
+            if !before.unique.contains(unique) {
+                new.push(format!("UNIQUE ({})", unique.join(", ")));
+            }
+        }
+        for key in &desired.foreign_keys {
+            if !before.foreign_keys.contains(key) {
+                new.push(key.to_string());
+            }
+        }
+        for constraint in new {
+            self.plan.warnings.push(format!(
+                "{table}: {constraint} is new: a row already there that breaks it makes the migration fail"
+            ));
+        }
     }
 
     /// Step 6: indexes, triggers and views as the desired schema has them.

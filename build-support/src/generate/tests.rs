@@ -256,3 +256,22 @@ fn a_table_the_desired_schema_spells_in_another_case_is_read_whole() {
         generated.up
     );
 }
+
+#[test]
+fn constraints_a_rebuild_adds_are_warned_of() {
+    let outcome = generate(
+        &objects("CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (id INTEGER PRIMARY KEY, age INTEGER, p INTEGER);"),
+        &objects("CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (id INTEGER PRIMARY KEY, age INTEGER CHECK (age >= 0) UNIQUE, p INTEGER REFERENCES p (id));"),
+        &setup(),
+        &request(),
+    )
+    .unwrap();
+    assert_eq!(
+        outcome.warnings,
+        [
+            "t: CHECK (age >= 0) is new: a row already there that breaks it makes the migration fail",
+            "t: UNIQUE (age) is new: a row already there that breaks it makes the migration fail",
+            "t: foreign key (p) REFERENCES p (id) is new: a row already there that breaks it makes the migration fail",
+        ]
+    );
+}
