@@ -208,7 +208,7 @@ fn per_table_writes_one_migration_per_changed_table_in_an_order_that_applies() {
         stdout,
         "created migrations/002_tags_tags.sql\n\
          created migrations/003_tags_posts.sql\n\
-         created migrations/004_tags_views.sql\n\
+         created migrations/004_tags_views_and_triggers.sql\n\
          review it, then build: the build runs it and holds migrations to schema.sql\n"
     );
     let posts = fs::read_to_string(root.join("migrations/003_tags_posts.sql")).unwrap();

@@ -38,7 +38,8 @@ pub struct Request {
 /// One generated migration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Generated {
-    /// With `per_table`, the table it changes (or `views`); `None` otherwise.
+    /// With `per_table`, the table it changes (or `views_and_triggers`);
+    /// `None` otherwise.
     pub subject: Option<String>,
     /// Its up script.
     pub up: String,
@@ -99,7 +100,19 @@ fn failed(what: &str) -> impl Fn(rusqlite::Error) -> GenerateError + '_ {
 }
 
 /// A scratch database holding the schema `objects` make.
+///
+/// Its foreign keys are off, as they are in every script that drops or
+/// rebuilds a table: on, SQLite's `DROP TABLE` deletes the rows first and
+/// so reads the foreign keys of other tables, which may name one gone.
 fn scratch(setup: &Setup, objects: &[SchemaObject]) -> rusqlite::Result<Connection> {
+    let conn = as_run(setup, objects)?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    Ok(conn)
+}
+
+/// A database holding the schema `objects` make, as the runtime has one:
+/// foreign keys on, which a script's directives may switch off.
+fn as_run(setup: &Setup, objects: &[SchemaObject]) -> rusqlite::Result<Connection> {
     let conn = fresh_connection(setup)?;
     plan::make(&conn, objects)?;
     Ok(conn)
@@ -223,15 +236,22 @@ pub fn generate(
         false => vec![None],
     };
     let mut migrations = Vec::new();
-    let mut state = scratch(setup, from).map_err(failed("cannot make the schema before"))?;
-    for group in groups {
-        let in_group = |g: &str| group.is_none_or(|group| group == g);
+    let mut state = as_run(setup, from).map_err(failed("cannot make the schema before"))?;
+    for (k, group) in groups.into_iter().enumerate() {
+        let in_group =
+            |g: &str| group.is_none_or(|group| group == g || (k == 0 && g == plan::FIRST));
         let steps: Vec<&plan::Step> = found.steps.iter().filter(|s| in_group(&s.group)).collect();
         let foreign_keys_off = found.foreign_keys_off.iter().any(|g| in_group(g));
         let loses = found.lost.iter().any(|(g, _)| in_group(g));
         let up = script(&steps, foreign_keys_off, loses);
         let before = read_objects(&state).map_err(failed("cannot read the schema"))?;
-        run(&mut state, &up, "the generated migration")?;
+        run(&mut state, &up, "the generated migration").map_err(|error| match group {
+            Some(group) => GenerateError::Failed(format!(
+                "the changes do not split into one migration per table that apply in order \
+                 (the one for {group}: {error}); without --per-table they are one migration"
+            )),
+            None => error,
+        })?;
         let down = match request.down {
             true => Some(down_script(setup, &state, &before, &request.renames)?),
             false => None,
@@ -284,7 +304,7 @@ fn down_script(
         .map_err(failed("cannot find the down script's steps"))?;
     let steps: Vec<&plan::Step> = found.steps.iter().collect();
     let down = script(&steps, !found.foreign_keys_off.is_empty(), false);
-    let mut check = scratch(setup, &after).map_err(failed("cannot make the schema after"))?;
+    let mut check = as_run(setup, &after).map_err(failed("cannot make the schema after"))?;
     run(&mut check, &down, "the generated down script")?;
     let back = Schema::read(&check).map_err(failed("cannot read the schema"))?;
     let differences = back.diff(&wanted);
@@ -321,5 +341,7 @@ fn script(steps: &[&plan::Step], foreign_keys_off: bool, destructive: bool) -> S
     text
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

@@ -25,8 +25,14 @@ use rusqlite::Connection;
 use super::hints::Renames;
 use super::sql::{column_definition, with_table_name};
 
-/// The group of the views, and of triggers on views, in `--per-table`.
-pub(crate) const VIEWS: &str = "views";
+/// With `--per-table`, the group of what goes first: indexes, views and
+/// triggers dropped before any table changes (dropping early breaks
+/// nothing; left for later, a view or trigger can break a table's change).
+pub(crate) const FIRST: &str = "";
+
+/// With `--per-table`, the group of what goes last: views and triggers,
+/// made once every table they name is as declared.
+pub(crate) const LAST: &str = "views_and_triggers";
 
 /// One statement of the migration, and the table whose file it goes in.
 #[derive(Clone, Debug)]
@@ -39,7 +45,8 @@ pub(crate) struct Step {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Plan {
     pub steps: Vec<Step>,
-    /// The groups, in an order in which their files apply.
+    /// The groups, in an order in which their files apply; the steps of
+    /// [`FIRST`] go in the first.
     pub groups: Vec<String>,
     /// What the migration loses, by group: tables and columns whose values go.
     pub lost: Vec<(String, String)>,
@@ -138,16 +145,14 @@ impl Planner<'_> {
             .iter()
             .filter(|(from, to)| !same(from, to))
             .map(|(_, to)| to.clone());
-        let mut groups: Vec<String> = tables.dropped.clone();
-        for group in renamed
+        let order: Vec<String> = tables
+            .dropped
+            .iter()
+            .cloned()
+            .chain(renamed)
             .chain(tables.created.iter().cloned())
             .chain(tables.changed.iter().cloned())
-        {
-            if !groups.iter().any(|g| same(g, &group)) {
-                groups.push(group);
-            }
-        }
-        self.plan.groups = groups;
+            .collect();
         self.drop_dependents(&tables)?;
         for table in &tables.dropped {
             self.drop_table(table)?;
@@ -161,10 +166,28 @@ impl Planner<'_> {
             self.change_table(table)?;
         }
         self.match_objects()?;
-        self.plan.groups.push(VIEWS.to_string());
-        let used: BTreeSet<&str> = self.plan.steps.iter().map(|s| s.group.as_str()).collect();
-        self.plan.groups.retain(|g| used.contains(g.as_str()));
+        self.plan.groups = self.groups(order);
         Ok(())
+    }
+
+    /// The groups of the steps, in an order whose files apply: tables
+    /// dropped, renamed, created and changed, in `order`; then tables whose
+    /// indexes alone change; views and triggers last. What goes first goes
+    /// in the first file.
+    fn groups(&self, order: Vec<String>) -> Vec<String> {
+        let used = |group: &str| self.plan.steps.iter().any(|s| s.group == group);
+        let mut groups: Vec<String> = Vec::new();
+        let in_steps = self.plan.steps.iter().map(|s| s.group.clone());
+        for group in order.into_iter().chain(in_steps) {
+            let taken = groups.iter().any(|g| same(g, &group));
+            if !taken && used(&group) && group != FIRST && group != LAST {
+                groups.push(group);
+            }
+        }
+        if used(LAST) || (groups.is_empty() && used(FIRST)) {
+            groups.push(LAST.to_string());
+        }
+        groups
     }
 
     /// The name before of the table desired as `name`, if it is kept: the
@@ -311,11 +334,11 @@ impl Planner<'_> {
             let kept = find(&self.desired.indexes, name)
                 .is_some_and(|(_, desired)| *desired == self.expected_index(index, to));
             if !kept {
-                self.run_step(to, format!("DROP INDEX {};", quoted_name(name)))?;
+                self.run_step(FIRST, format!("DROP INDEX {};", quoted_name(name)))?;
             }
         }
         for table in &tables.dropped {
-            self.drop_referring(table, table)?;
+            self.drop_referring(table, FIRST)?;
         }
         let gone = |names: &BTreeMap<String, String>, desired: &BTreeMap<String, String>| {
             names
@@ -325,12 +348,11 @@ impl Planner<'_> {
                 .collect::<Vec<_>>()
         };
         for view in gone(&self.before.views, &self.desired.views) {
-            self.drop_referring(&view, VIEWS)?;
-            self.drop_object("view", &view, VIEWS)?;
+            self.drop_referring(&view, FIRST)?;
+            self.drop_object("view", &view, FIRST)?;
         }
         for trigger in gone(&self.before.triggers, &self.desired.triggers) {
-            let group = self.trigger_group(&trigger)?;
-            self.drop_object("trigger", &trigger, &group)?;
+            self.drop_object("trigger", &trigger, FIRST)?;
         }
         Ok(())
     }
@@ -342,21 +364,6 @@ impl Planner<'_> {
             self.run_step(group, format!("DROP {kind} {};", quoted_name(name)))?;
         }
         Ok(())
-    }
-
-    /// The group of the trigger `name`: its table's, or the views' for a
-    /// trigger on a view.
-    fn trigger_group(&self, name: &str) -> rusqlite::Result<String> {
-        let objects = migrate_sqlite::schema::read_objects(self.scratch)?;
-        let on = objects
-            .iter()
-            .find(|o| o.kind == "trigger" && same(&o.name, name))
-            .map(|o| o.table.to_string())
-            .unwrap_or_default();
-        let on_view = objects
-            .iter()
-            .any(|o| o.kind == "view" && same(&o.name, &on));
-        Ok(if on_view { VIEWS.to_string() } else { on })
     }
 
     /// Drops, into `group`, the views and triggers that name `name`, and
@@ -748,13 +755,8 @@ impl Planner<'_> {
         let objects = migrate_sqlite::schema::read_objects(self.scratch)?;
         let group_of = |object: &SchemaObject| -> String {
             match object.kind.as_ref() {
-                "view" => VIEWS.to_string(),
-                _ if now.views.contains_key(object.table.as_ref())
-                    || self.desired.views.contains_key(object.table.as_ref()) =>
-                {
-                    VIEWS.to_string()
-                }
-                _ => object.table.to_string(),
+                "index" => object.table.to_string(),
+                _ => LAST.to_string(),
             }
         };
         for object in &objects {
@@ -784,11 +786,10 @@ impl Planner<'_> {
                 _ => false,
             };
             if missing {
-                let group = group_of(object);
-                if !self.plan.groups.contains(&group) && group != VIEWS {
-                    self.plan.groups.push(group.clone());
-                }
-                self.run_step(&group, format!("{};", without_hints(&object.sql)))?;
+                self.run_step(
+                    &group_of(object),
+                    format!("{};", without_hints(&object.sql)),
+                )?;
             }
         }
         Ok(())

@@ -275,3 +275,60 @@ fn constraints_a_rebuild_adds_are_warned_of() {
         ]
     );
 }
+
+/// Generates with everything allowed, one migration or one per table.
+fn generates(from: &str, to: &str, per_table: bool) -> Outcome {
+    let request = Request {
+        allow_destructive: true,
+        per_table,
+        ..request()
+    };
+    generate(&objects(from), &objects(to), &setup(), &request)
+        .unwrap_or_else(|error| panic!("{from}\n→ {to}\nper table: {per_table}: {error}"))
+}
+
+#[test]
+fn dropping_a_parent_whose_child_cascades_and_names_a_table_gone() {
+    let from = "CREATE TABLE p (id INTEGER PRIMARY KEY);
+                CREATE TABLE q (id INTEGER PRIMARY KEY);
+                CREATE TABLE c (id INTEGER PRIMARY KEY, p_id REFERENCES p (id) ON DELETE CASCADE, q_id REFERENCES q (id));";
+    let to = "CREATE TABLE c (id INTEGER PRIMARY KEY);";
+    for per_table in [false, true] {
+        generates(from, to, per_table);
+        generates(to, from, per_table);
+    }
+}
+
+#[test]
+fn per_table_files_apply_in_order() {
+    let cases = [
+        // A trigger whose body names a table a later file changes.
+        (
+            "CREATE TABLE u (id INTEGER PRIMARY KEY, a);",
+            "CREATE TABLE u (id INTEGER PRIMARY KEY, b);
+             CREATE TABLE t (id INTEGER PRIMARY KEY);
+             CREATE TRIGGER trg AFTER INSERT ON t BEGIN UPDATE u SET b = b WHERE id = new.id; END;",
+        ),
+        // A view no longer declared, over a column dropped.
+        (
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a); CREATE VIEW v AS SELECT a FROM t;",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY);",
+        ),
+        // An index dropped from a table that otherwise stays.
+        (
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a); CREATE INDEX i ON t (a);",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a);",
+        ),
+        // A trigger moved to another table under its name.
+        (
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a);
+             CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, b);
+             CREATE TABLE k (id INTEGER PRIMARY KEY);
+             CREATE TRIGGER tr AFTER INSERT ON k BEGIN SELECT 1; END;",
+        ),
+    ];
+    for (from, to) in cases {
+        assert!(!generates(from, to, true).migrations.is_empty());
+    }
+}
