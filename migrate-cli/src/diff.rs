@@ -15,7 +15,7 @@ use migrate_build_support::generate::{
 use migrate_build_support::scaffold::{self, NewFile};
 use migrate_build_support::{check_chain, Format, SchemaObject, Setup};
 
-use crate::{create, fail, problems, Folder};
+use crate::{create_all, fail, problems, Folder};
 
 /// What `migrate diff` is told.
 pub(crate) struct DiffArgs {
@@ -134,15 +134,8 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
         println!("-- dry run: nothing written");
         return ExitCode::SUCCESS;
     }
-    for file in &files {
-        let target = path.join(&file.path);
-        if let Err(error) = create(&target, &file.text) {
-            return fail(format!("cannot create {}: {error}", target.display()));
-        }
-        println!(
-            "created {}",
-            Path::new(&folder.dir).join(&file.path).display()
-        );
+    if let Err(failed) = create_all(folder, &files) {
+        return failed;
     }
     println!(
         "review it, then build: the build runs it and holds {} to {file}",

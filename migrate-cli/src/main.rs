@@ -220,15 +220,8 @@ fn new(folder: &Folder, description: &str, reversible: bool) -> ExitCode {
         Ok(files) => files,
         Err(message) => return fail(message),
     };
-    for file in &files {
-        let target = path.join(&file.path);
-        if let Err(error) = create(&target, &file.text) {
-            return fail(format!("cannot create {}: {error}", target.display()));
-        }
-        println!(
-            "created {}",
-            Path::new(&folder.dir).join(&file.path).display()
-        );
+    if let Err(failed) = create_all(folder, &files) {
+        return failed;
     }
     ExitCode::SUCCESS
 }
@@ -242,6 +235,21 @@ fn entries(path: &Path) -> Result<Vec<String>, String> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(error) => Err(format!("cannot read {}: {error}", path.display())),
     }
+}
+
+/// Creates `files` in the migrations folder, saying so for each.
+fn create_all(folder: &Folder, files: &[scaffold::NewFile]) -> Result<(), ExitCode> {
+    for file in files {
+        let target = folder.root.join(&folder.dir).join(&file.path);
+        if let Err(error) = create(&target, &file.text) {
+            return Err(fail(format!("cannot create {}: {error}", target.display())));
+        }
+        println!(
+            "created {}",
+            Path::new(&folder.dir).join(&file.path).display()
+        );
+    }
+    Ok(())
 }
 
 /// Creates `path` (and its folder), never overwriting a file.

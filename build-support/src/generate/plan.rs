@@ -104,14 +104,7 @@ pub(crate) fn plan(
     renames: &Renames,
 ) -> rusqlite::Result<Plan> {
     let before = Schema::read(scratch)?;
-    let mut planner = Planner {
-        scratch,
-        before: &before,
-        desired,
-        to,
-        renames,
-        plan: Plan::default(),
-    };
+    let mut planner = Planner::new(scratch, &before, desired, to, renames);
     planner.run()?;
     Ok(planner.plan)
 }
@@ -137,7 +130,24 @@ struct Tables {
     changed: Vec<String>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    fn new(
+        scratch: &'a Connection,
+        before: &'a Schema,
+        desired: &'a Schema,
+        to: &'a [SchemaObject],
+        renames: &'a Renames,
+    ) -> Self {
+        Planner {
+            scratch,
+            before,
+            desired,
+            to,
+            renames,
+            plan: Plan::default(),
+        }
+    }
+
     fn run(&mut self) -> rusqlite::Result<()> {
         let tables = self.tables();
         let renamed = tables
@@ -879,14 +889,7 @@ pub(crate) fn ambiguities(
     renames: &Renames,
 ) -> rusqlite::Result<Vec<Ambiguity>> {
     let before = Schema::read(scratch)?;
-    let planner = Planner {
-        scratch,
-        before: &before,
-        desired,
-        to,
-        renames,
-        plan: Plan::default(),
-    };
+    let planner = Planner::new(scratch, &before, desired, to, renames);
     let tables = planner.tables();
     let ordinary = |names: &[String], schema: &Schema| -> Vec<String> {
         names
