@@ -4,14 +4,16 @@
 //!
 //! The order is SQLite's own for changing a schema:
 //!
-//! 1. indexes, views and triggers that a change would break, or that are
-//!    no longer declared, are dropped;
+//! 1. indexes that change or go, views and triggers no longer declared,
+//!    and what refers to a table that goes are dropped;
 //! 2. tables no longer declared are dropped, children before parents;
 //! 3. tables are renamed (which carries their indexes, triggers, views and
 //!    the foreign keys that refer to them);
 //! 4. new tables are created, parents before children;
-//! 5. each changed table is altered with `ALTER TABLE` where SQLite takes
-//!    it and it leaves the declared table, else rebuilt the 12-step way;
+//! 5. each changed table, parents first, is altered with `ALTER TABLE`
+//!    where SQLite takes it and it leaves the declared table, else rebuilt
+//!    the 12-step way; the views and triggers that name it are dropped
+//!    first when it is rebuilt or loses a column;
 //! 6. indexes, triggers and views are made to match, in the order the
 //!    desired schema makes them.
 
