@@ -2,7 +2,7 @@
 //! migrations leaves to the desired schema, what `migrate diff` writes.
 //!
 //! The steps are found on a scratch database holding the schema before
-//! ([`plan`]), so that SQLite itself decides what `ALTER TABLE` can do.
+//! (`plan.rs`), so that SQLite itself decides what `ALTER TABLE` can do.
 //! What is generated is then applied again as the runtime applies it
 //! (directives and all), on a fresh copy: it must arrive at the desired
 //! schema, and its down script must come back, or nothing is written.
