@@ -45,6 +45,9 @@ fn changes_by_hand_are_named_and_other_tools_tables_are_not() {
          DROP INDEX documents_language;
          ALTER TABLE audit ADD COLUMN note TEXT;
          CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER);
+         CREATE TABLE _litestream_lock (id INTEGER);
+         CREATE TABLE turso_cdc (change_id INTEGER PRIMARY KEY AUTOINCREMENT, change_time INTEGER, change_type INTEGER, table_name TEXT, id, before BLOB, after BLOB, updates BLOB);
+         CREATE TABLE turso_sync_last_change_id (client_id TEXT PRIMARY KEY, pull_gen INTEGER, change_id INTEGER);
          CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL);
          CREATE TABLE refinery_schema_history (version INT4 PRIMARY KEY, name VARCHAR(255));
          CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL);

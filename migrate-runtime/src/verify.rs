@@ -12,13 +12,13 @@ use crate::history;
 use crate::migrator::Migrator;
 use crate::plan::State;
 
-/// Tables other tools keep in the same file: never drift. Litestream's, and
-/// the history tables of sqlx, refinery, diesel, golang-migrate and dbmate
+/// Tables other tools keep in the same file: never drift. The history
+/// tables of sqlx, refinery, diesel, golang-migrate and dbmate
 /// (`schema_migrations`), goose, Prisma and Drizzle, which
-/// [`Migrator::import_history`] reads and leaves in place.
+/// [`Migrator::import_history`] reads and leaves in place; Turso's sync
+/// keeps one more (and those of [`OTHER_TOOLS_PREFIXES`]).
 const OTHER_TOOLS_TABLES: &[&str] = &[
-    "_litestream_seq",
-    "_litestream_lock",
+    "turso_sync_last_change_id",
     "_sqlx_migrations",
     "refinery_schema_history",
     "__diesel_schema_migrations",
@@ -27,6 +27,11 @@ const OTHER_TOOLS_TABLES: &[&str] = &[
     "_prisma_migrations",
     "__drizzle_migrations",
 ];
+
+/// The starts of the names of tables replication keeps in the same file:
+/// Litestream's (`_litestream_seq`, `_litestream_lock`) and Turso's change
+/// capture (`turso_cdc`, …).
+const OTHER_TOOLS_PREFIXES: &[&str] = &["_litestream_", "turso_cdc"];
 
 /// What [`Migrator::verify`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,6 +149,10 @@ fn ignores(migrator: &Migrator, name: &str) -> bool {
     let named = |table: &str| name.eq_ignore_ascii_case(table);
     named(&options.history_table)
         || OTHER_TOOLS_TABLES.iter().any(|table| named(table))
+        || OTHER_TOOLS_PREFIXES.iter().any(|prefix| {
+            name.get(..prefix.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+        })
         || options.ignored_tables.iter().any(|table| named(table))
 }
 

@@ -146,11 +146,12 @@ impl Migrator {
     /// the one those migrations make, object by object (tables, indexes,
     /// triggers, views), compared as the compiler compares schemas: what
     /// SQLite reports of each table and index, not the spelling of its
-    /// `CREATE` statement. The history table, SQLite's own tables,
-    /// Litestream's `_litestream_seq` and `_litestream_lock`, the history
-    /// tables of sqlx (`_sqlx_migrations`), refinery
-    /// (`refinery_schema_history`) and diesel (`__diesel_schema_migrations`),
-    /// and the tables named with [`Migrator::ignore_tables`] are not drift.
+    /// `CREATE` statement. The history table, SQLite's own tables, what
+    /// replication keeps in the file (Litestream's `_litestream_*`, Turso's
+    /// `turso_cdc*` and `turso_sync_last_change_id`), the history tables of
+    /// the tools `import_history` reads (`_sqlx_migrations`,
+    /// `refinery_schema_history`, `__diesel_schema_migrations`, …), and the
+    /// tables named with [`Migrator::ignore_tables`] are not drift.
     ///
     /// When every migration of the binary is applied, the expected schema is
     /// the one recorded at compile time; otherwise it is made by running the
