@@ -212,6 +212,8 @@ fn variant(error: &migrate_runtime::Error) -> &'static str {
         Error::UnknownVersions { .. } => "UnknownVersions",
         Error::OutOfOrder { .. } => "OutOfOrder",
         Error::PendingInCheckOnly { .. } => "PendingInCheckOnly",
+        Error::Replica { .. } => "Replica",
+        Error::ReplicaBehind { .. } => "ReplicaBehind",
         Error::Environment { .. } => "Environment",
         Error::Configure { .. } => "Configure",
         Error::Database { .. } => "Database",

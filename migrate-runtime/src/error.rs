@@ -391,6 +391,62 @@ pub enum Error {
         missing: Vec<String>,
     },
 
+    /// This node may not write its database (a LiteFS replica, a read-only
+    /// file or mount), migrations are pending, and
+    /// [`OnReplica::Fail`](crate::OnReplica::Fail) says not to wait.
+    #[error(
+        "{}: this node may not write the database ({}) and migrations are pending: {}. \
+         They are applied by the primary{}; to wait for them to arrive instead, set \
+         MIGRATE_ON_REPLICA=wait (`Migrator::on_replica(OnReplica::Wait)`), or to start \
+         without them, MIGRATE_ON_REPLICA=start",
+        path.display(),
+        replica.reason,
+        list(.pending),
+        primary(replica)
+    )]
+    Replica {
+        /// The database path.
+        path: PathBuf,
+        /// Why this node may not write, and the primary when known.
+        replica: crate::Replica,
+        /// The pending migrations: version and name.
+        pending: Vec<(u64, String)>,
+    },
+
+    /// This node may not write its database and waited the whole deadline
+    /// for the primary's migrations to arrive.
+    #[error(
+        "{}: this node may not write the database ({}), and after waiting {:.1?} the \
+         migrations it needs have not arrived: {}. Check that the primary{} started and \
+         migrated (its log says \"database migrated\") and that replication runs (LiteFS: \
+         its .lag file); if migrations take longer, raise the deadline \
+         (`Migrator::deadline`). Nothing was changed",
+        path.display(),
+        replica.reason,
+        waited,
+        list(.pending),
+        primary(replica)
+    )]
+    ReplicaBehind {
+        /// The database path.
+        path: PathBuf,
+        /// Why this node may not write, and the primary when known.
+        replica: crate::Replica,
+        /// How long it waited.
+        waited: std::time::Duration,
+        /// The migrations still missing: version and name.
+        pending: Vec<(u64, String)>,
+    },
+
+    /// The environment switch for replicas names no policy.
+    #[error("the environment variable {variable} is `{value}`; set it to wait, fail or start")]
+    EnvironmentPolicy {
+        /// The variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+    },
+
     /// An operator switch has a value that is neither on nor off.
     #[error("the environment variable {variable} is `{value}`; set it to 1 (on) or 0 (off)")]
     Environment {
@@ -498,6 +554,15 @@ impl fmt::Display for Recovery {
             ),
         }
     }
+}
+
+/// ` (<name>)` when the primary is known.
+fn primary(replica: &crate::Replica) -> String {
+    replica
+        .primary
+        .as_deref()
+        .map(|name| format!(" ({name})"))
+        .unwrap_or_default()
 }
 
 fn list(versions: &[(u64, String)]) -> String {

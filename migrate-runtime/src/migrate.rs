@@ -33,6 +33,11 @@ pub struct Report {
     pub reverted: Vec<Reverted>,
     /// The backup taken before applying them, if one was.
     pub backup: Option<PathBuf>,
+    /// This node may not write the database (a LiteFS replica, or read-only
+    /// with a replica policy set): nothing was applied here; it waited for
+    /// the primary's migrations, or started without them, as its policy
+    /// ([`Migrator::on_replica`](crate::Migrator::on_replica)) says.
+    pub followed_primary: bool,
 }
 
 /// One migration applied by a run.

@@ -20,6 +20,7 @@ use crate::backup::Backups;
 use crate::event::Event;
 use crate::history::{self, Recorded, DEFAULT_TABLE};
 use crate::plan::{self, Allowances, Standing};
+use crate::replica::OnReplica;
 use crate::requirement::Requirement;
 use crate::Error;
 
@@ -81,6 +82,7 @@ pub(crate) struct Options {
     pub(crate) allow_newer_database: bool,
     pub(crate) allow_out_of_order: bool,
     pub(crate) read_environment: bool,
+    pub(crate) on_replica: Option<OnReplica>,
     pub(crate) ignored_tables: Vec<Cow<'static, str>>,
 }
 
@@ -126,6 +128,7 @@ impl Migrator {
                 allow_newer_database: false,
                 allow_out_of_order: false,
                 read_environment: true,
+                on_replica: None,
                 ignored_tables: Vec::new(),
             },
             hook: None,
@@ -241,8 +244,20 @@ impl Migrator {
         self
     }
 
-    /// Whether [`SKIP_VARIABLE`](crate::SKIP_VARIABLE) and
-    /// [`CHECK_ONLY_VARIABLE`](crate::CHECK_ONLY_VARIABLE) are read. Default on.
+    /// What a start does on a node that may not write its database (a
+    /// LiteFS replica, a read-only file or mount) when migrations are
+    /// pending: wait for the primary's, fail naming it, or start without
+    /// them. [`ON_REPLICA_VARIABLE`](crate::ON_REPLICA_VARIABLE) overrides
+    /// it. Default: a LiteFS replica waits, within the deadline; a file or
+    /// mount that refuses writing fails with [`Error::ReadOnly`].
+    pub fn on_replica(mut self, policy: OnReplica) -> Self {
+        self.options.on_replica = Some(policy);
+        self
+    }
+
+    /// Whether [`SKIP_VARIABLE`](crate::SKIP_VARIABLE),
+    /// [`CHECK_ONLY_VARIABLE`](crate::CHECK_ONLY_VARIABLE) and
+    /// [`ON_REPLICA_VARIABLE`](crate::ON_REPLICA_VARIABLE) are read. Default on.
     pub fn read_environment(mut self, read: bool) -> Self {
         self.options.read_environment = read;
         self

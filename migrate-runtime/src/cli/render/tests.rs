@@ -167,6 +167,7 @@ fn a_report_names_what_ran_and_the_backup() {
             source: ScriptSource::History,
         }],
         backup: Some(PathBuf::from("backups/app.db.x.sqlite")),
+        followed_primary: false,
     };
     assert_eq!(
         super::report(&report),
