@@ -147,7 +147,33 @@ pub(crate) fn migrate(
         "database migrated"
     );
     run.report.backup = run.backup.map(|(backup, _)| backup);
+    if options.truncate_wal && !run.report.applied.is_empty() {
+        // TRUNCATE waits for readers through the busy handler: never here.
+        let _ = conn.busy_timeout(Duration::ZERO);
+        truncate_wal(conn);
+        let _ = conn.busy_timeout(options.busy_timeout);
+    }
     Ok(run.report)
+}
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)` after migrating, which a reader holding
+/// the WAL (Litestream, while it replicates) answers busy: normal, not a
+/// failure of the start.
+fn truncate_wal(conn: &Connection) {
+    let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        row.get::<_, i64>(0)
+    });
+    match checkpoint {
+        Ok(0) => tracing::info!("WAL checkpointed and truncated after migrating"),
+        Err(error) if !connection::is_busy(&error) => {
+            tracing::warn!(%error, "WAL not checkpointed after migrating")
+        }
+        // Busy, answered in the row or as the error.
+        _ => tracing::info!(
+            "WAL not truncated after migrating: a reader holds it (Litestream does while it \
+             replicates); SQLite's own checkpoints will"
+        ),
+    }
 }
 
 /// One migrator at a time per file: waits for `<database>-migrate-lock`.

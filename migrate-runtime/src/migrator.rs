@@ -83,6 +83,7 @@ pub(crate) struct Options {
     pub(crate) allow_out_of_order: bool,
     pub(crate) read_environment: bool,
     pub(crate) on_replica: Option<OnReplica>,
+    pub(crate) truncate_wal: bool,
     pub(crate) ignored_tables: Vec<Cow<'static, str>>,
 }
 
@@ -129,6 +130,7 @@ impl Migrator {
                 allow_out_of_order: false,
                 read_environment: true,
                 on_replica: None,
+                truncate_wal: false,
                 ignored_tables: Vec::new(),
             },
             hook: None,
@@ -252,6 +254,18 @@ impl Migrator {
     /// mount that refuses writing fails with [`Error::ReadOnly`].
     pub fn on_replica(mut self, policy: OnReplica) -> Self {
         self.options.on_replica = Some(policy);
+        self
+    }
+
+    /// After a run that applied migrations, checkpoint the WAL and truncate
+    /// it (`PRAGMA wal_checkpoint(TRUNCATE)`), so that a large migration
+    /// does not leave a WAL of its size for replication (LiteFS,
+    /// Litestream) and readers to carry. A reader holding the WAL, as
+    /// Litestream does while it replicates, makes the checkpoint answer
+    /// busy: that is logged and the start goes on, SQLite's own checkpoints
+    /// doing it later. Default off.
+    pub fn truncate_wal_after_migrating(mut self, truncate: bool) -> Self {
+        self.options.truncate_wal = truncate;
         self
     }
 

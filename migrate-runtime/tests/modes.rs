@@ -230,3 +230,87 @@ fn all_pending_commits_before_a_rebuild_when_a_later_migration_fails() {
     );
     assert_eq!(history_versions(&inspect(&path)), [1, 2, 3]);
 }
+
+/// `-- migrate: own-transaction` commits one migration on its own under
+/// the default mode: what came before it commits first, it commits alone,
+/// and a later failure rolls back only what came after.
+#[test]
+fn an_own_transaction_migration_commits_alone_when_a_later_one_fails() {
+    let (_dir, path) = temp_db();
+    let mut chain = third_fails();
+    chain.insert(
+        2,
+        migration(
+            3,
+            "backfill",
+            "-- migrate: own-transaction\nCREATE TABLE big (x);\nINSERT INTO big VALUES (1);",
+            9,
+        ),
+    );
+    chain[3] = migration(
+        4,
+        "add_ada_again",
+        "INSERT INTO users (name) VALUES ('ada');",
+        3,
+    );
+
+    let error = migrator(chain).open(&path).unwrap_err();
+
+    assert!(
+        matches!(error, Error::Migration { version: 4, .. }),
+        "{error}"
+    );
+    let conn = inspect(&path);
+    assert_eq!(history_versions(&conn), [1, 2, 3]);
+    assert_eq!(tables(&conn), ["_migrate_history", "big", "tags", "users"]);
+}
+
+fn wal_bytes(path: &Path) -> u64 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).map_or(0, |m| m.len())
+}
+
+/// With `truncate_wal_after_migrating`, the WAL a migration wrote is
+/// checkpointed and truncated; a reader holding it (as Litestream does
+/// while it replicates) makes that busy, which is no failure.
+#[test]
+fn the_wal_is_truncated_after_migrating_unless_a_reader_holds_it() {
+    let (_dir, path) = temp_db();
+    let tables = |count: usize| {
+        let extra = ["a", "b", "c"][..count]
+            .iter()
+            .enumerate()
+            .map(|(k, name)| create_table(k as u64 + 2, name))
+            .collect();
+        fixtures_then(1, extra)
+    };
+    drop(tables(0).open(&path).unwrap());
+    // Another connection keeps the WAL from going away when a start closes.
+    let keep = Connection::open(&path).unwrap();
+    keep.query_row("SELECT count(*) FROM _migrate_history", [], |_| Ok(()))
+        .unwrap();
+    drop(tables(1).open(&path).unwrap());
+    assert!(wal_bytes(&path) > 0, "a migration leaves its WAL");
+
+    drop(
+        tables(2)
+            .truncate_wal_after_migrating(true)
+            .open(&path)
+            .unwrap(),
+    );
+    assert_eq!(wal_bytes(&path), 0);
+
+    // A reader inside a read transaction holds the WAL.
+    keep.execute_batch("BEGIN; SELECT count(*) FROM _migrate_history;")
+        .unwrap();
+    drop(
+        tables(3)
+            .truncate_wal_after_migrating(true)
+            .open(&path)
+            .unwrap(),
+    );
+    assert!(wal_bytes(&path) > 0, "left for SQLite's own checkpoints");
+    keep.execute_batch("COMMIT").unwrap();
+    assert_eq!(history_versions(&inspect(&path)), [1, 2, 3, 4]);
+}

@@ -194,9 +194,10 @@ pub fn apply(conn: &mut Connection, sql: &str, directives: Directives) -> Result
 
 /// Whether a script with these directives can share a transaction with
 /// others: not when it runs outside one, nor when it switches foreign keys
-/// off, which only takes effect outside a transaction.
+/// off, which only takes effect outside a transaction, nor when it asks
+/// for a transaction of its own.
 pub fn can_share_transaction(directives: Directives) -> bool {
-    !directives.no_transaction() && !directives.foreign_keys_off()
+    !directives.no_transaction() && !directives.foreign_keys_off() && !directives.own_transaction()
 }
 
 /// Runs the statements of `sql` in order, each stepped to its end, as

@@ -18,6 +18,11 @@ pub enum Directive {
     /// and `PRAGMA foreign_key_check` runs before commit: the SQLite 12-step
     /// table rebuild.
     ForeignKeysOff,
+    /// `own-transaction`: the script commits on its own, in a transaction
+    /// of its own, even when the pending migrations otherwise share one: a
+    /// large change that replication (LiteFS, Litestream) should not carry
+    /// with the rest in one transaction.
+    OwnTransaction,
     /// `allow <lint>`: silences one lint for this file.
     Allow(Lint),
 }
@@ -106,6 +111,7 @@ pub struct Directives {
 
 const NO_TRANSACTION: u32 = 1;
 const FOREIGN_KEYS_OFF: u32 = 2;
+const OWN_TRANSACTION: u32 = 4;
 
 impl Directives {
     /// No directive.
@@ -131,6 +137,7 @@ impl Directives {
         match directive {
             Directive::NoTransaction => self.flags |= NO_TRANSACTION,
             Directive::ForeignKeysOff => self.flags |= FOREIGN_KEYS_OFF,
+            Directive::OwnTransaction => self.flags |= OWN_TRANSACTION,
             Directive::Allow(lint) => self.allowed |= 1 << lint as u32,
         }
         self
@@ -146,6 +153,11 @@ impl Directives {
         self.flags & FOREIGN_KEYS_OFF != 0
     }
 
+    /// `-- migrate: own-transaction` was given.
+    pub const fn own_transaction(self) -> bool {
+        self.flags & OWN_TRANSACTION != 0
+    }
+
     /// `-- migrate: allow <lint>` was given for this lint.
     pub const fn allows(self, lint: Lint) -> bool {
         self.allowed & (1 << lint as u32) != 0
@@ -156,6 +168,7 @@ impl Directives {
         let flags = [
             (self.no_transaction(), Directive::NoTransaction),
             (self.foreign_keys_off(), Directive::ForeignKeysOff),
+            (self.own_transaction(), Directive::OwnTransaction),
         ];
         let flags = flags.into_iter().filter(|(set, _)| *set).map(|(_, d)| d);
         let allowed = Lint::ALL
@@ -323,6 +336,7 @@ fn parse_directive(body: &str, lenient: bool) -> Result<Vec<Directive>, String> 
     match (word, rest) {
         ("no-transaction", "") => Ok(vec![Directive::NoTransaction]),
         ("foreign-keys-off", "") => Ok(vec![Directive::ForeignKeysOff]),
+        ("own-transaction", "") => Ok(vec![Directive::OwnTransaction]),
         // A list of separators alone names no lint either.
         ("allow", names) if names.chars().all(is_separator) => Err(format!(
             "`allow` needs the name of a lint: one of {}",
@@ -338,12 +352,12 @@ fn parse_directive(body: &str, lenient: bool) -> Result<Vec<Directive>, String> 
                 })
             })
             .collect(),
-        ("no-transaction" | "foreign-keys-off", _) => {
+        ("no-transaction" | "foreign-keys-off" | "own-transaction", _) => {
             Err(format!("`{word}` takes no argument, found `{rest}`"))
         }
         _ => Err(format!(
             "unknown directive `{body}`; the directives are: `no-transaction`, \
-             `foreign-keys-off`, `allow <lint>`"
+             `foreign-keys-off`, `own-transaction`, `allow <lint>`"
         )),
     }
 }
@@ -364,6 +378,7 @@ impl fmt::Display for Directive {
         match self {
             Directive::NoTransaction => f.write_str("no-transaction"),
             Directive::ForeignKeysOff => f.write_str("foreign-keys-off"),
+            Directive::OwnTransaction => f.write_str("own-transaction"),
             Directive::Allow(lint) => write!(f, "allow {lint}"),
         }
     }
@@ -404,6 +419,22 @@ mod tests {
         assert!(directives.allows(Lint::RedundantIndex));
         assert!(!directives.allows(Lint::IntPrimaryKey));
         assert_eq!(directives.iter().count(), 3);
+    }
+
+    #[test]
+    fn own_transaction_is_read_and_keeps_a_script_out_of_a_shared_transaction() {
+        let directives =
+            Directives::parse("-- migrate: own-transaction\nUPDATE t SET x = 1;").unwrap();
+        assert!(directives.own_transaction());
+        assert_eq!(
+            directives.iter().collect::<Vec<_>>(),
+            [Directive::OwnTransaction]
+        );
+        assert_eq!(Directive::OwnTransaction.to_string(), "own-transaction");
+        assert!(!crate::apply::can_share_transaction(directives));
+        assert!(crate::apply::can_share_transaction(Directives::NONE));
+        let err = Directives::parse("-- migrate: own-transaction now\nSELECT 1;").unwrap_err();
+        assert!(err.message.contains("takes no argument"), "{}", err.message);
     }
 
     #[test]
