@@ -468,3 +468,71 @@ fn remove_database(path: &Path) {
         let _ = fs::remove_file(file);
     }
 }
+
+/// A backfill in chunks (`migrate_runtime::backfill`) killed between two
+/// batches keeps every batch it committed; run again, it does the rest, and
+/// no row is done twice.
+#[test]
+fn a_backfill_killed_between_batches_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("app.db");
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE notes (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0, words INTEGER);
+             WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 400)
+             INSERT INTO notes (id) SELECT i FROM k;",
+        )
+        .unwrap();
+    // 20 rows a batch, 2 ms a row: a batch takes some 40 ms.
+    let sql = "UPDATE notes SET n = n + 1, words = pause(2) \
+               WHERE id IN (SELECT id FROM notes WHERE words IS NULL LIMIT 20)";
+    let done = |conn: &Connection| -> (i64, i64) {
+        conn.query_row(
+            "SELECT count(words), count(*) FILTER (WHERE n > 1) FROM notes",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap()
+    };
+    let backfill = || {
+        Command::new(PROBE)
+            .arg("backfill")
+            .arg(&db)
+            .arg(sql)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start migrate-probe backfill")
+    };
+
+    let mut first = backfill();
+    let watching = Connection::open(&db).unwrap();
+    let began = Instant::now();
+    while done(&watching).0 < 60 {
+        assert!(began.elapsed() < DEADLINE, "the backfill makes no progress");
+        thread::sleep(Duration::from_millis(2));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let (after_kill, twice) = done(&watching);
+    assert!(
+        after_kill % 20 == 0 && (60..400).contains(&after_kill),
+        "whole batches only, and not all: {after_kill}"
+    );
+    assert_eq!(twice, 0);
+
+    let second = wait_until(backfill(), Instant::now() + DEADLINE);
+
+    assert!(second.success(), "{second:?}");
+    assert_eq!(
+        second.stdout,
+        format!(
+            "backfilled {} rows in {} batches\n",
+            400 - after_kill,
+            (400 - after_kill) / 20
+        )
+    );
+    assert_eq!(done(&watching), (400, 0), "every row, each once");
+}

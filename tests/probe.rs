@@ -1,6 +1,7 @@
 //! `migrate-probe <chain|long> <db-path> [--wait-for FILE] [--busy-ms N] [--deadline-ms N]`
 //! `migrate-probe hold-lock <db-path> <millis>`
 //! `migrate-probe hold-open <db-path> <millis>`
+//! `migrate-probe backfill <db-path> <sql>`
 //!
 //! Starts the way an app does: opens the database with an embedded
 //! migrator, which applies the pending migrations, then exits. The
@@ -49,7 +50,8 @@ mod long {
 
 const USAGE: &str =
     "usage: migrate-probe <chain|long> <db-path> [--wait-for FILE] [--busy-ms N] [--deadline-ms N]\n       \
-                     migrate-probe <hold-lock|hold-open> <db-path> <millis>";
+                     migrate-probe <hold-lock|hold-open> <db-path> <millis>\n       \
+                     migrate-probe backfill <db-path> <sql>";
 
 enum Command {
     Migrate {
@@ -62,6 +64,10 @@ enum Command {
         hold: Duration,
         /// Whether it keeps a write transaction open, or only the connection.
         write: bool,
+    },
+    Backfill {
+        db: PathBuf,
+        sql: String,
     },
 }
 
@@ -86,6 +92,11 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
                 hold: Duration::from_millis(millis),
                 write,
             });
+        }
+        Some("backfill") => {
+            let db = PathBuf::from(args.next().ok_or("missing the database path")?);
+            let sql = args.next().ok_or("backfill needs its statement")?;
+            return Ok(Command::Backfill { db, sql });
         }
         Some(other) => return Err(format!("unknown mode `{other}`")),
         None => return Err("missing the mode".to_owned()),
@@ -120,6 +131,20 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
         db,
         wait_for,
     })
+}
+
+/// `migrate_runtime::backfill` on `db`, with `pause(ms)` registered: a
+/// statement that calls it per row makes each batch slow enough for a test
+/// to kill the process between two.
+fn run_backfill(db: &Path, sql: &str) -> Result<migrate_runtime::Backfilled, String> {
+    use migrate_runtime::rusqlite::functions::FunctionFlags;
+    let mut conn = Connection::open(db).map_err(|error| error.to_string())?;
+    conn.create_scalar_function("pause", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        thread::sleep(Duration::from_millis(ctx.get::<i64>(0)?.max(0) as u64));
+        Ok(1)
+    })
+    .map_err(|error| error.to_string())?;
+    migrate_runtime::backfill(&mut conn, sql).map_err(|error| error.to_string())
 }
 
 /// Keeps `db` open for `hold`: with `write`, inside a write transaction
@@ -166,6 +191,16 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("migrate-probe: {error}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Backfill { db, sql } => match run_backfill(&db, &sql) {
+            Ok(done) => {
+                println!("backfilled {} rows in {} batches", done.rows, done.batches);
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("{error}");
                 ExitCode::FAILURE
             }
         },

@@ -52,6 +52,7 @@
 #![allow(clippy::result_large_err)]
 
 mod adopt;
+mod backfill;
 mod backup;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -75,6 +76,7 @@ mod status;
 mod verify;
 
 pub use adopt::{Baselined, ForeignHistory, Imported};
+pub use backfill::{backfill, Backfilled};
 pub use backup::Backups;
 pub use doctor::{Diagnosis, WriteLock};
 pub use error::{Error, Recovery};
