@@ -438,6 +438,59 @@ pub enum Error {
         pending: Vec<(u64, String)>,
     },
 
+    /// The Turso server could not be reached, or answered an error, or the
+    /// migrations could not be confirmed on it.
+    #[cfg(feature = "turso")]
+    #[error("cannot {action} on the Turso server {url}: {detail}")]
+    Turso {
+        /// What was being done, e.g. `read the migration history`.
+        action: &'static str,
+        /// The server's URL.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+
+    /// A migration failed on the Turso server; the transaction it ran in was
+    /// rolled back there.
+    #[cfg(feature = "turso")]
+    #[error(
+        "migration {version} ({name}) failed on the Turso server {url}: {detail}; its \
+         transaction was rolled back on the server, which is as it was before this start"
+    )]
+    TursoMigration {
+        /// The failing migration's version.
+        version: u64,
+        /// Its name.
+        name: String,
+        /// The server's URL.
+        url: String,
+        /// What the server said, with the failing statement.
+        detail: String,
+    },
+
+    /// The server has the migrations but this instance's synced copy did
+    /// not receive them within the deadline.
+    #[cfg(feature = "turso")]
+    #[error(
+        "the Turso server {url} has this binary's migrations, but after {waited:.1?} this \
+         instance's synced copy still lacks {}{}. Check that the copy syncs from this \
+         server (the remote URL it was built with) and that pulls succeed; if they take \
+         longer, raise the deadline (`Migrator::deadline`). The copy was not changed",
+        list(.missing),
+        last_error.as_deref().map(|error| format!(" (the last pull: {error})")).unwrap_or_default()
+    )]
+    TursoBehind {
+        /// The server's URL.
+        url: String,
+        /// How long the start waited.
+        waited: std::time::Duration,
+        /// The migrations the copy lacks: version and name.
+        missing: Vec<(u64, String)>,
+        /// Why the last pull failed, if it did.
+        last_error: Option<String>,
+    },
+
     /// The environment switch for replicas names no policy.
     #[error("the environment variable {variable} is `{value}`; set it to wait, fail or start")]
     EnvironmentPolicy {

@@ -34,7 +34,7 @@ pub(crate) struct Recorded {
 }
 
 /// `name` as a quoted SQL identifier.
-fn quoted(name: &str) -> String {
+pub(crate) fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -94,7 +94,16 @@ pub(crate) fn read_at(
 
 /// Creates the table if this database has none yet.
 pub(crate) fn create(conn: &Connection, table: &str) -> Result<(), Error> {
-    conn.execute_batch(&format!(
+    conn.execute_batch(&create_sql(table))
+        .map_err(|source| Error::Database {
+            action: "create the migration history table",
+            source,
+        })
+}
+
+/// The statement that creates the table if there is none yet.
+pub(crate) fn create_sql(table: &str) -> String {
+    format!(
         "CREATE TABLE IF NOT EXISTS {} (
             version     INTEGER PRIMARY KEY,
             name        TEXT NOT NULL,
@@ -104,11 +113,7 @@ pub(crate) fn create(conn: &Connection, table: &str) -> Result<(), Error> {
             down_sql    TEXT            -- kept so that any build can revert it
         )",
         quoted(table)
-    ))
-    .map_err(|source| Error::Database {
-        action: "create the migration history table",
-        source,
-    })
+    )
 }
 
 /// Records one applied migration, applied now.
@@ -132,12 +137,7 @@ pub(crate) fn record_at(
     applied_at: Option<&str>,
 ) -> Result<(), Error> {
     conn.execute(
-        &format!(
-            "INSERT INTO {} (version, name, checksum, applied_at, duration_ms, down_sql)
-             VALUES (?1, ?2, ?3, coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', ?6), ?6,
-                                          strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?4, ?5)",
-            quoted(table)
-        ),
+        &insert_sql(table),
         params![
             migration.version() as i64,
             migration.name(),
@@ -152,6 +152,18 @@ pub(crate) fn record_at(
         action: "record the migration in the history",
         source,
     })
+}
+
+/// The statement that records a migration: its parameters are the version,
+/// name, checksum (hex), duration in milliseconds, down script, and when it
+/// was applied (`NULL` for now).
+pub(crate) fn insert_sql(table: &str) -> String {
+    format!(
+        "INSERT INTO {} (version, name, checksum, applied_at, duration_ms, down_sql)
+         VALUES (?1, ?2, ?3, coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', ?6), ?6,
+                                      strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?4, ?5)",
+        quoted(table)
+    )
 }
 
 /// Removes the row of a reverted migration.

@@ -73,6 +73,8 @@ mod replica;
 mod requirement;
 mod start;
 mod status;
+#[cfg(feature = "turso")]
+pub mod turso;
 mod verify;
 
 pub use adopt::{Baselined, ForeignHistory, Imported};

@@ -116,11 +116,11 @@ impl<'c> Applying<'c> {
     /// itself in ([`lex::wrapping_transaction`]) is left out: its
     /// statements run in this transaction.
     pub fn run(&self, sql: &str) -> Result<(), Failure> {
-        let skipped = match self.in_transaction {
-            true => lex::wrapping_transaction(sql),
-            false => None,
+        let statements = match self.in_transaction {
+            true => lex::transaction_body(sql),
+            false => lex::statements(sql),
         };
-        run_statements(self.conn, sql, skipped.as_ref().map_or(&[][..], |s| &s[..]))
+        run_statements(self.conn, sql, statements)
     }
 
     /// Checks foreign keys for a `foreign-keys-off` script, commits, and puts
@@ -200,14 +200,15 @@ pub fn can_share_transaction(directives: Directives) -> bool {
     !directives.no_transaction() && !directives.foreign_keys_off() && !directives.own_transaction()
 }
 
-/// Runs the statements of `sql` in order, each stepped to its end, as
-/// `sqlite3_exec` does; but those at `skipped`.
-fn run_statements(conn: &Connection, sql: &str, skipped: &[Range<usize>]) -> Result<(), Failure> {
-    for statement in lex::statements(sql) {
+/// Runs `statements` of `sql` in order, each stepped to its end, as
+/// `sqlite3_exec` does.
+fn run_statements(
+    conn: &Connection,
+    sql: &str,
+    statements: Vec<lex::Statement>,
+) -> Result<(), Failure> {
+    for statement in statements {
         let range = statement.range;
-        if skipped.contains(&range) {
-            continue;
-        }
         let text = &sql[range.clone()];
         let fail = |error: rusqlite::Error| {
             let (error, token) = rusqlite_versions::failing_token(error, text);

@@ -69,7 +69,12 @@ fn connect_existing(migrator: &Migrator, db: &Path) -> Result<Connection, Error>
 }
 
 fn status(migrator: &Migrator, db: &Path, args: &StatusArgs) -> Outcome {
-    let status = migrator.status(&read_or_empty(migrator, db)?)?;
+    print_status(migrator, db, &read_or_empty(migrator, db)?, args)
+}
+
+/// `status` of `conn`, the database `db` names.
+fn print_status(migrator: &Migrator, db: &Path, conn: &Connection, args: &StatusArgs) -> Outcome {
+    let status = migrator.status(conn)?;
     if args.json {
         println!("{}", render::status_json(db, &status));
     } else {
@@ -108,7 +113,13 @@ fn with_deadline(migrator: &Migrator, seconds: Option<u64>) -> Migrator {
 }
 
 fn print_dry_run(migrator: &Migrator, db: &Path, operation: Operation) -> Outcome {
-    let steps = migrator.dry_run(&read_or_empty(migrator, db)?, operation)?;
+    print_steps(
+        migrator.dry_run(&read_or_empty(migrator, db)?, operation)?,
+        operation,
+    )
+}
+
+fn print_steps(steps: Vec<Step>, operation: Operation) -> Outcome {
     let direction = match operation {
         Operation::Up | Operation::UpTo(_) => Direction::Up,
         _ => Direction::Down,
@@ -195,8 +206,10 @@ fn migrations_named(steps: &[Step]) -> String {
 }
 
 fn verify(migrator: &Migrator, db: &Path) -> Outcome {
-    let conn = open_existing(migrator, db)?;
-    let verification = migrator.verify(&conn)?;
+    print_verification(migrator.verify(&open_existing(migrator, db)?)?)
+}
+
+fn print_verification(verification: crate::Verification) -> Outcome {
     print!("{verification}");
     Ok(if verification.is_ok() {
         EXIT_OK
@@ -397,4 +410,55 @@ fn doctor(migrator: &Migrator, db: &Path) -> Outcome {
     } else {
         EXIT_ERROR
     })
+}
+
+/// The commands that work against a Turso server: status, verify, `up`
+/// and the dry runs.
+#[cfg(feature = "turso")]
+pub(super) async fn execute_turso(
+    migrator: &Migrator,
+    server: &crate::turso::Server,
+    command: MigrateCommand,
+) -> Outcome {
+    let label = Path::new(server.url());
+    match command {
+        MigrateCommand::Status(args) => {
+            let snapshot = migrator.turso_snapshot(server).await?;
+            print_status(migrator, label, &snapshot, &args)
+        }
+        MigrateCommand::Verify => print_verification(migrator.verify_turso(server).await?),
+        MigrateCommand::Up(args) if args.dry_run => {
+            let operation = args
+                .to
+                .map_or(Operation::Up, |to| Operation::UpTo(to.into()));
+            print_steps(migrator.dry_run_turso(server, operation).await?, operation)
+        }
+        MigrateCommand::Up(UpArgs {
+            to: None, deadline, ..
+        }) => {
+            let migrator = with_deadline(migrator, deadline);
+            let report = migrator.apply_on_turso(server).await?;
+            if report.applied.is_empty() {
+                let status = migrator.status_turso(server).await?;
+                println!("nothing to apply: {}", render::status_summary(&status));
+            } else {
+                print!("{}", render::report(&report));
+            }
+            Ok(EXIT_OK)
+        }
+        MigrateCommand::Down(args) if args.dry_run => {
+            let operation = match (args.all, args.to) {
+                (true, _) => Operation::RevertAll,
+                (false, Some(to)) => Operation::RevertTo(to.into()),
+                (false, None) => Operation::RevertSteps(args.steps.unwrap_or(1)),
+            };
+            print_steps(migrator.dry_run_turso(server, operation).await?, operation)
+        }
+        _ => Err(format!(
+            "against a Turso server ({}) the migrate commands are status, verify, up (without \
+             --to) and the dry runs of up and down; the others work on a database file",
+            server.url()
+        )
+        .into()),
+    }
 }

@@ -267,6 +267,24 @@ pub fn run(migrator: &Migrator, database: impl AsRef<Path>, args: MigrateArgs) -
     }
 }
 
+/// [`run`] for the database a Turso server keeps (features `cli` and
+/// `turso`): `status`, `verify`, `up` and the dry runs of `up` and `down`
+/// read and change the server itself, not a synced copy.
+#[cfg(feature = "turso")]
+pub async fn run_turso(
+    migrator: &Migrator,
+    server: &crate::turso::Server,
+    args: MigrateArgs,
+) -> ExitCode {
+    match commands::execute_turso(migrator, server, args.command).await {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser};

@@ -9,7 +9,9 @@
 mod statements;
 mod text;
 
-pub use statements::{has_statement, line_col, statements, wrapping_transaction, Statement};
+pub use statements::{
+    has_statement, line_col, statements, transaction_body, wrapping_transaction, Statement,
+};
 pub use text::{comparable_sql, find_name, is_keyword, normalize_sql, quoted_name};
 
 /// What a token is.

@@ -48,6 +48,18 @@ pub fn statements(sql: &str) -> Vec<Statement> {
     found
 }
 
+/// The statements a runner that brings its own transaction runs: all but
+/// the `BEGIN` and `COMMIT` the script wraps itself in, if it does
+/// ([`wrapping_transaction`]).
+pub fn transaction_body(sql: &str) -> Vec<Statement> {
+    let wrapper = wrapping_transaction(sql);
+    let mut body = statements(sql);
+    if let Some(wrapper) = wrapper {
+        body.retain(|statement| !wrapper.contains(&statement.range));
+    }
+    body
+}
+
 /// The ranges of the `BEGIN` and the `COMMIT` (or `END`) a script wraps
 /// itself in, written for a runner without transactions: its first and last
 /// statements but for `PRAGMA`s outside them (SQLite's own 12-step rebuild

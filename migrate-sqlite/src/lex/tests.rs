@@ -219,6 +219,22 @@ fn normalized_text_keeps_quotes_as_written() {
 }
 
 #[test]
+fn an_outer_join_compares_equal_to_the_join_it_spells_out() {
+    assert_eq!(
+        comparable_sql("SELECT count(p.id) FROM u LEFT JOIN p ON p.u = u.id"),
+        comparable_sql("SELECT count (p.id) FROM u LEFT OUTER JOIN p ON p.u = u.id")
+    );
+    assert_eq!(
+        comparable_sql("SELECT * FROM a FULL JOIN b"),
+        comparable_sql("SELECT * FROM a FULL OUTER JOIN b")
+    );
+    assert_ne!(
+        comparable_sql("SELECT outer FROM a"),
+        comparable_sql("SELECT FROM a")
+    );
+}
+
+#[test]
 fn an_offset_inside_a_character_counts_from_its_start() {
     assert_eq!(line_col("é", 1), (1, 1));
     assert_eq!(line_col("a\n€x", 4), (2, 1));

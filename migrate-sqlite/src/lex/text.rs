@@ -64,7 +64,19 @@ pub fn comparable_sql(sql: &str) -> String {
     while words.last().is_some_and(|word| word == ";") {
         words.pop();
     }
-    words.join(" ")
+    // `LEFT OUTER JOIN` is `LEFT JOIN`: engines that write a view's SQL
+    // back (Turso) spell it out.
+    let noise = |i: usize| {
+        words[i] == "OUTER"
+            && i > 0
+            && matches!(words[i - 1].as_str(), "LEFT" | "RIGHT" | "FULL")
+            && words.get(i + 1).is_some_and(|next| next == "JOIN")
+    };
+    let kept: Vec<&str> = (0..words.len())
+        .filter(|&i| !noise(i))
+        .map(|i| words[i].as_str())
+        .collect();
+    kept.join(" ")
 }
 
 /// Where the name `name` is first written in `text` as one or more whole

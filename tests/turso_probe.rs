@@ -1,0 +1,159 @@
+//! `turso-probe start <server-url> <copy-path> [--long] [--copy-from URL] [--wait-for FILE] [--deadline-ms N]`
+//! `turso-probe cli <server-url> <migrate command…>`
+//!
+//! `start` starts the way an app on Turso does: it builds its synced copy
+//! of the database at `copy-path` (syncing from `server-url`, or from
+//! `--copy-from`), runs `Migrator::run_turso`, then reads the copy. It
+//! prints one line, `applied A followed F start-ms S audit N` (`audit` is
+//! the rows of `fixtures/concurrent`'s audit table, one unless a migration
+//! ran twice; `after-big` with `--long`), and exits 0; or prints the error
+//! to stderr with a line `error variant: <Variant>` and exits 1.
+//!
+//! - the default chain is `fixtures/concurrent`, whose migrations fail if
+//!   any runs twice;
+//! - `--long` is `fixtures/turso_long`, whose second migration takes the
+//!   server seconds.
+//!
+//! `--wait-for FILE` waits until `FILE` exists before starting, so that
+//! many processes start at once; `--deadline-ms` sets `Migrator::deadline`.
+//!
+//! `cli` is the operator CLI an app mounts (`migrate_runtime::cli::run_turso`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use migrate_runtime::cli::MigrateArgs;
+use migrate_runtime::turso::Server;
+use migrate_runtime::Migrator;
+
+mod chain {
+    migrate_runtime::embed_migrations!("fixtures/concurrent");
+    pub use migrations::*;
+}
+
+mod long {
+    migrate_runtime::embed_migrations!("fixtures/turso_long");
+    pub use migrations::*;
+}
+
+#[derive(Parser)]
+enum Probe {
+    Start {
+        url: String,
+        copy: PathBuf,
+        #[arg(long)]
+        long: bool,
+        #[arg(long)]
+        copy_from: Option<String>,
+        #[arg(long)]
+        wait_for: Option<PathBuf>,
+        #[arg(long)]
+        deadline_ms: Option<u64>,
+    },
+    Cli {
+        url: String,
+        #[arg(long)]
+        long: bool,
+        #[command(flatten)]
+        args: MigrateArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match Probe::parse() {
+        Probe::Cli { url, long, args } => {
+            migrate_runtime::cli::run_turso(migrator(long), &Server::new(url), args).await
+        }
+        Probe::Start {
+            url,
+            copy,
+            long,
+            copy_from,
+            wait_for,
+            deadline_ms,
+        } => {
+            if let Some(file) = wait_for {
+                while !file.exists() {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+            let mut migrator = migrator(long).clone();
+            if let Some(ms) = deadline_ms {
+                migrator = migrator.deadline(Duration::from_millis(ms));
+            }
+            let copy_from = copy_from.as_deref().unwrap_or(&url);
+            match start(&migrator, &url, &copy, copy_from, long).await {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    if let Some(error) = error.downcast_ref::<migrate_runtime::Error>() {
+                        eprintln!("error variant: {}", variant(error));
+                    }
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// The name of the error's variant, for tests that check the type of an
+/// error across a process boundary.
+fn variant(error: &migrate_runtime::Error) -> &'static str {
+    use migrate_runtime::Error;
+    match error {
+        Error::Turso { .. } => "Turso",
+        Error::TursoMigration { .. } => "TursoMigration",
+        Error::TursoBehind { .. } => "TursoBehind",
+        Error::ChecksumMismatch { .. } => "ChecksumMismatch",
+        Error::UnknownVersions { .. } => "UnknownVersions",
+        Error::OutOfOrder { .. } => "OutOfOrder",
+        _ => "other",
+    }
+}
+
+fn migrator(long: bool) -> &'static Migrator {
+    match long {
+        true => &long::MIGRATOR,
+        false => &chain::MIGRATOR,
+    }
+}
+
+async fn start(
+    migrator: &Migrator,
+    url: &str,
+    copy: &std::path::Path,
+    copy_from: &str,
+    long: bool,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let copy = turso::sync::Builder::new_remote(copy.to_str().ok_or("a UTF-8 path")?)
+        .with_remote_url(copy_from)
+        .with_client_name("turso-probe")
+        .build()
+        .await?;
+    let started = Instant::now();
+    let report = migrator.run_turso(&Server::new(url), &copy).await?;
+    let start_ms = started.elapsed().as_millis();
+    let conn = copy.connect().await?;
+    let (table, label) = match long {
+        true => ("after_big", "after-big"),
+        false => ("audit", "audit"),
+    };
+    let mut rows = conn
+        .query(format!("SELECT count(*) FROM {table}"), ())
+        .await?;
+    let count: i64 = match rows.next().await? {
+        Some(row) => row.get(0)?,
+        None => 0,
+    };
+    Ok(format!(
+        "applied {} followed {} start-ms {start_ms} {label} {count}",
+        report.applied.len(),
+        report.followed_primary
+    ))
+}
