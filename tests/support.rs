@@ -2,6 +2,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "turso")]
+pub mod turso_server;
 pub mod workload;
 
 use std::io::Read;

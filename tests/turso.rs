@@ -2,64 +2,13 @@
 //! as real processes (`turso-probe`) against a real `tursodb` sync server
 //! on loopback. `.ci/turso` installs the server and names it in `TURSODB`.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use migrate_tests::turso_server::TursoServer;
 use migrate_tests::{wait_until, Finished};
-
-/// A `tursodb --sync-server` on a free loopback port, stopped on drop.
-struct TursoServer {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl TursoServer {
-    fn start() -> Self {
-        let tursodb = std::env::var_os("TURSODB")
-            .map(PathBuf::from)
-            .expect("TURSODB names the tursodb binary: run these tests through .ci/turso");
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let address = format!("127.0.0.1:{port}");
-        let child = Command::new(tursodb)
-            .arg("--sync-server")
-            .arg(&address)
-            .arg(dir.path().join("server.db"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tursodb");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(&address).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tursodb did not listen on {address}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            child,
-            url: format!("http://{address}"),
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for TursoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn probe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_turso-probe"))
@@ -118,12 +67,8 @@ fn started(finished: &Finished) -> Started {
 }
 
 /// The versions the server's history records, from `status --json`.
-fn applied_on_server(server: &TursoServer, long: bool) -> Vec<u64> {
-    let mut args = vec!["status", "--json"];
-    if long {
-        args.insert(0, "--long");
-    }
-    let output = cli(server, &args);
+fn applied_on_server(server: &TursoServer, chain: &str) -> Vec<u64> {
+    let output = cli(server, &["--chain", chain, "status", "--json"]);
     assert!(output.status.success(), "{output:?}");
     let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     status["migrations"]
@@ -159,20 +104,24 @@ fn eight_instances_started_at_once_apply_each_migration_once_and_all_start_on_th
         "exactly one start applies the migrations"
     );
     assert_eq!(migrating[0].applied, 7);
+    assert!(!migrating[0].followed);
     for result in &results {
         // The trigger's row: one, unless a migration ran twice.
         assert_eq!(result.rows, 1);
-        assert_eq!(result.followed, result.applied == 0);
     }
+    // The others waited for it, unless their copy, built later, already
+    // carried everything.
+    let followed = results.iter().filter(|r| r.followed).count();
     assert_eq!(
-        applied_on_server(&server, false),
+        applied_on_server(&server, "concurrent"),
         (1..=7).collect::<Vec<_>>()
     );
 
     let mut waits: Vec<u64> = results.iter().map(|r| r.start_ms).collect();
     waits.sort_unstable();
     eprintln!(
-        "turso: 8 starts at once: the migrating start {} ms; all done in {} ms (median {} ms)",
+        "turso: 8 starts at once: the migrating start {} ms; all done in {} ms (median {} ms); \
+         {followed} waited for it",
         migrating[0].start_ms, waits[7], waits[4]
     );
 
@@ -189,7 +138,7 @@ fn eight_instances_started_at_once_apply_each_migration_once_and_all_start_on_th
 fn a_start_killed_while_the_server_runs_its_migrations_leaves_them_applied_once_or_not_at_all() {
     let server = TursoServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let mut first = start(&server, &dir.path().join("first.db"), &["--long"]);
+    let mut first = start(&server, &dir.path().join("first.db"), &["--chain", "long"]);
     // The batch is on the server, which runs the long migration for seconds.
     thread::sleep(Duration::from_millis(1500));
     first.kill().unwrap();
@@ -202,13 +151,13 @@ fn a_start_killed_while_the_server_runs_its_migrations_leaves_them_applied_once_
     let second = started(&finish(start(
         &server,
         &dir.path().join("second.db"),
-        &["--long"],
+        &["--chain", "long"],
     )));
     // `after_big` counts the rows of `big` once: a second run would fail on
     // the existing table, and half a run would be rolled back.
     assert_eq!(second.rows, 1);
-    assert_eq!(applied_on_server(&server, true), vec![1, 2, 3]);
-    let verify = cli(&server, &["--long", "verify"]);
+    assert_eq!(applied_on_server(&server, "long"), vec![1, 2, 3]);
+    let verify = cli(&server, &["--chain", "long", "verify"]);
     assert!(verify.status.success(), "{verify:?}");
     eprintln!(
         "turso: after a killed start, the next applied {} migration(s) in {} ms",
@@ -251,7 +200,7 @@ fn a_copy_that_never_catches_up_fails_at_the_deadline_saying_what_to_check() {
     assert!(took >= Duration::from_secs(2), "gave up after {took:?}");
     // The server's migrations are applied; only the copy is behind.
     assert_eq!(
-        applied_on_server(&server, false),
+        applied_on_server(&server, "concurrent"),
         (1..=7).collect::<Vec<_>>()
     );
 }
@@ -276,7 +225,7 @@ fn the_operator_cli_reads_status_runs_dry_runs_and_verifies_against_the_server()
         "{sql}"
     );
     assert!(
-        applied_on_server(&server, false).is_empty(),
+        applied_on_server(&server, "concurrent").is_empty(),
         "the dry run changed nothing"
     );
 
@@ -302,4 +251,68 @@ fn the_operator_cli_reads_status_runs_dry_runs_and_verifies_against_the_server()
         String::from_utf8_lossy(&refused.stderr).contains("against a Turso server"),
         "{refused:?}"
     );
+}
+
+#[test]
+fn the_operator_switches_hold_on_turso_check_only_refuses_and_skip_starts_without_migrating() {
+    let server = TursoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let with = |variable: &str, copy: &str| {
+        let child = probe()
+            .arg("start")
+            .arg(&server.url)
+            .arg(dir.path().join(copy))
+            .env(variable, "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        finish(child)
+    };
+
+    let checked = with("MIGRATE_CHECK_ONLY", "checked.db");
+    assert!(!checked.success(), "{}", checked.stdout);
+    assert!(
+        checked.stderr.contains("error variant: PendingInCheckOnly")
+            && checked.stderr.contains("1 (create_users)"),
+        "{}",
+        checked.stderr
+    );
+    assert!(applied_on_server(&server, "concurrent").is_empty());
+
+    // Skipped, the start does not migrate; its copy lacks the tables the
+    // probe then reads.
+    let skipped = with("MIGRATE_SKIP", "skipped.db");
+    assert!(!skipped.success(), "{}", skipped.stdout);
+    assert!(skipped.stderr.contains("audit"), "{}", skipped.stderr);
+    assert!(applied_on_server(&server, "concurrent").is_empty());
+}
+
+#[test]
+fn a_migration_the_server_cannot_run_fails_naming_it_and_leaves_the_server_as_it_was() {
+    let server = TursoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Valid SQLite, checked at compile time, but the Turso server runs no
+    // recursive CTE.
+    let finished = finish(start(
+        &server,
+        &dir.path().join("copy.db"),
+        &["--chain", "recursive"],
+    ));
+    assert!(!finished.success(), "{}", finished.stdout);
+    for needed in [
+        "error variant: TursoMigration",
+        "migration 1 (create_items) failed on the Turso server",
+        "WITH RECURSIVE",
+        "rolled back on the server",
+    ] {
+        assert!(
+            finished.stderr.contains(needed),
+            "{needed:?} in:\n{}",
+            finished.stderr
+        );
+    }
+    assert!(applied_on_server(&server, "recursive").is_empty());
+    let status = cli(&server, &["--chain", "recursive", "status", "--check"]);
+    assert_eq!(status.status.code(), Some(3), "{status:?}");
 }

@@ -1,18 +1,20 @@
-//! `turso-probe start <server-url> <copy-path> [--long] [--copy-from URL] [--wait-for FILE] [--deadline-ms N]`
-//! `turso-probe cli <server-url> <migrate command…>`
+//! `turso-probe start <server-url> <copy-path> [--chain C] [--copy-from URL] [--wait-for FILE] [--deadline-ms N]`
+//! `turso-probe cli <server-url> [--chain C] <migrate command…>`
 //!
 //! `start` starts the way an app on Turso does: it builds its synced copy
 //! of the database at `copy-path` (syncing from `server-url`, or from
 //! `--copy-from`), runs `Migrator::run_turso`, then reads the copy. It
 //! prints one line, `applied A followed F start-ms S audit N` (`audit` is
 //! the rows of `fixtures/concurrent`'s audit table, one unless a migration
-//! ran twice; `after-big` with `--long`), and exits 0; or prints the error
-//! to stderr with a line `error variant: <Variant>` and exits 1.
+//! ran twice; `after-big` with `--chain long`), and exits 0; or prints the
+//! error to stderr with a line `error variant: <Variant>` and exits 1.
 //!
-//! - the default chain is `fixtures/concurrent`, whose migrations fail if
-//!   any runs twice;
-//! - `--long` is `fixtures/turso_long`, whose second migration takes the
-//!   server seconds.
+//! - `concurrent` (the default) is `fixtures/concurrent`, whose migrations
+//!   fail if any runs twice;
+//! - `long` is `fixtures/turso_long`, whose second migration takes the
+//!   server seconds;
+//! - `recursive` is `fixtures/long`, valid SQLite whose recursive CTEs the
+//!   Turso server does not run.
 //!
 //! `--wait-for FILE` waits until `FILE` exists before starting, so that
 //! many processes start at once; `--deadline-ms` sets `Migrator::deadline`.
@@ -28,7 +30,7 @@ use migrate_runtime::cli::MigrateArgs;
 use migrate_runtime::turso::Server;
 use migrate_runtime::Migrator;
 
-mod chain {
+mod concurrent {
     migrate_runtime::embed_migrations!("fixtures/concurrent");
     pub use migrations::*;
 }
@@ -38,13 +40,26 @@ mod long {
     pub use migrations::*;
 }
 
+mod recursive {
+    migrate_runtime::embed_migrations!("fixtures/long");
+    pub use migrations::*;
+}
+
+#[derive(Clone, Copy, Default, PartialEq, clap::ValueEnum)]
+enum Chain {
+    #[default]
+    Concurrent,
+    Long,
+    Recursive,
+}
+
 #[derive(Parser)]
 enum Probe {
     Start {
         url: String,
         copy: PathBuf,
-        #[arg(long)]
-        long: bool,
+        #[arg(long, value_enum, default_value_t)]
+        chain: Chain,
         #[arg(long)]
         copy_from: Option<String>,
         #[arg(long)]
@@ -54,8 +69,8 @@ enum Probe {
     },
     Cli {
         url: String,
-        #[arg(long)]
-        long: bool,
+        #[arg(long, value_enum, default_value_t)]
+        chain: Chain,
         #[command(flatten)]
         args: MigrateArgs,
     },
@@ -64,13 +79,13 @@ enum Probe {
 #[tokio::main]
 async fn main() -> ExitCode {
     match Probe::parse() {
-        Probe::Cli { url, long, args } => {
-            migrate_runtime::cli::run_turso(migrator(long), &Server::new(url), args).await
+        Probe::Cli { url, chain, args } => {
+            migrate_runtime::cli::run_turso(migrator(chain), &Server::new(url), args).await
         }
         Probe::Start {
             url,
             copy,
-            long,
+            chain,
             copy_from,
             wait_for,
             deadline_ms,
@@ -80,12 +95,12 @@ async fn main() -> ExitCode {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
-            let mut migrator = migrator(long).clone();
+            let mut migrator = migrator(chain).clone();
             if let Some(ms) = deadline_ms {
                 migrator = migrator.deadline(Duration::from_millis(ms));
             }
             let copy_from = copy_from.as_deref().unwrap_or(&url);
-            match start(&migrator, &url, &copy, copy_from, long).await {
+            match start(&migrator, &url, &copy, copy_from, chain).await {
                 Ok(line) => {
                     println!("{line}");
                     ExitCode::SUCCESS
@@ -113,14 +128,16 @@ fn variant(error: &migrate_runtime::Error) -> &'static str {
         Error::ChecksumMismatch { .. } => "ChecksumMismatch",
         Error::UnknownVersions { .. } => "UnknownVersions",
         Error::OutOfOrder { .. } => "OutOfOrder",
+        Error::PendingInCheckOnly { .. } => "PendingInCheckOnly",
         _ => "other",
     }
 }
 
-fn migrator(long: bool) -> &'static Migrator {
-    match long {
-        true => &long::MIGRATOR,
-        false => &chain::MIGRATOR,
+fn migrator(chain: Chain) -> &'static Migrator {
+    match chain {
+        Chain::Concurrent => &concurrent::MIGRATOR,
+        Chain::Long => &long::MIGRATOR,
+        Chain::Recursive => &recursive::MIGRATOR,
     }
 }
 
@@ -129,7 +146,7 @@ async fn start(
     url: &str,
     copy: &std::path::Path,
     copy_from: &str,
-    long: bool,
+    chain: Chain,
 ) -> Result<String, Box<dyn std::error::Error>> {
     let copy = turso::sync::Builder::new_remote(copy.to_str().ok_or("a UTF-8 path")?)
         .with_remote_url(copy_from)
@@ -140,9 +157,10 @@ async fn start(
     let report = migrator.run_turso(&Server::new(url), &copy).await?;
     let start_ms = started.elapsed().as_millis();
     let conn = copy.connect().await?;
-    let (table, label) = match long {
-        true => ("after_big", "after-big"),
-        false => ("audit", "audit"),
+    let (table, label) = match chain {
+        Chain::Concurrent => ("audit", "audit"),
+        Chain::Long => ("after_big", "after-big"),
+        Chain::Recursive => ("big", "big"),
     };
     let mut rows = conn
         .query(format!("SELECT count(*) FROM {table}"), ())

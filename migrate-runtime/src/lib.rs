@@ -41,6 +41,11 @@
 //! refinery, diesel, golang-migrate, goose, dbmate, Prisma or Drizzle kept
 //! ([`ForeignHistory`]).
 //!
+//! With the `turso` feature, the `turso` module does the same for a
+//! database a Turso server keeps, each instance on its own synced copy:
+//! the migrations are applied on the server, in one transaction with their
+//! history rows, and each copy pulls until it carries them.
+//!
 //! With the `cli` feature, the `cli` module turns all of this into commands
 //! an application mounts in one line: `myapp migrate status`, `up`, `down`,
 //! `verify`, `baseline`, `import`, `repair`, `backup`, `backups`, `restore`,

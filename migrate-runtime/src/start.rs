@@ -149,13 +149,13 @@ fn is_up_to_date(
 }
 
 /// The operator switches, as the environment sets them.
-struct Switches {
-    skip: bool,
-    check_only: bool,
+pub(crate) struct Switches {
+    pub(crate) skip: bool,
+    pub(crate) check_only: bool,
     on_replica: Option<OnReplica>,
 }
 
-fn switches(migrator: &Migrator) -> Result<Switches, Error> {
+pub(crate) fn switches(migrator: &Migrator) -> Result<Switches, Error> {
     let on_replica = migrator.options().on_replica;
     if !migrator.options().read_environment {
         return Ok(Switches {

@@ -12,24 +12,27 @@ use crate::history::{self, Recorded};
 /// history table yet.
 pub(crate) async fn read_history(copy: &Database, table: &str) -> Result<Vec<Recorded>, String> {
     let conn = copy.connect().await.map_err(|error| error.to_string())?;
-    let exists = query(
-        &conn,
-        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-        vec![Value::Text(table.to_string())],
-    )
-    .await?;
-    if exists.first().and_then(|row| row[0].integer()) != Some(1) {
-        return Ok(Vec::new());
-    }
     let sql = format!(
         "SELECT version, name, checksum, applied_at, duration_ms, down_sql FROM {}",
         history::quoted(table)
     );
-    let mut applied: Vec<Recorded> = query(&conn, &sql, Vec::new())
-        .await?
-        .iter()
-        .map(|row| recorded(row))
-        .collect();
+    // One query when the table exists, as at every start but the first.
+    let rows = match query(&conn, &sql, Vec::new()).await {
+        Ok(rows) => rows,
+        Err(error) => {
+            let exists = query(
+                &conn,
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                vec![Value::Text(table.to_string())],
+            )
+            .await?;
+            if exists.first().and_then(|row| row[0].integer()) != Some(1) {
+                return Ok(Vec::new());
+            }
+            return Err(error);
+        }
+    };
+    let mut applied: Vec<Recorded> = rows.iter().map(|row| recorded(row)).collect();
     applied.sort_by_key(|row| row.version);
     Ok(applied)
 }

@@ -11,9 +11,16 @@ use serde_json::{json, Value};
 
 /// A connection to one server's pipeline endpoint.
 pub(crate) struct Hrana {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Transport,
     endpoint: String,
     authorization: Option<String>,
+}
+
+/// HTTP, or HTTPS, whose connector loads the system's certificates (tens
+/// of milliseconds): only for a server that needs it.
+enum Transport {
+    Plain(Client<HttpConnector, Full<Bytes>>),
+    Tls(Client<HttpsConnector<HttpConnector>, Full<Bytes>>),
 }
 
 /// A statement with its positional arguments.
@@ -91,8 +98,17 @@ impl Hrana {
             Some(rest) => format!("https://{rest}"),
             None => url.to_string(),
         };
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        let builder = Client::builder(TokioExecutor::new());
+        let client = if base.starts_with("http://") {
+            Transport::Plain(builder.build(http))
+        } else {
+            http.enforce_http(false);
+            Transport::Tls(builder.build(HttpsConnector::new_with_connector(http)))
+        };
         Self {
-            client: Client::builder(TokioExecutor::new()).build(HttpsConnector::new()),
+            client,
             endpoint: format!("{}/v2/pipeline", base.trim_end_matches('/')),
             authorization: auth_token.map(|token| format!("Bearer {token}")),
         }
@@ -148,11 +164,11 @@ impl Hrana {
         let request = request
             .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|error| format!("{}: {error}", self.endpoint))?;
-        let response = self
-            .client
-            .request(request)
-            .await
-            .map_err(|error| transport_error(&self.endpoint, &error))?;
+        let response = match &self.client {
+            Transport::Plain(client) => client.request(request).await,
+            Transport::Tls(client) => client.request(request).await,
+        }
+        .map_err(|error| transport_error(&self.endpoint, &error))?;
         let status = response.status();
         let body = response
             .into_body()

@@ -33,6 +33,10 @@
 //! # }
 //! ```
 
+/// The `turso` crate this module is built with, so that the copy's type
+/// always matches: `migrate_runtime::turso::client::sync::Builder`.
+pub use ::turso as client;
+
 mod copy;
 mod hrana;
 mod server;
@@ -48,7 +52,8 @@ use crate::migrate::{Applied, Report};
 use crate::migrator::Migrator;
 use crate::operation::{Operation, Step};
 use crate::plan::{self, Change, Goal, State};
-use crate::{Error, Status, Verification};
+use crate::start;
+use crate::{Error, Status, Verification, SKIP_VARIABLE};
 use hrana::Hrana;
 use server::Applying;
 
@@ -111,20 +116,27 @@ impl Migrator {
     /// The checks of [`Migrator::run`] hold: an edited migration, and one
     /// the binary does not know (unless
     /// [`allow_newer_database`](Migrator::allow_newer_database)), are
-    /// refused.
+    /// refused. So do the switches [`SKIP_VARIABLE`] and
+    /// [`CHECK_ONLY_VARIABLE`](crate::CHECK_ONLY_VARIABLE), unless
+    /// [`read_environment`](Migrator::read_environment) is off.
     pub async fn run_turso(
         &self,
         server: &Server,
         copy: &turso::sync::Database,
     ) -> Result<Report, Error> {
         let started = Instant::now();
+        let switches = start::switches(self)?;
+        if switches.skip {
+            tracing::warn!("{SKIP_VARIABLE} is set: migrations not applied");
+            return Ok(Report::default());
+        }
         let table = &self.options().history_table;
         if let Ok(applied) = copy::read_history(copy, table).await {
             if self.carries_every_migration(&applied) {
                 return Ok(Report::default());
             }
         }
-        let mut report = self.apply_on_turso(server).await?;
+        let mut report = self.apply_on_server(server, switches.check_only).await?;
         report.followed_primary = report.applied.is_empty();
         self.wait_for_copy(server, copy, started).await?;
         Ok(report)
@@ -140,16 +152,31 @@ impl Migrator {
     /// A migration marked `no-transaction` is refused: the server cannot
     /// run it with its history row in one transaction.
     pub async fn apply_on_turso(&self, server: &Server) -> Result<Report, Error> {
+        self.apply_on_server(server, false).await
+    }
+
+    /// [`Migrator::apply_on_turso`]; with `check_only`, pending migrations
+    /// are refused instead ([`CHECK_ONLY_VARIABLE`](crate::CHECK_ONLY_VARIABLE)).
+    async fn apply_on_server(&self, server: &Server, check_only: bool) -> Result<Report, Error> {
         let started = Instant::now();
         let limit = self.options().deadline;
         let table = &self.options().history_table;
         let mut report = Report::default();
-        let mut busy = None;
+        let mut known = None;
         loop {
-            let applied = within(started, limit, server::read_history(&server.hrana, table))
-                .await
-                .map_err(|detail| server.error("read the migration history", detail))?;
+            let applied = match known.take() {
+                Some(applied) => applied,
+                None => within(started, limit, server::read_history(&server.hrana, table))
+                    .await
+                    .map_err(|detail| server.error("read the migration history", detail))?,
+            };
             let pending = self.pending_on_server(&applied)?;
+            if check_only && !pending.is_empty() {
+                let pending = pending.iter().map(|m| (m.version(), m.name().to_string()));
+                return Err(Error::PendingInCheckOnly {
+                    pending: pending.collect(),
+                });
+            }
             let Some(batch) = next_batch(&pending, self.options().mode) else {
                 break;
             };
@@ -161,10 +188,16 @@ impl Migrator {
             }
             let outcome = within(started, limit, server::apply(&server.hrana, table, &batch))
                 .await
-                .map_err(|detail| server.error("apply the migrations", detail))?;
-            match outcome {
+                .map_err(|detail| {
+                    let detail = format!(
+                        "{detail}; the server may still commit them, in one transaction with \
+                         their history rows: the next start reads its history and goes on"
+                    );
+                    server.error("apply the migrations", detail)
+                })?;
+            let waiting = match outcome {
                 Applying::Committed(applied) => {
-                    self.confirm(server, table, &applied, started).await?;
+                    known = Some(self.confirm(server, table, &applied, started).await?);
                     for (migration, duration) in applied {
                         self.emit(&Event::Applied {
                             migration,
@@ -176,14 +209,7 @@ impl Migrator {
                             duration,
                         });
                     }
-                }
-                Applying::Raced => tracing::info!(
-                    server = server.url,
-                    "another start applied these migrations first; reading the history again"
-                ),
-                Applying::Busy(message) => {
-                    busy = Some(message);
-                    tokio::time::sleep(POLL).await;
+                    continue;
                 }
                 Applying::Failed(migration, detail) => {
                     return Err(Error::TursoMigration {
@@ -193,17 +219,30 @@ impl Migrator {
                         detail,
                     })
                 }
-            }
+                Applying::Raced => {
+                    tracing::info!(
+                        server = server.url,
+                        "another start applied these migrations first; reading the history again"
+                    );
+                    None
+                }
+                Applying::Busy(message) => Some(message),
+            };
             if started.elapsed() >= limit {
-                let detail = match busy {
+                let detail = match waiting {
                     Some(message) => format!(
-                        "the server stayed busy with another writer ({message}) for {:.1?}, \
-                         the deadline; raise it (Migrator::deadline) or find the writer",
-                        started.elapsed()
+                        "the server stayed busy with another writer ({message}) until the \
+                         deadline of {limit:?}; nothing was applied by this start: raise the \
+                         deadline (Migrator::deadline) or find the writer"
                     ),
-                    None => format!("past the deadline of {limit:?}"),
+                    None => {
+                        format!("past the deadline of {limit:?}; nothing was applied by this start")
+                    }
                 };
                 return Err(server.error("apply the migrations", detail));
+            }
+            if waiting.is_some() {
+                tokio::time::sleep(POLL).await;
             }
         }
         if !report.applied.is_empty() {
@@ -273,15 +312,16 @@ impl Migrator {
             .collect())
     }
 
-    /// Reads the server's history back: the start is not done until it
-    /// records what the batch committed. Then sets their durations.
+    /// Reads the server's history back, and returns it: the start is not
+    /// done until it records what the batch committed. Then sets their
+    /// durations, when the server reported any.
     async fn confirm(
         &self,
         server: &Server,
         table: &str,
         applied: &[(&'static Migration, Duration)],
         started: Instant,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Recorded>, Error> {
         let limit = self.options().deadline;
         let history = within(started, limit, server::read_history(&server.hrana, table))
             .await
@@ -300,10 +340,13 @@ impl Migrator {
             return Err(server.error("confirm the migrations", detail));
         }
         // Only timing: a failure here loses no migration.
-        if let Err(detail) = server::record_durations(&server.hrana, table, applied).await {
-            tracing::warn!(detail, "cannot record how long the migrations took");
+        let timed = applied.iter().any(|(_, duration)| !duration.is_zero());
+        if timed {
+            if let Err(detail) = server::record_durations(&server.hrana, table, applied).await {
+                tracing::warn!(detail, "cannot record how long the migrations took");
+            }
         }
-        Ok(())
+        Ok(history)
     }
 
     /// Pulls `copy` until it carries every migration, within the deadline.
