@@ -221,39 +221,10 @@ fn main() -> ExitCode {
                 }
                 Err(error) => {
                     eprintln!("{error}");
-                    eprintln!("error variant: {}", variant(&error));
+                    eprintln!("error variant: {}", migrate_tests::error_variant(&error));
                     ExitCode::FAILURE
                 }
             }
         }
-    }
-}
-
-/// The name of the error's variant, for tests that check the type of an
-/// error across a process boundary.
-fn variant(error: &migrate_runtime::Error) -> &'static str {
-    use migrate_runtime::Error;
-    match error {
-        Error::MissingFolder { .. } => "MissingFolder",
-        Error::Open { .. } => "Open",
-        Error::NotADatabase { .. } => "NotADatabase",
-        Error::Corrupt { .. } => "Corrupt",
-        Error::ReadOnly { .. } => "ReadOnly",
-        Error::DiskFull { .. } => "DiskFull",
-        Error::Locked(_) => "Locked",
-        Error::Deadline { .. } => "Deadline",
-        Error::Migration { .. } => "Migration",
-        Error::ChecksumMismatch { .. } => "ChecksumMismatch",
-        Error::UnknownVersions { .. } => "UnknownVersions",
-        Error::OutOfOrder { .. } => "OutOfOrder",
-        Error::PendingInCheckOnly { .. } => "PendingInCheckOnly",
-        Error::Replica { .. } => "Replica",
-        Error::ReplicaBehind { .. } => "ReplicaBehind",
-        Error::Environment { .. } => "Environment",
-        Error::Configure { .. } => "Configure",
-        Error::Database { .. } => "Database",
-        Error::Backup { .. } => "Backup",
-        Error::Restore { .. } => "Restore",
-        _ => "unknown",
     }
 }

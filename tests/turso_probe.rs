@@ -108,28 +108,12 @@ async fn main() -> ExitCode {
                 Err(error) => {
                     eprintln!("{error}");
                     if let Some(error) = error.downcast_ref::<migrate_runtime::Error>() {
-                        eprintln!("error variant: {}", variant(error));
+                        eprintln!("error variant: {}", migrate_tests::error_variant(error));
                     }
                     ExitCode::FAILURE
                 }
             }
         }
-    }
-}
-
-/// The name of the error's variant, for tests that check the type of an
-/// error across a process boundary.
-fn variant(error: &migrate_runtime::Error) -> &'static str {
-    use migrate_runtime::Error;
-    match error {
-        Error::Turso { .. } => "Turso",
-        Error::TursoMigration { .. } => "TursoMigration",
-        Error::TursoBehind { .. } => "TursoBehind",
-        Error::ChecksumMismatch { .. } => "ChecksumMismatch",
-        Error::UnknownVersions { .. } => "UnknownVersions",
-        Error::OutOfOrder { .. } => "OutOfOrder",
-        Error::PendingInCheckOnly { .. } => "PendingInCheckOnly",
-        _ => "other",
     }
 }
 
