@@ -476,7 +476,8 @@ pub enum Error {
         "the Turso server {url} has this binary's migrations, but after {waited:.1?} this \
          instance's synced copy still lacks {}{}. Check that the copy syncs from this \
          server (the remote URL it was built with) and that pulls succeed; if they take \
-         longer, raise the deadline (`Migrator::deadline`). The copy was not changed",
+         longer, raise the deadline (`Migrator::deadline`). The server keeps the migrations; \
+         the copy gets them when it syncs",
         list(.missing),
         last_error.as_deref().map(|error| format!(" (the last pull: {error})")).unwrap_or_default()
     )]

@@ -424,7 +424,8 @@ fn no_transaction(server: &Server, migration: &Migration) -> Error {
         url: server.url.clone(),
         detail: "it is marked `-- migrate: no-transaction`, and the server runs a \
                  migration only in a transaction with its history row; remove the \
-                 directive, or apply it by hand and record it with `migrate baseline`"
+                 directive, and move what cannot run in a transaction (VACUUM, some \
+                 PRAGMAs) out of the migration"
             .to_string(),
     }
 }
