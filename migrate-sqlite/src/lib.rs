@@ -12,12 +12,16 @@
 //!   where a failure happened;
 //! - the one [schema] model, read from SQLite, with one equality: what
 //!   the down-script check, the typed `schema` module, `verify`, the seeder
-//!   and the lints compare.
+//!   and the lints compare;
+//! - with the `diagram` feature, its entity-relationship [diagram](diagram)
+//!   (Mermaid, DOT, SVG).
 
 #![warn(missing_docs)]
 
 pub mod apply;
 mod checksum;
+#[cfg(feature = "diagram")]
+pub mod diagram;
 mod directive;
 mod fingerprint;
 pub mod lex;

@@ -1,0 +1,47 @@
+//! The diagram as SVG: its DOT laid out and drawn by `layout-rs`, in one
+//! piece of markup that a page (or rustdoc) can hold inline.
+
+use layout::backends::svg::SVGWriter;
+use layout::gv::{DotParser, GraphBuilder};
+
+use super::Diagram;
+
+impl Diagram {
+    /// The diagram as SVG, laid out in layers from left to right, without
+    /// an XML prolog and without blank lines, so that it can be written
+    /// inline in HTML or Markdown.
+    pub fn svg(&self) -> String {
+        if self.entities.is_empty() {
+            return r#"<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>"#
+                .to_string();
+        }
+        let dot = self.dot();
+        let mut parser = DotParser::new(&dot);
+        // The DOT is this module's own: it always parses.
+        let graph = parser.process().expect("the diagram's DOT parses");
+        let mut builder = GraphBuilder::new();
+        builder.visit_graph(&graph);
+        let mut visual = builder.get();
+        let mut writer = SVGWriter::new();
+        visual.do_it(false, false, false, &mut writer);
+        inline(&writer.finalize())
+    }
+}
+
+/// `svg` without its prolog and blank lines, in a sans-serif font.
+fn inline(svg: &str) -> String {
+    let svg = match svg.find("<svg") {
+        Some(start) => &svg[start..],
+        None => svg,
+    };
+    let svg = svg.replace(
+        "font-family: Times, serif;",
+        "font-family: Helvetica, Arial, 'DejaVu Sans', sans-serif;",
+    );
+    let lines: Vec<&str> = svg
+        .lines()
+        .map(str::trim_end)
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    lines.join("\n") + "\n"
+}
