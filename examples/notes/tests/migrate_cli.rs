@@ -466,6 +466,7 @@ fn help_lists_the_operator_commands() {
     let run = Db::new().migrate(&["--help"], 0);
     for command in [
         "status", "up", "down", "verify", "repair", "backup", "backups", "restore", "doctor",
+        "schema",
     ] {
         assert!(
             run.stdout.contains(&format!("\n  {command} ")),
@@ -581,4 +582,21 @@ fn each_operator_command_says_its_outcome_once_and_opens_nothing_first() {
             );
         }
     }
+}
+
+#[test]
+fn schema_prints_the_embedded_schema_as_sql_or_drawn_without_opening_the_database() {
+    let db = Db::new();
+    let sql = db.migrate(&["schema"], 0);
+    assert!(sql.stdout.contains("CREATE TABLE"), "{}", sql.stdout);
+    let mermaid = db.migrate(&["schema", "--format", "mermaid"], 0);
+    snapshot!("schema_mermaid", mermaid.stdout);
+    let dot = db.migrate(&["schema", "--format", "dot"], 0);
+    snapshot!("schema_dot", dot.stdout);
+    let svg = db.migrate(&["schema", "--format", "svg"], 0);
+    assert!(svg.stdout.starts_with("<svg"), "{}", svg.stdout);
+    for table in ["notes", "tags", "note_tags"] {
+        assert!(svg.stdout.contains(&format!(">{table}<")), "{table} in the SVG");
+    }
+    assert!(!db.path.exists(), "the database was created");
 }

@@ -9,8 +9,8 @@ use super::confirm::confirm;
 use super::progress::Progress;
 use super::render;
 use super::{
-    BaselineArgs, DownArgs, ImportArgs, MigrateCommand, RepairArgs, RestoreArgs, StatusArgs,
-    UpArgs, EXIT_ERROR, EXIT_OK, EXIT_PENDING,
+    BaselineArgs, DownArgs, ImportArgs, MigrateCommand, RepairArgs, RestoreArgs, SchemaArgs,
+    SchemaFormat, StatusArgs, UpArgs, EXIT_ERROR, EXIT_OK, EXIT_PENDING,
 };
 use crate::connection;
 use crate::migrator::version_text;
@@ -33,7 +33,24 @@ pub(super) fn execute(migrator: &Migrator, db: &Path, command: MigrateCommand) -
         MigrateCommand::Backups => backups(migrator, db),
         MigrateCommand::Restore(args) => restore(migrator, db, &args),
         MigrateCommand::Doctor => doctor(migrator, db),
+        MigrateCommand::Schema(args) => schema(migrator, &args),
     }
+}
+
+/// The schema recorded at compile time, as SQL or drawn.
+fn schema(migrator: &Migrator, args: &SchemaArgs) -> Outcome {
+    let objects = migrator
+        .expected_schema()
+        .ok_or("this binary's migrator has no schema recorded at compile time")?;
+    if args.format == SchemaFormat::Sql {
+        for object in objects {
+            println!("{};\n", object.sql);
+        }
+        return Ok(EXIT_OK);
+    }
+    let diagram = migrate_sqlite::diagram::Diagram::of_objects(objects)?;
+    print!("{}", args.format.draw(&diagram).unwrap_or_default());
+    Ok(EXIT_OK)
 }
 
 /// The database to read, or, when there is no file yet, an empty one in
@@ -427,6 +444,7 @@ pub(super) async fn execute_turso(
             print_status(migrator, label, &snapshot, &args)
         }
         MigrateCommand::Verify => print_verification(migrator.verify_turso(server).await?),
+        MigrateCommand::Schema(args) => schema(migrator, &args),
         MigrateCommand::Up(args) if args.dry_run => {
             let operation = args
                 .to

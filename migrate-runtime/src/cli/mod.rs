@@ -59,6 +59,7 @@
 //! | `backups` | lists the backups |
 //! | `restore [NAME] [--yes]` | copies a backup (the latest by default) back over the database |
 //! | `doctor` | who holds the file, its -wal and -shm files, journal mode, busy timeout, `integrity_check`, `foreign_key_check`, and what to do |
+//! | `schema [--format sql\|mermaid\|dot\|svg]` | the schema the binary's migrations make, recorded at compile time: its `CREATE` statements, or an entity-relationship diagram; the database is not opened |
 //!
 //! `up` and `down` take `--deadline SECONDS` to allow longer than the
 //! migrator's deadline, for a maintenance window.
@@ -153,6 +154,43 @@ pub enum MigrateCommand {
     /// Diagnose the database: who holds it, journal, integrity, foreign keys,
     /// migrations, and what to do
     Doctor,
+    /// Print the schema this binary's migrations make: as SQL, or as an
+    /// entity-relationship diagram (Mermaid, Graphviz DOT, SVG)
+    Schema(SchemaArgs),
+}
+
+/// Options of `schema`.
+#[derive(Debug, Default, Args)]
+pub struct SchemaArgs {
+    /// How to write it
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SchemaFormat,
+}
+
+/// How `schema` writes the schema.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    /// The `CREATE` statements that make it
+    #[default]
+    Sql,
+    /// A Mermaid `erDiagram` (GitHub and GitLab draw it from a `mermaid` block)
+    Mermaid,
+    /// Graphviz DOT (`dot -Tsvg` draws it)
+    Dot,
+    /// SVG, laid out and drawn
+    Svg,
+}
+
+impl SchemaFormat {
+    /// The diagram in this format; `None` for SQL, which is no diagram.
+    pub fn draw(self, diagram: &migrate_sqlite::diagram::Diagram) -> Option<String> {
+        match self {
+            SchemaFormat::Sql => None,
+            SchemaFormat::Mermaid => Some(diagram.mermaid()),
+            SchemaFormat::Dot => Some(diagram.dot()),
+            SchemaFormat::Svg => Some(diagram.svg()),
+        }
+    }
 }
 
 /// Options of `status`.

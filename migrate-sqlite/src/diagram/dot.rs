@@ -15,7 +15,12 @@ impl Diagram {
             "digraph schema {\n    rankdir=LR;\n    node [shape=record, fontname=\"Helvetica\"];\n    edge [fontname=\"Helvetica\"];\n",
         );
         for entity in &self.entities {
-            let _ = write!(out, "    {} [label=\"{}\"", quoted(&entity.name), label(entity));
+            let _ = write!(
+                out,
+                "    {} [label=\"{}\"",
+                quoted(&entity.name),
+                label(entity)
+            );
             match (entity.view, entity.highlighted) {
                 (true, true) => {
                     let _ = write!(out, ", style=\"dashed,filled\", fillcolor=\"{HIGHLIGHT}\"");
@@ -30,7 +35,11 @@ impl Diagram {
         }
         for link in &self.links {
             let line = match link.reads {
-                true => format!("{} -> {} [style=dashed]", quoted(&link.from), quoted(&link.to)),
+                true => format!(
+                    "{} -> {} [style=dashed]",
+                    quoted(&link.from),
+                    quoted(&link.to)
+                ),
                 false => format!(
                     "{} -> {}",
                     self.port(&link.from, link.from_columns.first()),

@@ -13,7 +13,11 @@ impl Diagram {
             let name = identifier(&entity.name);
             match entity.view {
                 true => {
-                    let _ = write!(out, "    {name}[\"{} (view)\"]", entity.name.replace('"', "'"));
+                    let _ = write!(
+                        out,
+                        "    {name}[\"{} (view)\"]",
+                        entity.name.replace('"', "'")
+                    );
                 }
                 false => {
                     let _ = write!(out, "    {name}");
@@ -36,7 +40,11 @@ impl Diagram {
             let _ = writeln!(out, "    {}", relationship(link));
         }
         if self.entities.iter().any(|e| e.highlighted) {
-            let _ = writeln!(out, "    classDef changed fill:{},stroke:#b45309", super::dot::HIGHLIGHT);
+            let _ = writeln!(
+                out,
+                "    classDef changed fill:{},stroke:#b45309",
+                super::dot::HIGHLIGHT
+            );
         }
         out
     }
@@ -69,7 +77,13 @@ fn attribute(field: &Field) -> String {
     let name: String = field
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let mut text = format!("{kind} {name}");
     if !keys.is_empty() {
@@ -97,7 +111,9 @@ fn relationship(link: &Link) -> String {
 /// double quotes.
 fn identifier(name: &str) -> String {
     let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
     match plain {
         true => name.to_string(),
         false => format!("\"{}\"", name.replace('"', "'")),

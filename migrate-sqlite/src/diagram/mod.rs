@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 
 use crate::lex;
-use crate::schema::Schema;
+use crate::schema::{made_in_memory, Schema, SchemaObject};
 
 /// The diagram of one schema.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -106,9 +106,10 @@ impl Diagram {
                     })
             };
             let in_foreign_key = |column: &str| {
-                table.foreign_keys.iter().any(|key| {
-                    key.columns.iter().any(|c| c.eq_ignore_ascii_case(column))
-                })
+                table
+                    .foreign_keys
+                    .iter()
+                    .any(|key| key.columns.iter().any(|c| c.eq_ignore_ascii_case(column)))
             };
             let fields = table
                 .columns
@@ -129,11 +130,10 @@ impl Diagram {
                 highlighted: false,
             });
             for key in &table.foreign_keys {
-                let required = key.columns.iter().all(|c| {
-                    table
-                        .column(c)
-                        .is_some_and(|column| !column.nullable())
-                });
+                let required = key
+                    .columns
+                    .iter()
+                    .all(|c| table.column(c).is_some_and(|column| !column.nullable()));
                 diagram.links.push(Link {
                     from: name.clone(),
                     from_columns: key.columns.clone(),
@@ -173,12 +173,49 @@ impl Diagram {
         diagram
     }
 
+    /// The diagram of the schema the `CREATE` statements `objects` make.
+    pub fn of_objects(objects: &[SchemaObject]) -> rusqlite::Result<Diagram> {
+        Diagram::read(&made_in_memory(objects)?)
+    }
+
+    /// Highlights the tables and views that differ between `before` and
+    /// `after` (this diagram's schema): made, changed, or given another
+    /// index. Returns their names, and those of the ones `after` dropped,
+    /// which the diagram cannot show.
+    pub fn highlight_changes(&mut self, before: &Schema, after: &Schema) -> Changed {
+        let mut changed = Changed::default();
+        for difference in before.differences(after) {
+            let name = match difference.kind {
+                "index" => after
+                    .indexes
+                    .get(&difference.name)
+                    .or_else(|| before.indexes.get(&difference.name))
+                    .map(|index| index.table.clone()),
+                "table" | "view" => Some(difference.name.clone()),
+                _ => None,
+            };
+            let Some(name) = name else { continue };
+            let target = match self.entity(&name) {
+                Some(_) => &mut changed.shown,
+                None => &mut changed.dropped,
+            };
+            if !target.contains(&name) {
+                target.push(name);
+            }
+        }
+        self.highlight(changed.shown.iter().map(String::as_str));
+        changed
+    }
+
     /// Highlights the entities named in `names` (without regard to ASCII
     /// case); names not in the diagram are left out.
     pub fn highlight<'n>(&mut self, names: impl IntoIterator<Item = &'n str>) {
         let names: Vec<&str> = names.into_iter().collect();
         for entity in &mut self.entities {
-            if names.iter().any(|name| name.eq_ignore_ascii_case(&entity.name)) {
+            if names
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(&entity.name))
+            {
                 entity.highlighted = true;
             }
         }
@@ -211,6 +248,15 @@ impl Field {
         }
         marks
     }
+}
+
+/// What [`Diagram::highlight_changes`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// Tables and views made or changed: highlighted.
+    pub shown: Vec<String>,
+    /// Tables and views dropped: not in the diagram.
+    pub dropped: Vec<String>,
 }
 
 /// The columns of a view, as SQLite computes them.

@@ -129,8 +129,12 @@ fn names_that_need_quoting_are_quoted_and_escaped() {
     conn.execute_batch(r#"CREATE TABLE "my table" ("a|b" TEXT, "{c}" INT);"#)
         .unwrap();
     let diagram = Diagram::read(&conn).unwrap();
-    assert!(diagram.dot().contains(r#""my table" [label="my table|<f0> a\|b TEXT|<f1> \{c\} INT"];"#));
-    assert!(diagram.mermaid().contains("    \"my table\" {\n        TEXT a_b\n        INT _c_\n"));
+    assert!(diagram
+        .dot()
+        .contains(r#""my table" [label="my table|<f0> a\|b TEXT|<f1> \{c\} INT"];"#));
+    assert!(diagram
+        .mermaid()
+        .contains("    \"my table\" {\n        TEXT a_b\n        INT _c_\n"));
 }
 
 #[test]
@@ -141,4 +145,32 @@ fn the_svg_is_one_inline_piece_holding_every_table() {
     for name in ["users", "orders", "coupons", "order_totals (view)"] {
         assert!(svg.contains(name), "{name}");
     }
+}
+
+#[test]
+fn the_changes_between_two_schemas_are_highlighted_and_drops_named() {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(SHOP).unwrap();
+    let before = Schema::read(&conn).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE users ADD COLUMN born TEXT;
+         CREATE INDEX orders_total ON orders (total);
+         DROP VIEW order_totals;
+         CREATE TABLE reviews (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users);",
+    )
+    .unwrap();
+    let after = Schema::read(&conn).unwrap();
+    let mut diagram = Diagram::read(&conn).unwrap();
+    let changed = diagram.highlight_changes(&before, &after);
+    let mut shown = changed.shown.clone();
+    shown.sort();
+    assert_eq!(shown, ["orders", "reviews", "users"]);
+    assert_eq!(changed.dropped, ["order_totals"]);
+    let highlighted: Vec<&str> = diagram
+        .entities
+        .iter()
+        .filter(|e| e.highlighted)
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(highlighted, ["orders", "reviews", "users"]);
 }

@@ -31,7 +31,8 @@ use crate::lex::comparable_sql;
 pub use diff::{Change, Difference};
 pub use object::{schema_drift, Drift, SchemaObject};
 pub use read::{
-    has_name, has_table, is_empty, primary_key, read_objects, schema_rows, Rows, SchemaRow,
+    has_name, has_table, is_empty, made_in_memory, primary_key, read_objects, schema_rows, Rows,
+    SchemaRow,
 };
 
 /// The schema of a database's `main` schema, without SQLite's own objects

@@ -186,14 +186,21 @@ impl Schema {
     /// (which may name tables made after them) and triggers (which may be on
     /// views), whatever order `objects` are in.
     pub fn of_objects(objects: &[SchemaObject]) -> rusqlite::Result<Schema> {
-        let conn = Connection::open_in_memory()?;
-        for kind in ["table", "index", "view", "trigger"] {
-            for object in objects.iter().filter(|object| object.kind == kind) {
-                conn.execute_batch(&object.sql)?;
-            }
-        }
-        Schema::read(&conn)
+        Schema::read(&made_in_memory(objects)?)
     }
+}
+
+/// An in-memory database holding the objects `objects` make: tables first,
+/// then indexes, views (which may name tables made after them) and triggers
+/// (which may be on views), whatever order `objects` are in.
+pub fn made_in_memory(objects: &[SchemaObject]) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_in_memory()?;
+    for kind in ["table", "index", "view", "trigger"] {
+        for object in objects.iter().filter(|object| object.kind == kind) {
+            conn.execute_batch(&object.sql)?;
+        }
+    }
+    Ok(conn)
 }
 
 /// `names` as a JSON array, for SQLite's `json_each`.
