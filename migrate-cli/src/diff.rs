@@ -13,9 +13,10 @@ use migrate_build_support::generate::{
     Request,
 };
 use migrate_build_support::scaffold::{self, NewFile};
-use migrate_build_support::{check_chain, Format, SchemaObject, Setup};
+use migrate_build_support::{check_chain, Format, Schema, SchemaObject, Setup};
+use migrate_runtime::cli::SchemaFormat;
 
-use crate::{create_all, fail, problems, Folder};
+use crate::{create_all, fail, picture, problems, Folder};
 
 /// What `migrate diff` is told.
 pub(crate) struct DiffArgs {
@@ -23,6 +24,8 @@ pub(crate) struct DiffArgs {
     pub renames: Vec<String>,
     pub allow_destructive: bool,
     pub dry_run: bool,
+    /// With `dry_run`, the diagram to print instead of the SQL.
+    pub format: SchemaFormat,
     pub per_table: bool,
 }
 
@@ -122,6 +125,19 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
     };
     for warning in &outcome.warnings {
         eprintln!("warning: {warning}\n");
+    }
+    if args.dry_run && args.format != SchemaFormat::Sql {
+        let before = match Schema::of_objects(&from) {
+            Ok(before) => before,
+            Err(error) => return fail(format!("cannot read the schema: {error}")),
+        };
+        return match picture::draw(args.format, &desired.objects, Some(&before)) {
+            Ok(drawn) => {
+                print!("{drawn}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(message),
+        };
     }
     if args.dry_run {
         for file in &files {

@@ -12,6 +12,7 @@
 //! database would be refused.
 
 mod diff;
+mod picture;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ use migrate_build_support::{
     check_chain, check_folder, lint_sorted, read_folder, scaffold, seal_folder, Diagnostic,
     Folder as ReadFolder, Format, Sorted,
 };
-use migrate_runtime::cli::{self, MigrateCommand, StatusArgs};
+use migrate_runtime::cli::{self, MigrateCommand, SchemaFormat, StatusArgs};
 use migrate_runtime::{Migration, Migrator, DEFAULT_HISTORY_TABLE};
 
 /// Work with a folder of SQLite migrations.
@@ -98,16 +99,28 @@ enum Command {
         /// Print the migration's files instead of writing them.
         #[arg(long)]
         dry_run: bool,
+        /// With --dry-run, print the desired schema as a diagram, the tables
+        /// and views the migration changes highlighted, instead of its SQL
+        #[arg(long, value_enum, default_value_t, requires = "dry_run")]
+        format: SchemaFormat,
         /// One migration per changed table, in an order that applies.
         #[arg(long)]
         per_table: bool,
         #[command(flatten)]
         folder: Folder,
     },
-    /// Print the schema the migrations leave, as SQL that makes it.
+    /// Print the schema the migrations leave: as SQL that makes it, or as
+    /// an entity-relationship diagram.
     Schema {
         #[command(flatten)]
         folder: Folder,
+        /// How to write it
+        #[arg(long, value_enum, default_value_t, conflicts_with = "write")]
+        format: SchemaFormat,
+        /// Highlight the tables and views the migrations after this version
+        /// changed (a diagram only)
+        #[arg(long, value_name = "VERSION", conflicts_with = "write")]
+        since: Option<u64>,
         /// Write it into the desired-schema file instead (`schema.sql`
         /// beside the folder, or `[schema] file` of its `migrate.toml`), to
         /// start declaring the schema from an existing chain.
@@ -169,6 +182,7 @@ fn main() -> ExitCode {
             rename,
             allow_destructive,
             dry_run,
+            format,
             per_table,
             folder,
         } => diff::diff(
@@ -178,16 +192,19 @@ fn main() -> ExitCode {
                 renames: rename,
                 allow_destructive,
                 dry_run,
+                format,
                 per_table,
             },
         ),
         Command::Schema {
             folder,
+            format,
+            since,
             write,
             force,
         } => match write {
             true => write_schema(&folder, force),
-            false => schema(&folder),
+            false => schema(&folder, format, since),
         },
         Command::Status {
             db,
@@ -355,7 +372,36 @@ fn seal(folder: &Folder, accept: &[u64]) -> ExitCode {
     }
 }
 
-fn schema(folder: &Folder) -> ExitCode {
+fn schema(folder: &Folder, format: SchemaFormat, since: Option<u64>) -> ExitCode {
+    match (format, since) {
+        (SchemaFormat::Sql, None) => schema_sql(folder),
+        (SchemaFormat::Sql, Some(_)) => fail(
+            "--since highlights tables in a diagram: add --format mermaid, dot or svg".to_string(),
+        ),
+        (format, since) => schema_drawn(folder, format, since),
+    }
+}
+
+fn schema_drawn(folder: &Folder, format: SchemaFormat, since: Option<u64>) -> ExitCode {
+    let checked = match check_chain(&folder.root, &folder.dir) {
+        Ok(checked) => checked,
+        Err(diagnostics) => return problems(folder, &diagnostics),
+    };
+    let before = match since.map(|version| picture::schema_at(&checked.sources, version)) {
+        Some(Err(message)) => return fail(message),
+        Some(Ok(before)) => Some(before),
+        None => None,
+    };
+    match picture::draw(format, &checked.validated.objects, before.as_ref()) {
+        Ok(drawn) => {
+            print!("{drawn}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(message),
+    }
+}
+
+fn schema_sql(folder: &Folder) -> ExitCode {
     match check_chain(&folder.root, &folder.dir) {
         Ok(checked) => {
             let last = checked.sources.last().map(|s| s.migration.version());

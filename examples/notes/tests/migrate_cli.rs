@@ -596,7 +596,10 @@ fn schema_prints_the_embedded_schema_as_sql_or_drawn_without_opening_the_databas
     let svg = db.migrate(&["schema", "--format", "svg"], 0);
     assert!(svg.stdout.starts_with("<svg"), "{}", svg.stdout);
     for table in ["notes", "tags", "note_tags"] {
-        assert!(svg.stdout.contains(&format!(">{table}<")), "{table} in the SVG");
+        assert!(
+            svg.stdout.contains(&format!(">{table}<")),
+            "{table} in the SVG"
+        );
     }
     assert!(!db.path.exists(), "the database was created");
 }
