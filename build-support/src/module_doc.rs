@@ -100,7 +100,10 @@ mod tests {
             description("-- `title` becomes NOT NULL, `done` a\n-- checked flag. SQLite cannot\n-- alter.\n--\n-- Later.\n", "x"),
             "`title` becomes NOT NULL, `done` a checked flag."
         );
-        assert_eq!(description("-- One paragraph\n--\n-- then another", "x"), "One paragraph");
+        assert_eq!(
+            description("-- One paragraph\n--\n-- then another", "x"),
+            "One paragraph"
+        );
         assert_eq!(
             description("\n--\n--   Spaced.  \nSELECT 1;", "x"),
             "Spaced."

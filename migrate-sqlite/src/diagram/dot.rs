@@ -8,6 +8,10 @@ use super::{Diagram, Entity, Field};
 /// The fill of a highlighted entity.
 pub(super) const HIGHLIGHT: &str = "#fde68a";
 
+/// The fill of a view: drawings that do not dash a box's border still set
+/// views apart.
+const VIEW: &str = "#e0f2fe";
+
 impl Diagram {
     /// The diagram as Graphviz DOT (`dot -Tsvg` draws it).
     pub fn dot(&self) -> String {
@@ -21,13 +25,13 @@ impl Diagram {
                 quoted(&entity.name),
                 label(entity)
             );
+            let fill = if entity.highlighted { HIGHLIGHT } else { VIEW };
             match (entity.view, entity.highlighted) {
-                (true, true) => {
-                    let _ = write!(out, ", style=\"dashed,filled\", fillcolor=\"{HIGHLIGHT}\"");
+                (true, _) => {
+                    let _ = write!(out, ", style=\"dashed,filled\", fillcolor=\"{fill}\"");
                 }
-                (true, false) => out.push_str(", style=dashed"),
                 (false, true) => {
-                    let _ = write!(out, ", style=filled, fillcolor=\"{HIGHLIGHT}\"");
+                    let _ = write!(out, ", style=filled, fillcolor=\"{fill}\"");
                 }
                 (false, false) => {}
             }
