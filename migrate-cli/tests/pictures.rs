@@ -3,24 +3,10 @@
 //! changed highlighted.
 
 use std::fs;
-use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
 
-fn migrate(root: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::cargo_bin("migrate")
-        .unwrap()
-        .args(args)
-        .arg("--root")
-        .arg(root)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
+use common::migrate;
 
 /// A folder of three migrations: users, then posts, then a view and an
 /// index on posts, and tags dropped.
