@@ -15,6 +15,11 @@ const VIEW: &str = "#e0f2fe";
 impl Diagram {
     /// The diagram as Graphviz DOT (`dot -Tsvg` draws it).
     pub fn dot(&self) -> String {
+        self.dot_for(Reader::Graphviz)
+    }
+
+    /// The DOT that `reader` reads as this diagram.
+    pub(super) fn dot_for(&self, reader: Reader) -> String {
         let mut out = String::from(
             "digraph schema {\n    rankdir=LR;\n    node [shape=record, fontname=\"Helvetica\"];\n    edge [fontname=\"Helvetica\"];\n",
         );
@@ -23,7 +28,7 @@ impl Diagram {
                 out,
                 "    {} [label=\"{}\"",
                 quoted(&entity.name),
-                label(entity)
+                label(entity, reader)
             );
             let fill = if entity.highlighted { HIGHLIGHT } else { VIEW };
             match (entity.view, entity.highlighted) {
@@ -57,18 +62,49 @@ impl Diagram {
     }
 }
 
+/// Who reads the DOT.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reader {
+    /// Graphviz, which reads `\|`, `\{` … as the characters.
+    Graphviz,
+    /// layout-rs, whose record labels take no escapes: the characters
+    /// that would split a field are written as look-alikes.
+    LayoutRs,
+}
+
 /// The record's label: the name (marked when a view), then a field per
 /// column with its port.
-fn label(entity: &Entity) -> String {
+fn label(entity: &Entity, reader: Reader) -> String {
     let title = match entity.view {
         true => format!("{} (view)", entity.name),
         false => entity.name.clone(),
     };
-    let mut label = escape(&title);
+    let text = |text: &str| match reader {
+        Reader::Graphviz => escape(text),
+        Reader::LayoutRs => look_alike(text),
+    };
+    let mut label = text(&title);
     for (index, field) in entity.fields.iter().enumerate() {
-        let _ = write!(label, "|<f{index}> {}", escape(&describe(field)));
+        let _ = write!(label, "|<f{index}> {}", text(&describe(field)));
     }
     label
+}
+
+/// `text` with the characters a layout-rs record label would read as
+/// structure replaced by ones that look alike.
+fn look_alike(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '{' => '(',
+            '}' => ')',
+            '|' => '¦',
+            '<' => '‹',
+            '>' => '›',
+            '"' => '\'',
+            '\\' => '∖',
+            c => c,
+        })
+        .collect()
 }
 
 /// `name TYPE PK NOT NULL …`.

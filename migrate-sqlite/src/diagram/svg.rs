@@ -6,6 +6,7 @@ use layout::backends::svg::SVGWriter;
 use layout::gv::{DotParser, GraphBuilder};
 use layout::std_shapes::shapes::Arrow;
 
+use super::dot::Reader;
 use super::Diagram;
 
 impl Diagram {
@@ -17,7 +18,7 @@ impl Diagram {
             return r#"<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>"#
                 .to_string();
         }
-        let dot = self.dot();
+        let dot = self.dot_for(Reader::LayoutRs);
         let mut parser = DotParser::new(&dot);
         // The DOT is this module's own: it always parses.
         let graph = parser.process().expect("the diagram's DOT parses");
