@@ -13,8 +13,8 @@
 //! - the one [schema] model, read from SQLite, with one equality: what
 //!   the down-script check, the typed `schema` module, `verify`, the seeder
 //!   and the lints compare;
-//! - with the `diagram` feature, its entity-relationship [diagram](diagram)
-//!   (Mermaid, DOT, SVG).
+//! - with the `diagram` feature, its entity-relationship diagram (module
+//!   `diagram`): Mermaid, DOT, SVG.
 
 #![warn(missing_docs)]
 
