@@ -5,11 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use migrate_sqlite::schema::{read_objects, Change, Difference};
+use migrate_sqlite::lex::{code, quoted_name, statements};
+use migrate_sqlite::schema::{bookkeeping_table, read_objects, Change, Difference};
 use migrate_sqlite::{apply, Directives, Schema, SchemaObject};
+use rusqlite::Connection;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
+use crate::file::created_table;
 use crate::folder::{read_text, Format, SourceFile};
 use crate::setup::Setup;
 use crate::validate::fresh_connection;
@@ -26,6 +29,10 @@ pub struct Desired {
     pub schema: Schema,
     /// Its `CREATE` statements as SQLite keeps them, in the order made.
     pub objects: Vec<SchemaObject>,
+    /// Bookkeeping tables the file declares and the migrations do not
+    /// make, left out of the schema, with what keeps each: a file dumped
+    /// from a real database (`sqlite3 app.db .schema`) holds them.
+    pub left_out: Vec<(String, &'static str)>,
 }
 
 /// The desired-schema file of the migrations folder `dir`, relative to the
@@ -46,7 +53,18 @@ pub fn desired_file(dir: &str, config: &Config) -> String {
 /// in-memory database, set up as the migrations' are, and the schema it
 /// leaves is read. `None` when there is no such file; an error at the
 /// failing statement's line and column when it does not run.
-pub fn read_desired(base: &Path, file: &str, setup: &Setup) -> Result<Option<Desired>, Diagnostic> {
+///
+/// What a dump of a real database holds besides its schema is passed over:
+/// SQLite's own tables (`CREATE TABLE sqlite_sequence(name,seq);`), which
+/// SQLite makes itself, and the history and replication tables of
+/// [`bookkeeping_table`] that the migrations do not make themselves
+/// (`chain_makes` says which tables they make).
+pub fn read_desired(
+    base: &Path,
+    file: &str,
+    setup: &Setup,
+    chain_makes: impl Fn(&str) -> bool,
+) -> Result<Option<Desired>, Diagnostic> {
     let path: PathBuf = base.join(file);
     if !path.exists() {
         return Ok(None);
@@ -59,15 +77,61 @@ pub fn read_desired(base: &Path, file: &str, setup: &Setup) -> Result<Option<Des
         Diagnostic::file(file, format!("cannot read the schema it makes: {error}"))
     };
     let mut conn = fresh_connection(setup).map_err(unreadable)?;
-    apply(&mut conn, &sql, Directives::NONE).map_err(|failure| {
+    apply(&mut conn, &without_sqlite_tables(&sql), Directives::NONE).map_err(|failure| {
         Diagnostic::of_failure(file, &sql, &failure)
             .note("the desired schema runs on an empty database, statement by statement, in the file's order")
     })?;
+    let left_out = drop_bookkeeping(&conn, chain_makes).map_err(unreadable)?;
     Ok(Some(Desired {
         file: file.to_string(),
         schema: Schema::read(&conn).map_err(unreadable)?,
         objects: read_objects(&conn).map_err(unreadable)?,
+        left_out,
     }))
+}
+
+/// `sql` with its `CREATE TABLE sqlite_…` statements blanked out, byte for
+/// byte, so that an offset into it is one into the file: SQLite reserves
+/// those names and makes the tables itself.
+fn without_sqlite_tables(sql: &str) -> String {
+    let mut kept = sql.to_string();
+    for statement in statements(sql) {
+        let text = &sql[statement.range.clone()];
+        let is_sqlite_own = created_table(&code(text)).is_some_and(|name| {
+            name.get(..7)
+                .is_some_and(|start| start.eq_ignore_ascii_case("sqlite_"))
+        });
+        if is_sqlite_own {
+            let blank: String = text
+                .chars()
+                .map(|c| match c {
+                    '\n' => "\n".to_string(),
+                    _ => " ".repeat(c.len_utf8()),
+                })
+                .collect();
+            kept.replace_range(statement.range, &blank);
+        }
+    }
+    kept
+}
+
+/// Drops the bookkeeping tables `conn` holds that the chain does not make,
+/// and says what each was.
+fn drop_bookkeeping(
+    conn: &Connection,
+    chain_makes: impl Fn(&str) -> bool,
+) -> rusqlite::Result<Vec<(String, &'static str)>> {
+    let mut left_out = Vec::new();
+    for object in read_objects(conn)? {
+        let keeper = bookkeeping_table(&object.name);
+        if let Some(keeper) =
+            keeper.filter(|_| object.kind == "table" && !chain_makes(&object.name))
+        {
+            conn.execute_batch(&format!("DROP TABLE main.{}", quoted_name(&object.name)))?;
+            left_out.push((object.name.to_string(), keeper));
+        }
+    }
+    Ok(left_out)
 }
 
 /// Holds the schema the chain of `dir` leaves, `left`, to the folder's
@@ -89,7 +153,8 @@ pub(crate) fn check_agreement(
         return Ok(None);
     }
     let file = desired_file(dir, config);
-    let Some(desired) = read_desired(base, &file, setup)? else {
+    let chain_makes = |name: &str| left.tables.keys().any(|t| t.eq_ignore_ascii_case(name));
+    let Some(desired) = read_desired(base, &file, setup, chain_makes)? else {
         return Ok(None);
     };
     let differences = left.differences(&desired.schema);
@@ -210,7 +275,7 @@ mod tests {
         )
         .unwrap();
 
-        let desired = read_desired(base.path(), "schema.sql", &setup())
+        let desired = read_desired(base.path(), "schema.sql", &setup(), |_| false)
             .unwrap()
             .unwrap();
 
@@ -285,9 +350,55 @@ mod tests {
     }
 
     #[test]
+    fn a_dump_of_a_real_database_reads_as_its_schema() {
+        let base = tempfile::tempdir().unwrap();
+        // As `sqlite3 app.db .schema` writes it, history tables included.
+        let dump = "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);
+CREATE TABLE sqlite_sequence(name,seq);
+CREATE TABLE sqlite_stat1(tbl,idx,stat);
+CREATE TABLE _migrate_history (version INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL);
+CREATE INDEX sqlx_by_description ON _sqlx_migrations (description);
+CREATE TABLE schema_migrations (version TEXT PRIMARY KEY);
+";
+        fs::write(base.path().join("schema.sql"), dump).unwrap();
+        let chain_makes = |name: &str| name == "schema_migrations";
+
+        let desired = read_desired(base.path(), "schema.sql", &setup(), chain_makes)
+            .unwrap()
+            .unwrap();
+
+        let tables: Vec<&String> = desired.schema.tables.keys().collect();
+        assert_eq!(tables, ["schema_migrations", "users"]);
+        assert!(desired.schema.indexes.is_empty());
+        assert_eq!(
+            desired.left_out,
+            [
+                ("_migrate_history".to_string(), "the toolkit's history"),
+                ("_sqlx_migrations".to_string(), "sqlx's history"),
+            ]
+        );
+
+        // A statement after a blanked one is still found at its place,
+        // characters of several bytes included.
+        fs::write(
+            base.path().join("schema.sql"),
+            "-- dumped\nCREATE TABLE sqlite_sequence(name, \"séq\"); CREATE TABLE a (x); CREATE INDEX a_y ON a (y);\n",
+        )
+        .unwrap();
+        let error = read_desired(base.path(), "schema.sql", &setup(), |_| false).unwrap_err();
+        assert!(
+            error.to_string().starts_with(
+                "schema.sql:2:87: no such column: y\n  |\n2 | CREATE TABLE sqlite_sequence"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn no_file_is_no_desired_schema_and_bad_sql_is_an_error_at_its_place() {
         let base = tempfile::tempdir().unwrap();
-        assert!(read_desired(base.path(), "schema.sql", &setup())
+        assert!(read_desired(base.path(), "schema.sql", &setup(), |_| false)
             .unwrap()
             .is_none());
         fs::write(
@@ -295,7 +406,7 @@ mod tests {
             "-- wanted\nCREATE TABLE a (x);\nCREATE INDEX a_y ON a (y);\n",
         )
         .unwrap();
-        let error = read_desired(base.path(), "schema.sql", &setup()).unwrap_err();
+        let error = read_desired(base.path(), "schema.sql", &setup(), |_| false).unwrap_err();
         assert!(
             error
                 .to_string()

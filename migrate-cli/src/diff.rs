@@ -58,7 +58,11 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
     };
     let setup = Setup::of(&config, &folder.root);
     let file = desired_file(&folder.dir, &config);
-    let desired = match read_desired(&folder.root, &file, &setup) {
+    let chain_makes = |name: &str| {
+        from.iter()
+            .any(|o| o.kind == "table" && o.name.eq_ignore_ascii_case(name))
+    };
+    let desired = match read_desired(&folder.root, &file, &setup, chain_makes) {
         Ok(Some(desired)) => desired,
         Ok(None) => {
             return fail(format!(
@@ -69,6 +73,11 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
         }
         Err(diagnostic) => return problems(folder, &[diagnostic]),
     };
+    for (table, keeper) in &desired.left_out {
+        eprintln!(
+            "note: {file}: table {table} is {keeper}, not the application's schema: left out\n"
+        );
+    }
     let text = fs::read_to_string(folder.root.join(&file)).unwrap_or_default();
     let hints = match read_hints(&file, &text) {
         Ok(hints) => hints,

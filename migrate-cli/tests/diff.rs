@@ -288,3 +288,45 @@ fn without_a_desired_schema_it_says_how_to_start_one() {
          or start it from the migrations with `migrate schema migrations --write`\n"
     );
 }
+
+#[test]
+fn a_dump_of_the_production_database_is_a_desired_schema() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::create_dir(root.join("migrations")).unwrap();
+    fs::write(
+        root.join("migrations/20240101000000_init.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL);\n",
+    )
+    .unwrap();
+    // As `sqlite3 app.db .schema` writes it: SQLite's own tables and the
+    // histories of this toolkit and of the tool the project came from.
+    let dump = "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL);
+CREATE TABLE sqlite_sequence(name,seq);
+CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, checksum BLOB NOT NULL, execution_time BIGINT NOT NULL);
+CREATE TABLE _migrate_history (version INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE sqlite_stat1(tbl,idx,stat);
+";
+    fs::write(root.join("schema.sql"), dump).unwrap();
+    checks(root, "migrations");
+
+    fs::write(
+        root.join("schema.sql"),
+        dump.replace("email TEXT NOT NULL)", "email TEXT NOT NULL, nick TEXT)"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = migrate(root, &["diff", "add nick", "--dry-run"]);
+
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("ALTER TABLE users ADD COLUMN nick TEXT;\n")
+            && !stdout.contains("_sqlx_migrations")
+            && !stdout.contains("sqlite_"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stderr,
+        "note: schema.sql: table _sqlx_migrations is sqlx's history, not the application's schema: left out\n\n\
+         note: schema.sql: table _migrate_history is the toolkit's history, not the application's schema: left out\n\n"
+    );
+}

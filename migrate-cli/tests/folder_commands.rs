@@ -409,6 +409,7 @@ fn schema_write_starts_the_desired_schema_from_the_chain_and_keeps_edits_unless_
         root.path(),
         "db/schema.sql",
         &migrate_build_support::Setup::of(&Default::default(), root.path()),
+        |_| false,
     );
     assert_eq!(read.unwrap().unwrap().objects.len(), 2);
 

@@ -11,10 +11,7 @@ use rusqlite::{params, Connection};
 use crate::connection::condition;
 use crate::Error;
 
-/// The default name of the history table. It lives in the migrated database
-/// itself, so that the schema and the record of how it got there change in
-/// one transaction.
-pub const DEFAULT_TABLE: &str = "_migrate_history";
+pub use migrate_sqlite::schema::HISTORY_TABLE as DEFAULT_TABLE;
 
 /// A migration as the history records it, from when it was applied.
 #[derive(Clone, Debug)]

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use migrate_sqlite::schema::{read_objects, schema_drift};
+use migrate_sqlite::schema::{bookkeeping_table, read_objects, schema_drift};
 use migrate_sqlite::{Drift, Migration, Schema, SchemaObject};
 use rusqlite::Connection;
 
@@ -11,27 +11,6 @@ use crate::error::{drift_lines, Error};
 use crate::history;
 use crate::migrator::Migrator;
 use crate::plan::State;
-
-/// Tables other tools keep in the same file: never drift. The history
-/// tables of sqlx, refinery, diesel, golang-migrate and dbmate
-/// (`schema_migrations`), goose, Prisma and Drizzle, which
-/// [`Migrator::import_history`] reads and leaves in place; Turso's sync
-/// keeps one more (and those of [`OTHER_TOOLS_PREFIXES`]).
-const OTHER_TOOLS_TABLES: &[&str] = &[
-    "turso_sync_last_change_id",
-    "_sqlx_migrations",
-    "refinery_schema_history",
-    "__diesel_schema_migrations",
-    "schema_migrations",
-    "goose_db_version",
-    "_prisma_migrations",
-    "__drizzle_migrations",
-];
-
-/// The starts of the names of tables replication keeps in the same file:
-/// Litestream's (`_litestream_seq`, `_litestream_lock`) and Turso's change
-/// capture (`turso_cdc`, …).
-const OTHER_TOOLS_PREFIXES: &[&str] = &["_litestream_", "turso_cdc"];
 
 /// What [`Migrator::verify`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,11 +127,7 @@ fn ignores(migrator: &Migrator, name: &str) -> bool {
     let options = migrator.options();
     let named = |table: &str| name.eq_ignore_ascii_case(table);
     named(&options.history_table)
-        || OTHER_TOOLS_TABLES.iter().any(|table| named(table))
-        || OTHER_TOOLS_PREFIXES.iter().any(|prefix| {
-            name.get(..prefix.len())
-                .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
-        })
+        || bookkeeping_table(name).is_some()
         || options.ignored_tables.iter().any(|table| named(table))
 }
 

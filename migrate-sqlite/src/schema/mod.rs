@@ -16,6 +16,7 @@
 //! ASCII case, as SQLite reads them; SQL text (defaults, checks,
 //! expressions, views, triggers) by [`comparable_sql`].
 
+mod bookkeeping;
 mod diff;
 pub mod embedded;
 mod object;
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lex::comparable_sql;
 
+pub use bookkeeping::{bookkeeping_table, HISTORY_TABLE};
 pub use diff::{Change, Difference};
 pub use object::{schema_drift, Drift, SchemaObject};
 pub use read::{
