@@ -10,7 +10,7 @@ use migrate_sqlite::schema::{bookkeeping_table, read_objects, Change, Difference
 use migrate_sqlite::{apply, Directives, Schema, SchemaObject};
 use rusqlite::Connection;
 
-use crate::config::Config;
+use crate::config::{Config, CONFIG_FILE};
 use crate::diagnostic::Diagnostic;
 use crate::file::created_table;
 use crate::folder::{read_text, Format, SourceFile};
@@ -35,18 +35,31 @@ pub struct Desired {
     pub left_out: Vec<(String, &'static str)>,
 }
 
-/// The desired-schema file of the migrations folder `dir`, relative to the
-/// crate root: `[schema] file` of its `migrate.toml`, else `schema.sql`
-/// beside the folder.
-pub fn desired_file(dir: &str, config: &Config) -> String {
+/// The desired-schema file of the migrations folder `dir` (of layout
+/// `format`), relative to the crate root: `[schema] file` of its
+/// `migrate.toml`, else `schema.sql` beside the folder.
+///
+/// A dbmate folder has none unless `[schema] file` names one: its
+/// `schema.sql` is dbmate's own dump, rewritten by `dbmate up`. The error
+/// says so, and how to name one.
+pub fn desired_file(dir: &str, config: &Config, format: Option<Format>) -> Result<String, String> {
     if let Some(file) = &config.schema_file {
-        return file.clone();
+        return Ok(file.clone());
     }
     let beside = Path::new(dir.trim_end_matches('/')).parent();
-    match beside.filter(|parent| !parent.as_os_str().is_empty()) {
+    let file = match beside.filter(|parent| !parent.as_os_str().is_empty()) {
         Some(parent) => format!("{}/{DEFAULT_FILE}", parent.display()),
         None => DEFAULT_FILE.to_string(),
+    };
+    if format == Some(Format::Dbmate) {
+        let own = format!("{}desired.sql", &file[..file.len() - DEFAULT_FILE.len()]);
+        return Err(format!(
+            "{file} is dbmate's own dump of the database, rewritten by `dbmate up`, not a desired \
+             schema: write the schema you want in a file of its own and name it in \
+             {dir}/{CONFIG_FILE}: `[schema]`, then `file = \"{own}\"`"
+        ));
     }
+    Ok(file)
 }
 
 /// Reads the desired schema in `base/file`: the file runs on an empty
@@ -140,7 +153,8 @@ fn drop_bookkeeping(
 /// track, when there is one.
 ///
 /// A dbmate folder's default `schema.sql` is dbmate's own dump, not a
-/// desired schema: it is compared only when `[schema] file` names it.
+/// desired schema ([`desired_file`]): it is compared only when `[schema]
+/// file` names it.
 pub(crate) fn check_agreement(
     base: &Path,
     dir: &str,
@@ -149,10 +163,9 @@ pub(crate) fn check_agreement(
     setup: &Setup,
     left: &Schema,
 ) -> Result<Option<PathBuf>, Diagnostic> {
-    if format == Format::Dbmate && config.schema_file.is_none() {
+    let Ok(file) = desired_file(dir, config, Some(format)) else {
         return Ok(None);
-    }
-    let file = desired_file(dir, config);
+    };
     let chain_makes = |name: &str| left.tables.keys().any(|t| t.eq_ignore_ascii_case(name));
     let Some(desired) = read_desired(base, &file, setup, chain_makes)? else {
         return Ok(None);
@@ -235,13 +248,28 @@ mod tests {
     #[test]
     fn the_file_is_beside_the_folder_unless_the_configuration_names_one() {
         let config = Config::default();
-        assert_eq!(desired_file("migrations", &config), "schema.sql");
-        assert_eq!(desired_file("db/migrations/", &config), "db/schema.sql");
+        let numbered = Some(Format::Numbered);
+        assert_eq!(
+            desired_file("migrations", &config, None).unwrap(),
+            "schema.sql"
+        );
+        assert_eq!(
+            desired_file("db/migrations/", &config, numbered).unwrap(),
+            "db/schema.sql"
+        );
+        let dbmate = desired_file("db/migrations", &config, Some(Format::Dbmate)).unwrap_err();
+        assert!(
+            dbmate.starts_with("db/schema.sql is dbmate's own dump of the database"),
+            "{dbmate}"
+        );
         let named = Config {
             schema_file: Some("sql/wanted.sql".into()),
             ..Config::default()
         };
-        assert_eq!(desired_file("db/migrations", &named), "sql/wanted.sql");
+        assert_eq!(
+            desired_file("db/migrations", &named, Some(Format::Dbmate)).unwrap(),
+            "sql/wanted.sql"
+        );
         let read =
             Config::parse("[schema]\nfile = \"sql/wanted.sql\"\n", "m/migrate.toml").unwrap();
         assert_eq!(read.schema_file.as_deref(), Some("sql/wanted.sql"));

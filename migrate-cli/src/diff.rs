@@ -57,7 +57,10 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
         Err(diagnostic) => return problems(folder, &[diagnostic]),
     };
     let setup = Setup::of(&config, &folder.root);
-    let file = desired_file(&folder.dir, &config);
+    let file = match desired_file(&folder.dir, &config, format) {
+        Ok(file) => file,
+        Err(message) => return fail(message),
+    };
     let chain_makes = |name: &str| {
         from.iter()
             .any(|o| o.kind == "table" && o.name.eq_ignore_ascii_case(name))

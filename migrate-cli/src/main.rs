@@ -430,7 +430,14 @@ fn write_schema(folder: &Folder, force: bool) -> ExitCode {
         Ok(config) => config,
         Err(diagnostic) => return problems(folder, &[diagnostic]),
     };
-    let file = desired::desired_file(&folder.dir, &config);
+    let format = match Format::of_folder(&folder.root, &folder.dir) {
+        Ok(format) => format,
+        Err(error) => return fail(error.to_string()),
+    };
+    let file = match desired::desired_file(&folder.dir, &config, format) {
+        Ok(file) => file,
+        Err(message) => return fail(message),
+    };
     let version = checked.sources.last().map_or(0, |s| s.migration.version());
     let text = desired::desired_text(&checked.validated.objects, &folder.dir, version);
     let path = folder.root.join(&file);

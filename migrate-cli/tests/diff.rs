@@ -244,8 +244,20 @@ fn each_layout_gets_its_own_names_and_down_scripts_where_it_has_them() {
         if layout == "diesel" {
             fs::write(path.with_file_name("down.sql"), "DROP TABLE users;\n").unwrap();
         }
+        // dbmate keeps its own dump in schema.sql: the desired schema is
+        // named apart.
+        let desired = if layout == "dbmate" {
+            fs::write(
+                root.join("migrations/migrate.toml"),
+                "[schema]\nfile = \"desired.sql\"\n",
+            )
+            .unwrap();
+            "desired.sql"
+        } else {
+            "schema.sql"
+        };
         fs::write(
-            root.join("schema.sql"),
+            root.join(desired),
             "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\n",
         )
         .unwrap();
@@ -328,5 +340,48 @@ CREATE TABLE sqlite_stat1(tbl,idx,stat);
         stderr,
         "note: schema.sql: table _sqlx_migrations is sqlx's history, not the application's schema: left out\n\n\
          note: schema.sql: table _migrate_history is the toolkit's history, not the application's schema: left out\n\n"
+    );
+}
+
+#[test]
+fn a_dbmate_folder_keeps_its_dump_apart_from_the_desired_schema() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::create_dir_all(root.join("db/migrations")).unwrap();
+    fs::write(
+        root.join("db/migrations/20240101000000_create_users.sql"),
+        "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n",
+    )
+    .unwrap();
+    // dbmate's dump, as `dbmate up` writes it.
+    let dump =
+        "CREATE TABLE IF NOT EXISTS \"schema_migrations\" (version varchar(128) primary key);
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+-- Dbmate schema migrations
+INSERT INTO \"schema_migrations\" (version) VALUES
+  ('20240101000000');
+";
+    fs::write(root.join("db/schema.sql"), dump).unwrap();
+    // The build does not hold the chain to it.
+    checks(root, "db/migrations");
+
+    for command in [
+        &["diff", "x", "db/migrations"][..],
+        &["schema", "db/migrations", "--write", "--force"],
+    ] {
+        let (code, _, stderr) = migrate(root, command);
+
+        assert_eq!(code, 1, "{command:?}");
+        assert_eq!(
+            stderr,
+            "error: db/schema.sql is dbmate's own dump of the database, rewritten by `dbmate up`, \
+             not a desired schema: write the schema you want in a file of its own and name it in \
+             db/migrations/migrate.toml: `[schema]`, then `file = \"db/desired.sql\"`\n",
+            "{command:?}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(root.join("db/schema.sql")).unwrap(),
+        dump
     );
 }
