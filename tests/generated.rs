@@ -1960,6 +1960,121 @@ CREATE INDEX posts_user_id ON posts (user_id);
     );
 }
 
+#[test]
+fn a_full_text_index_changed_is_made_again_and_filled_from_its_content_table() {
+    let from = "
+CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT);
+CREATE VIRTUAL TABLE notes_fts USING fts5(title, body, content='notes', content_rowid='id');
+CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN
+  INSERT INTO notes_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+END;
+";
+    let rows = "
+INSERT INTO notes (id, title, body) VALUES
+  (1, 'Groceries', 'apples and pears'),
+  (2, 'Travel', 'trains to Lisbon');
+";
+    // The column is added to the content table after the index is made
+    // again; the index is filled once it is there.
+    let to = "
+CREATE VIRTUAL TABLE notes_fts USING fts5(title, body, tags, content='notes', content_rowid='id');
+CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT, tags TEXT NOT NULL DEFAULT 'inbox');
+CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN
+  INSERT INTO notes_fts (rowid, title, body, tags) VALUES (new.id, new.title, new.body, new.tags);
+END;
+";
+    let done = Case::new(from, rows, to, with_down())
+        .after_up(|conn| {
+            let found = |term: &str| {
+                text(
+                    conn,
+                    &format!(
+                        "SELECT group_concat(rowid) FROM notes_fts WHERE notes_fts MATCH '{term}'"
+                    ),
+                )
+            };
+            assert_eq!(found("pears"), "1", "rows there before are found");
+            assert_eq!(found("inbox"), "1,2", "by the new column too");
+        })
+        .run();
+    assert_eq!(
+        done.up(),
+        "-- migrate: foreign-keys-off\n\n\
+         ALTER TABLE notes ADD COLUMN tags TEXT NOT NULL DEFAULT 'inbox';\n\n\
+         DROP TRIGGER notes_ai;\n\
+         -- a virtual table is made again as declared, then filled\n\
+         CREATE VIRTUAL TABLE new_notes_fts USING fts5(title, body, tags, content='notes', content_rowid='id');\n\
+         INSERT INTO new_notes_fts (new_notes_fts) VALUES ('rebuild');\n\
+         DROP TABLE notes_fts;\n\
+         ALTER TABLE new_notes_fts RENAME TO notes_fts;\n\n\
+         CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN\n  \
+         INSERT INTO notes_fts (rowid, title, body, tags) VALUES (new.id, new.title, new.body, new.tags);\n\
+         END;\n"
+    );
+    assert_has(
+        done.down(),
+        &["INSERT INTO new_notes_fts (new_notes_fts) VALUES ('rebuild');"],
+    );
+}
+
+#[test]
+fn virtual_tables_holding_their_own_rows_are_made_again_with_them() {
+    let from = "
+CREATE VIRTUAL TABLE memo USING fts5(subject, text);
+CREATE VIRTUAL TABLE boxes USING rtree(id, min_x, max_x);
+";
+    let rows = "
+INSERT INTO memo (rowid, subject, text) VALUES (7, 'hello', 'world'), (9, 'running', 'late');
+INSERT INTO boxes (id, min_x, max_x) VALUES (1, 0.0, 10.0), (2, 5.0, 6.0);
+";
+    let to = "
+CREATE VIRTUAL TABLE memo USING fts5(subject, text, author, tokenize = 'porter');
+CREATE VIRTUAL TABLE boxes USING rtree(id, min_x, max_x, min_y, max_y);
+";
+    let done = Case::new(from, rows, to, with_down())
+        .after_up(|conn| {
+            assert_eq!(
+                text(
+                    conn,
+                    "SELECT group_concat(rowid) FROM memo WHERE memo MATCH 'run'"
+                ),
+                "9",
+                "rows kept, and found by the new tokenizer"
+            );
+            assert_eq!(
+                text(
+                    conn,
+                    "SELECT group_concat(id || ':' || min_x || '-' || max_x) FROM boxes"
+                ),
+                "1:0.0-10.0,2:5.0-6.0"
+            );
+        })
+        .run();
+    assert_has(
+        done.up(),
+        &[
+            "CREATE VIRTUAL TABLE new_memo USING fts5(subject, text, author, tokenize = 'porter');",
+            "INSERT INTO new_memo (rowid, subject, text)\n  SELECT rowid, subject, text FROM memo;",
+            "ALTER TABLE new_memo RENAME TO memo;",
+            "INSERT INTO new_boxes (id, min_x, max_x)\n  SELECT id, min_x, max_x FROM boxes;",
+        ],
+    );
+    // Coming down loses the new columns.
+    assert_has(
+        done.down(),
+        &["INSERT INTO new_memo (rowid, subject, text)"],
+    );
+}
+
+#[test]
+fn an_index_that_keeps_no_text_cannot_be_filled_again() {
+    assert_refused(
+        "CREATE VIRTUAL TABLE words USING fts5(word, content='');",
+        "CREATE VIRTUAL TABLE words USING fts5(word, gloss, content='');",
+        &["table words, and every row in it"],
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Changes together, and what they have found.
 // ---------------------------------------------------------------------------

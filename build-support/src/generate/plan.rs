@@ -13,19 +13,21 @@
 //! 5. each changed table, parents first, is altered with `ALTER TABLE`
 //!    where SQLite takes it and it leaves the declared table, else rebuilt
 //!    the 12-step way; the views and triggers that name it are dropped
-//!    first when it is rebuilt or loses a column;
+//!    first when it is rebuilt or loses a column; a changed virtual table
+//!    is made again with its rows, last, once the tables an index reads
+//!    from are as declared;
 //! 6. indexes, triggers and views are made to match, in the order the
 //!    desired schema makes them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use migrate_sqlite::lex::{comparable_sql, find_name, quoted_name, tokens, Kind};
+use migrate_sqlite::lex::{comparable_sql, find_name, quoted_name, tokens, Kind, VirtualTable};
 use migrate_sqlite::schema::{Column, ColumnKind, Index, Table};
 use migrate_sqlite::{Schema, SchemaObject};
 use rusqlite::Connection;
 
 use super::hints::Renames;
-use super::sql::{column_definition, with_table_name};
+use super::sql::{column_definition, with_table_name, with_virtual_table_name};
 
 /// With `--per-table`, the group of what goes first: indexes, views and
 /// triggers dropped before any table changes (dropping early breaks
@@ -221,9 +223,12 @@ impl<'a> Planner<'a> {
         };
         let (found, table) = find(&self.before.tables, candidate)?;
         let desired = find(&self.desired.tables, name)?.1;
-        let same_kind = table.virtual_sql.is_some() == desired.virtual_sql.is_some()
-            && (table.virtual_sql.is_none() || table == desired);
-        same_kind.then(|| found.clone())
+        let kept = match (&table.virtual_sql, &desired.virtual_sql) {
+            (None, None) => true,
+            (Some(_), Some(_)) => table == desired || remade_with_rows(table, desired),
+            _ => false,
+        };
+        kept.then(|| found.clone())
     }
 
     fn tables(&self) -> Tables {
@@ -245,6 +250,11 @@ impl<'a> Planner<'a> {
             pairs.iter().map(|(_, to)| to.clone()).collect(),
         );
         pairs.sort_by_key(|(_, to)| order.iter().position(|o| o == to));
+        // An index filled again from its content table comes after it.
+        let reads_content = |to: &String| {
+            find(&self.desired.tables, to).and_then(|(_, t)| refill(t)) == Some(Refill::Rebuild)
+        };
+        pairs.sort_by_key(|(_, to)| reads_content(to));
         let kept: BTreeSet<String> = pairs.iter().map(|(from, _)| from.clone()).collect();
         let dropped: Vec<String> = self
             .before
@@ -488,8 +498,11 @@ impl<'a> Planner<'a> {
             return Ok(());
         };
         let desired = desired.clone();
-        if current == desired || desired.virtual_sql.is_some() {
+        if current == desired {
             return Ok(());
+        }
+        if desired.virtual_sql.is_some() {
+            return self.remake_virtual(table, &current, &desired);
         }
         let sql = self.desired_sql("table", table);
         let alterations = self.alterations(table, &current, &desired, &sql);
@@ -729,6 +742,64 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
+    /// A changed virtual table made again as declared, with its rows, the
+    /// way an ordinary table is rebuilt: a new one is made and filled, the
+    /// old one dropped and the new one renamed into place. An index over a
+    /// content table is filled from it (FTS's `'rebuild'`); a table that
+    /// holds its own rows has them copied.
+    fn remake_virtual(
+        &mut self,
+        table: &str,
+        current: &Table,
+        desired: &Table,
+    ) -> rusqlite::Result<()> {
+        let sql = self.desired_sql("table", table);
+        self.drop_referring(table, table)?;
+        let new = self.free_name(&format!("new_{table}"))?;
+        let create = with_virtual_table_name(&sql, &new).unwrap_or_default();
+        let (name, new) = (quoted_name(table), quoted_name(&new));
+        let fill = if refill(desired) == Some(Refill::Rebuild) {
+            format!("INSERT INTO {new} ({new}) VALUES ('rebuild');")
+        } else {
+            // An FTS table's rowid is apart from its columns; an R*Tree's
+            // is its first column.
+            let (mut columns, mut values) = match has_own_rowid(desired) {
+                true => (vec!["rowid".to_string()], vec!["rowid".to_string()]),
+                false => (Vec::new(), Vec::new()),
+            };
+            for d in desired
+                .columns
+                .iter()
+                .filter(|c| c.kind == ColumnKind::Plain)
+            {
+                if let Some(source) = self.source_column(table, current, &d.name) {
+                    columns.push(quoted_name(&d.name));
+                    values.push(quoted_name(source));
+                }
+            }
+            for column in self.dropped_columns(table, current, desired) {
+                if current
+                    .column(&column)
+                    .is_some_and(|c| c.kind == ColumnKind::Plain)
+                {
+                    self.lose_column(table, current, &column);
+                }
+            }
+            format!(
+                "INSERT INTO {new} ({})\n  SELECT {} FROM {name};",
+                columns.join(", "),
+                values.join(", ")
+            )
+        };
+        let why = "-- a virtual table is made again as declared, then filled";
+        self.run_step(table, format!("{why}\n{create};"))?;
+        self.run_step(table, fill)?;
+        self.run_step(table, format!("DROP TABLE {name};"))?;
+        self.run_step(table, format!("ALTER TABLE {new} RENAME TO {name};"))?;
+        self.plan.foreign_keys_off.insert(table.to_string());
+        Ok(())
+    }
+
     /// Warns of the constraints a rebuild adds: rows already there that
     /// break one make the migration fail.
     fn warn_of_new_constraints(&mut self, table: &str, current: &Table, desired: &Table) {
@@ -824,6 +895,47 @@ fn addable(column: &Column, table: &Table) -> bool {
         && !(column.not_null && default.is_none())
         && constant
         && !(referencing && default.is_some())
+}
+
+/// How a virtual table made again gets its rows back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refill {
+    /// An FTS index over a content table: its `'rebuild'` command reads
+    /// the content table again.
+    Rebuild,
+    /// A table that holds its own rows (FTS, R*Tree): they are copied.
+    Copy,
+}
+
+/// How the virtual table `table`, made again, gets its rows back; `None`
+/// for an index that keeps no text (FTS's `content=''`) and for modules
+/// not known here.
+fn refill(table: &Table) -> Option<Refill> {
+    let read = VirtualTable::read(table.virtual_sql.as_deref()?)?;
+    if read.indexes_another_table() {
+        Some(Refill::Rebuild)
+    } else if read.content.is_none() && (read.is_full_text() || read.module.starts_with("rtree")) {
+        Some(Refill::Copy)
+    } else {
+        None
+    }
+}
+
+/// Whether the virtual table `before`, declared otherwise as `desired`,
+/// can be made again without losing its rows.
+fn remade_with_rows(before: &Table, desired: &Table) -> bool {
+    match refill(desired) {
+        Some(Refill::Rebuild) => true,
+        Some(Refill::Copy) => refill(before) == Some(Refill::Copy),
+        None => false,
+    }
+}
+
+/// Whether a virtual table's rowid is not one of its columns (FTS), so is
+/// copied apart from them.
+fn has_own_rowid(table: &Table) -> bool {
+    let read = table.virtual_sql.as_deref().and_then(VirtualTable::read);
+    read.is_some_and(|read| read.is_full_text())
 }
 
 /// Whether the table's key is an alias of its rowid, which its rows keep.

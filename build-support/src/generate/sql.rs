@@ -1,7 +1,7 @@
 //! Reading the parts of a `CREATE TABLE` statement that a generated
 //! migration copies: its column definitions, and its name to write another.
 
-use migrate_sqlite::lex::{closing_paren, code, quoted_name, skip_words, Token};
+use migrate_sqlite::lex::{closing_paren, code, quoted_name, skip_words, Token, VirtualTable};
 
 /// One definition inside a `CREATE TABLE`'s parentheses: a column, or a
 /// table constraint.
@@ -101,6 +101,18 @@ pub(crate) fn with_table_name(sql: &str, name: &str) -> Option<String> {
     ))
 }
 
+/// The `CREATE VIRTUAL TABLE` statement `sql` making the table `name`
+/// instead.
+pub(crate) fn with_virtual_table_name(sql: &str, name: &str) -> Option<String> {
+    let range = VirtualTable::read(sql)?.name;
+    Some(format!(
+        "{}{}{}",
+        &sql[..range.start],
+        quoted_name(name),
+        &sql[range.end..]
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +137,16 @@ mod tests {
         );
         assert!(definitions("CREATE VIRTUAL TABLE f USING fts5(body)").is_empty());
         assert!(with_table_name("CREATE TABLE t AS SELECT 1", "u").is_none());
+    }
+
+    #[test]
+    fn a_virtual_table_is_written_under_another_name() {
+        let sql =
+            "CREATE VIRTUAL TABLE IF NOT EXISTS \"notes fts\" USING fts5(body, content='notes')";
+        assert_eq!(
+            with_virtual_table_name(sql, "new_notes fts").unwrap(),
+            sql.replace("\"notes fts\"", "\"new_notes fts\"")
+        );
+        assert!(with_virtual_table_name("CREATE TABLE t (x)", "u").is_none());
     }
 }

@@ -255,6 +255,33 @@ fn a_rebuild_that_leaves_a_column_behind_is_destructive() {
 }
 
 #[test]
+fn a_full_text_index_made_again_over_its_content_table_loses_nothing() {
+    let first = (
+        "0001_notes.sql",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n\
+         CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='id');\n\
+         CREATE VIRTUAL TABLE memo USING fts5(body);",
+    );
+    let remade = |table: &str, options: &str| {
+        format!(
+            "-- migrate: foreign-keys-off\n\
+             CREATE VIRTUAL TABLE new_{table} USING fts5(body, tokenize = 'porter'{options});\n\
+             INSERT INTO new_{table} (new_{table}) VALUES ('rebuild');\n\
+             DROP TABLE {table};\n\
+             ALTER TABLE new_{table} RENAME TO {table};"
+        )
+    };
+    let index = remade("notes_fts", ", content='notes', content_rowid='id'");
+    let (found, messages) = lint_chain(&[first, ("0002_porter.sql", &index)]);
+    assert!(found.is_empty(), "{messages:#?}");
+
+    // An index that holds its own rows loses them so.
+    let own = remade("memo", "");
+    let (found, messages) = lint_chain(&[first, ("0002_porter.sql", &own)]);
+    assert_eq!(found, ["destructive"], "{messages:#?}");
+}
+
+#[test]
 fn renaming_the_old_table_away_breaks_views_and_is_still_a_rebuild() {
     let view = (
         "0002_view.sql",

@@ -8,11 +8,13 @@
 
 mod statements;
 mod text;
+mod virtual_table;
 
 pub use statements::{
     has_statement, line_col, statements, transaction_body, wrapping_transaction, Statement,
 };
 pub use text::{comparable_sql, find_name, is_keyword, normalize_sql, quoted_name};
+pub use virtual_table::VirtualTable;
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
