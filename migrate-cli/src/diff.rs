@@ -105,8 +105,14 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
             &mut input,
             &mut output,
         );
-        if let Err(error) = asked {
-            return fail(error.to_string());
+        match asked {
+            Ok(answered) if !answered.is_empty() => eprintln!(
+                "note: the same without asking: `{}`, or a `-- migrate: renamed from <old>` \
+                 comment on each in {file}\n",
+                answered.join(" ")
+            ),
+            Ok(_) => {}
+            Err(error) => return fail(error.to_string()),
         }
     }
     let next = match scaffold::next_migration(format, &entries, &args.description, 0) {
@@ -215,7 +221,8 @@ fn words_of(name: &str) -> String {
 
 /// Asks, at the terminal, whether each new table or column that could be
 /// a rename is one, as Prisma and Drizzle ask: the answer is the old name,
-/// or nothing for a new one.
+/// or nothing for a new one. Returns the renames answered, as `--rename`
+/// arguments.
 fn ask_renames(
     from: &[SchemaObject],
     to: &[SchemaObject],
@@ -223,12 +230,13 @@ fn ask_renames(
     renames: &mut Renames,
     input: &mut impl BufRead,
     output: &mut impl Write,
-) -> Result<(), GenerateError> {
+) -> Result<Vec<String>, GenerateError> {
     let mut answered_new: Vec<Ambiguity> = Vec::new();
+    let mut answered = Vec::new();
     loop {
         let open = ambiguities(from, to, setup, renames)?;
         let Some(question) = open.into_iter().find(|a| !answered_new.contains(a)) else {
-            return Ok(());
+            return Ok(answered);
         };
         let named = |name: &str| match &question.table {
             Some(table) => format!("`{table}.{name}`"),
@@ -253,7 +261,7 @@ fn ask_renames(
         let _ = output.flush();
         let mut answer = String::new();
         if input.read_line(&mut answer).unwrap_or(0) == 0 {
-            return Ok(());
+            return Ok(answered);
         }
         let answer = answer.trim();
         let old = question
@@ -261,11 +269,15 @@ fn ask_renames(
             .iter()
             .find(|d| !answer.is_empty() && d.eq_ignore_ascii_case(answer));
         match (old, &question.table) {
-            (Some(old), None) => renames.tables.push((old.clone(), question.added.clone())),
+            (Some(old), None) => {
+                answered.push(format!("--rename {old}={}", question.added));
+                renames.tables.push((old.clone(), question.added.clone()));
+            }
             (Some(old), Some(table)) => {
+                answered.push(format!("--rename {table}.{old}={}", question.added));
                 renames
                     .columns
-                    .push((table.clone(), old.clone(), question.added.clone()))
+                    .push((table.clone(), old.clone(), question.added.clone()));
             }
             (None, _) if answer.is_empty() => answered_new.push(question),
             (None, _) => {
@@ -297,7 +309,13 @@ mod tests {
         let mut input = std::io::Cursor::new("users\nnobody\nfull_name\n\n");
         let mut output = Vec::new();
 
-        ask_renames(&from, &to, &setup, &mut renames, &mut input, &mut output).unwrap();
+        let answered =
+            ask_renames(&from, &to, &setup, &mut renames, &mut input, &mut output).unwrap();
+
+        assert_eq!(
+            answered,
+            ["--rename users=people", "--rename people.full_name=name"]
+        );
 
         assert_eq!(
             renames.tables,
