@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use migrate_build_support::config::{Config, CONFIG_FILE};
 use migrate_build_support::desired::{desired_file, read_desired};
 use migrate_build_support::generate::{
-    ambiguities, generate, read_hints, still_to_make, Ambiguity, GenerateError, Generated, Renames,
-    Request,
+    ambiguities, generate, read_hints, still_to_make, Ambiguity, GenerateError, Generated, Outcome,
+    Renames, Request,
 };
 use migrate_build_support::scaffold::{self, NewFile};
 use migrate_build_support::{check_chain, Format, Schema, SchemaObject, Setup};
@@ -115,16 +115,21 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
             Err(error) => return fail(error.to_string()),
         }
     }
-    let next = match scaffold::next_migration(format, &entries, &args.description, 0) {
-        Ok(next) => next,
+    // drizzle-kit keeps Drizzle's journal: the SQL is printed for it.
+    let drizzle = format == Some(Format::Drizzle);
+    let down = match scaffold::next_migration(format, &entries, &args.description, 0) {
+        Ok(next) => {
+            next.layout.has_down_scripts()
+                || (next.layout.can_have_down_scripts() && sources_have_down)
+        }
+        Err(_) if drizzle => false,
         Err(message) => return fail(message),
     };
     let request = Request {
         renames,
         allow_destructive: args.allow_destructive,
         per_table: args.per_table,
-        down: next.layout.has_down_scripts()
-            || (next.layout.can_have_down_scripts() && sources_have_down),
+        down,
     };
     let outcome = match generate(&from, &desired.objects, &setup, &request) {
         Ok(outcome) => outcome,
@@ -136,6 +141,9 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
             folder.dir
         );
         return ExitCode::SUCCESS;
+    }
+    if drizzle && !(args.dry_run && args.format != SchemaFormat::Sql) {
+        return for_drizzle_kit(&args.description, &outcome);
     }
     let files = match named_files(format, entries, &args.description, &outcome.migrations) {
         Ok(files) => files,
@@ -174,6 +182,36 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
     println!(
         "review it, then build: the build runs it and holds {} to {file}",
         folder.dir
+    );
+    ExitCode::SUCCESS
+}
+
+/// Prints the generated migrations of a Drizzle folder, with how to enter
+/// each in its journal: drizzle-kit writes the journal and the snapshots
+/// beside it, so the files are made there.
+fn for_drizzle_kit(description: &str, outcome: &Outcome) -> ExitCode {
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}\n");
+    }
+    let count = outcome.migrations.len();
+    for (k, migration) in outcome.migrations.iter().enumerate() {
+        let name = match &migration.subject {
+            Some(table) => format!("{description} {}", words_of(table)),
+            None => description.to_string(),
+        };
+        let name: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        println!(
+            "-- {} of {count}: `drizzle-kit generate --custom --name={name}`, then this in the file it makes\n{}",
+            k + 1,
+            migration.up
+        );
+    }
+    eprintln!(
+        "note: nothing written: Drizzle runs only the files its journal lists, and drizzle-kit \
+         writes the journal; make each file with the command above it and put its SQL in"
     );
     ExitCode::SUCCESS
 }

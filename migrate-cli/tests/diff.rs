@@ -385,3 +385,46 @@ INSERT INTO \"schema_migrations\" (version) VALUES
         dump
     );
 }
+
+#[test]
+fn a_drizzle_folder_gets_the_sql_for_drizzle_kit_to_enter_in_its_journal() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::create_dir_all(root.join("drizzle/meta")).unwrap();
+    fs::write(
+        root.join("drizzle/meta/_journal.json"),
+        r#"{"version":"7","dialect":"sqlite","entries":[
+        {"idx":0,"version":"6","when":1700000000000,"tag":"0000_tough_storm","breakpoints":true}]}"#,
+    )
+    .unwrap();
+    fs::write(
+        root.join("drizzle/0000_tough_storm.sql"),
+        "CREATE TABLE `users` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`name` text\n);\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = migrate(root, &["schema", "drizzle", "--write"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, _) = migrate(root, &["diff", "nothing", "drizzle"]);
+    assert_eq!(code, 0);
+    assert!(stdout.ends_with("nothing to generate\n"), "{stdout}");
+
+    let desired = fs::read_to_string(root.join("schema.sql")).unwrap();
+    fs::write(
+        root.join("schema.sql"),
+        desired.replace("`name` text\n", "`name` text,\n\t`email` text\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = migrate(root, &["diff", "add email", "drizzle"]);
+
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "-- 1 of 1: `drizzle-kit generate --custom --name=add_email`, then this in the file it makes\n\
+         ALTER TABLE users ADD COLUMN `email` text;\n\n"
+    );
+    assert!(stderr.starts_with("note: nothing written"), "{stderr}");
+    assert_eq!(
+        files(&root.join("drizzle")),
+        ["0000_tough_storm.sql", "meta"]
+    );
+}
