@@ -41,6 +41,9 @@ pub struct Checked {
     /// What the binary must require of its connection: the functions and
     /// extensions `migrate.toml` declares.
     pub needed: Vec<Needed>,
+    /// Findings that fail the build. Only [`check_chain`] returns them,
+    /// which reads the chain's schema whatever they say; empty otherwise.
+    pub failing: Vec<Diagnostic>,
 }
 
 /// Reads, lints and validates a migrations folder, and checks that each down
@@ -61,10 +64,22 @@ pub fn check_folder(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> 
     check_folder_cached(base, dir, None)
 }
 
-/// [`check_folder`] without holding the chain to the desired schema: for
-/// `migrate schema`, which prints the chain's schema or writes it there.
+/// [`check_folder`] for what needs the schema the chain leaves rather than
+/// a verdict on its migrations (`migrate schema`, `migrate diff`): the
+/// chain is not held to the desired schema, and findings that would fail
+/// the build are returned in [`Checked::failing`] instead of as errors. A
+/// migration that does not run is still an error: the schema is unknown.
 pub fn check_chain(base: &Path, dir: &str) -> Result<Checked, Vec<Diagnostic>> {
-    check(base, dir, None, false)
+    check(base, dir, None, Purpose::Schema)
+}
+
+/// What a check is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// The build: every finding at its level, the desired schema held to.
+    Build,
+    /// The schema the chain leaves.
+    Schema,
 }
 
 /// [`check_folder`], keeping its work in the folder `cache` (created if
@@ -81,14 +96,14 @@ pub fn check_folder_cached(
     dir: &str,
     cache: Option<&Path>,
 ) -> Result<Checked, Vec<Diagnostic>> {
-    check(base, dir, cache, true)
+    check(base, dir, cache, Purpose::Build)
 }
 
 fn check(
     base: &Path,
     dir: &str,
     cache: Option<&Path>,
-    hold_to_desired: bool,
+    purpose: Purpose,
 ) -> Result<Checked, Vec<Diagnostic>> {
     let Folder {
         sources,
@@ -135,9 +150,9 @@ fn check(
         cache.prune();
     }
     let policy = Policy::new(&config, &sources, dir);
-    let (validated, sorted) = run.report(&files, failure, &policy)?;
+    let (validated, sorted) = run.report(&files, failure, &policy, purpose)?;
     drop(files);
-    if hold_to_desired {
+    if purpose == Purpose::Build {
         let desired = check_agreement(base, dir, &config, format, &setup, &validated.schema)
             .map_err(|diagnostic| vec![diagnostic])?;
         tracked.extend(desired);
@@ -150,6 +165,7 @@ fn check(
         notes,
         needed,
         sources,
+        failing: sorted.errors,
     })
 }
 
@@ -310,11 +326,14 @@ impl ChainCheck {
     /// The outcome of [`check_folder`] once the run has ended, complete or
     /// stopped by `failure`: what validation learned and the findings that
     /// do not fail the build, or the errors.
+    /// What the run found, sorted by the folder's policy: an error when a
+    /// migration failed, or, for the build, when a finding fails it.
     fn report(
         self,
         files: &[File],
         failure: Option<Diagnostic>,
         policy: &Policy,
+        purpose: Purpose,
     ) -> Result<(Validated, Sorted), Vec<Diagnostic>> {
         let mut sorted = Sorted::default();
         sorted.findings(policy, self.lint_findings(files));
@@ -342,7 +361,7 @@ impl ChainCheck {
                 }
             }
         }
-        if !sorted.errors.is_empty() {
+        if !sorted.errors.is_empty() && purpose == Purpose::Build {
             return Err(policy.with_seal_hint(sorted.errors));
         }
         if let Some(summary) = policy.sealed_summary(&sorted.sealed) {

@@ -13,10 +13,10 @@ use migrate_build_support::generate::{
     Renames, Request,
 };
 use migrate_build_support::scaffold::{self, NewFile};
-use migrate_build_support::{check_chain, Format, Schema, SchemaObject, Setup};
+use migrate_build_support::{Format, Schema, SchemaObject, Setup};
 use migrate_runtime::cli::SchemaFormat;
 
-use crate::{create_all, fail, picture, problems, Folder};
+use crate::{chain, create_all, fail, picture, problems, Folder};
 
 /// What `migrate diff` is told.
 pub(crate) struct DiffArgs {
@@ -41,12 +41,12 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
     };
     // A folder without migrations yet starts from an empty schema.
     let (from, sources_have_down) = if has_migrations(&entries) {
-        match check_chain(&folder.root, &folder.dir) {
+        match chain(folder) {
             Ok(checked) => {
                 let down = checked.sources.iter().any(|s| s.migration.down().is_some());
                 (checked.validated.objects, down)
             }
-            Err(diagnostics) => return problems(folder, &diagnostics),
+            Err(failed) => return failed,
         }
     } else {
         (Vec::new(), false)

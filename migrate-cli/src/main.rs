@@ -22,8 +22,8 @@ use clap::{Args, Parser, Subcommand};
 use migrate_build_support::config::{Config, CONFIG_FILE};
 use migrate_build_support::desired;
 use migrate_build_support::{
-    check_chain, check_folder, lint_sorted, read_folder, scaffold, seal_folder, Diagnostic,
-    Folder as ReadFolder, Format, Sorted,
+    check_chain, check_folder, lint_sorted, read_folder, scaffold, seal_folder, Checked,
+    Diagnostic, Folder as ReadFolder, Format, Sorted,
 };
 use migrate_runtime::cli::{self, MigrateCommand, SchemaFormat, StatusArgs};
 use migrate_runtime::{Migration, Migrator, DEFAULT_HISTORY_TABLE};
@@ -383,9 +383,9 @@ fn schema(folder: &Folder, format: SchemaFormat, since: Option<u64>) -> ExitCode
 }
 
 fn schema_drawn(folder: &Folder, format: SchemaFormat, since: Option<u64>) -> ExitCode {
-    let checked = match check_chain(&folder.root, &folder.dir) {
+    let checked = match chain(folder) {
         Ok(checked) => checked,
-        Err(diagnostics) => return problems(folder, &diagnostics),
+        Err(failed) => return failed,
     };
     let before = match since.map(|version| picture::schema_at(&checked.sources, version)) {
         Some(Err(message)) => return fail(message),
@@ -402,7 +402,7 @@ fn schema_drawn(folder: &Folder, format: SchemaFormat, since: Option<u64>) -> Ex
 }
 
 fn schema_sql(folder: &Folder) -> ExitCode {
-    match check_chain(&folder.root, &folder.dir) {
+    match chain(folder) {
         Ok(checked) => {
             let last = checked.sources.last().map(|s| s.migration.version());
             println!(
@@ -415,15 +415,31 @@ fn schema_sql(folder: &Folder) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(diagnostics) => problems(folder, &diagnostics),
+        Err(failed) => failed,
     }
+}
+
+/// The chain of the folder checked for the schema it leaves
+/// ([`check_chain`]), with a note when the build would still fail on it.
+pub(crate) fn chain(folder: &Folder) -> Result<Checked, ExitCode> {
+    let checked =
+        check_chain(&folder.root, &folder.dir).map_err(|errors| problems(folder, &errors))?;
+    if !checked.failing.is_empty() {
+        eprintln!(
+            "note: {dir}: the build fails on {} finding(s) in these migrations, `migrate check {dir}` \
+             lists them; `migrate seal {dir}` records the migrations that already shipped\n",
+            checked.failing.len(),
+            dir = folder.dir
+        );
+    }
+    Ok(checked)
 }
 
 /// Writes the schema the chain leaves into the folder's desired-schema file.
 fn write_schema(folder: &Folder, force: bool) -> ExitCode {
-    let checked = match check_chain(&folder.root, &folder.dir) {
+    let checked = match chain(folder) {
         Ok(checked) => checked,
-        Err(diagnostics) => return problems(folder, &diagnostics),
+        Err(failed) => return failed,
     };
     let config_file = format!("{}/{CONFIG_FILE}", folder.dir);
     let config = match Config::read(&folder.root.join(&folder.dir), &config_file) {

@@ -428,3 +428,49 @@ fn a_drizzle_folder_gets_the_sql_for_drizzle_kit_to_enter_in_its_journal() {
         ["0000_tough_storm.sql", "meta"]
     );
 }
+
+#[test]
+fn findings_that_fail_the_build_do_not_stop_reading_the_schema() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::create_dir(root.join("migrations")).unwrap();
+    fs::write(
+        root.join("migrations/0001_start.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE legacy (x);\n",
+    )
+    .unwrap();
+    // Years old, shipped, and an error of the destructive lint.
+    fs::write(
+        root.join("migrations/0002_drop_legacy.sql"),
+        "DROP TABLE legacy;\n",
+    )
+    .unwrap();
+    let note = "note: migrations: the build fails on 1 finding(s) in these migrations, \
+                `migrate check migrations` lists them; `migrate seal migrations` records the \
+                migrations that already shipped\n\n";
+
+    let (code, _, stderr) = migrate(root, &["schema", "--write"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr, note);
+    let desired = fs::read_to_string(root.join("schema.sql")).unwrap();
+    fs::write(
+        root.join("schema.sql"),
+        desired.replace("name TEXT)", "name TEXT, email TEXT)"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = migrate(root, &["diff", "add email"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr, note);
+    assert!(
+        stdout.starts_with("created migrations/0003_add_email.sql\n"),
+        "{stdout}"
+    );
+
+    // The build holds to its findings until the folder is sealed.
+    let (code, _, stderr) = migrate(root, &["check"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("DROP TABLE `legacy`"), "{stderr}");
+    let (code, _, stderr) = migrate(root, &["seal"]);
+    assert_eq!(code, 0, "{stderr}");
+    checks(root, "migrations");
+}
