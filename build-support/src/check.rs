@@ -323,11 +323,10 @@ impl ChainCheck {
         self.done + usize::from(self.failed)
     }
 
-    /// The outcome of [`check_folder`] once the run has ended, complete or
-    /// stopped by `failure`: what validation learned and the findings that
-    /// do not fail the build, or the errors.
-    /// What the run found, sorted by the folder's policy: an error when a
-    /// migration failed, or, for the build, when a finding fails it.
+    /// The outcome of the check once the run has ended, complete or
+    /// stopped by `failure`: what validation learned and the findings,
+    /// sorted by the folder's policy; or the errors, when a migration
+    /// failed or, for the build, when a finding fails it.
     fn report(
         self,
         files: &[File],
