@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use migrate_sqlite::lex::{comparable_sql, find_name, quoted_name, tokens, Kind, VirtualTable};
-use migrate_sqlite::schema::{Column, ColumnKind, Index, Table};
+use migrate_sqlite::schema::{Column, ColumnKind, ForeignKey, Index, Table};
 use migrate_sqlite::{Schema, SchemaObject};
 use rusqlite::Connection;
 
@@ -821,7 +821,7 @@ impl<'a> Planner<'a> {
             }
         }
         for key in &desired.foreign_keys {
-            if !before.foreign_keys.contains(key) {
+            if !before.foreign_keys.iter().any(|b| same_reference(b, key)) {
                 new.push(key.to_string());
             }
         }
@@ -936,6 +936,23 @@ fn remade_with_rows(before: &Table, desired: &Table) -> bool {
 fn has_own_rowid(table: &Table) -> bool {
     let read = table.virtual_sql.as_deref().and_then(VirtualTable::read);
     read.is_some_and(|read| read.is_full_text())
+}
+
+/// Whether two foreign keys hold rows to the same parent rows: the same
+/// columns referring to the same parent columns, whatever their actions.
+fn same_reference(a: &ForeignKey, b: &ForeignKey) -> bool {
+    let names =
+        |a: &[String], b: &[String]| a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b));
+    let parents = |a: &[Option<String>], b: &[Option<String>]| {
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(a, b)| match (a, b) {
+                (Some(a), Some(b)) => same(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            })
+    };
+    names(&a.columns, &b.columns)
+        && same(&a.parent_table, &b.parent_table)
+        && parents(&a.parent_columns, &b.parent_columns)
 }
 
 /// Whether the table's key is an alias of its rowid, which its rows keep.

@@ -274,6 +274,17 @@ fn constraints_a_rebuild_adds_are_warned_of() {
             "t: foreign key (p) REFERENCES p (id) is new: a row already there that breaks it makes the migration fail",
         ]
     );
+
+    // A key whose actions alone change holds the rows as it did.
+    let outcome = generate(
+        &objects("CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p (id));"),
+        &objects("CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (id INTEGER PRIMARY KEY, p INTEGER REFERENCES P (ID) ON DELETE CASCADE);"),
+        &setup(),
+        &request(),
+    )
+    .unwrap();
+    assert_eq!(outcome.migrations.len(), 1);
+    assert_eq!(outcome.warnings, Vec::<String>::new());
 }
 
 /// Generates with everything allowed, one migration or one per table.
