@@ -81,8 +81,11 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
             "note: {file}: table {table} is {keeper}, not the application's schema: left out\n"
         );
     }
+    // As the desired schema was read: without a byte order mark, which
+    // would shift every place a hint is found at.
     let text = fs::read_to_string(folder.root.join(&file)).unwrap_or_default();
-    let hints = match read_hints(&file, &text) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let hints = match read_hints(&file, text) {
         Ok(hints) => hints,
         Err(diagnostic) => return problems(folder, &[diagnostic]),
     };

@@ -474,3 +474,28 @@ fn findings_that_fail_the_build_do_not_stop_reading_the_schema() {
     assert_eq!(code, 0, "{stderr}");
     checks(root, "migrations");
 }
+
+#[test]
+fn a_byte_order_mark_moves_no_rename_hint() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::create_dir(root.join("migrations")).unwrap();
+    fs::write(
+        root.join("migrations/0001_init.sql"),
+        "CREATE TABLE users (\n  id INTEGER PRIMARY KEY,\n  full_name TEXT\n);\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("schema.sql"),
+        "\u{feff}CREATE TABLE users (\n  id INTEGER PRIMARY KEY,\n  name TEXT -- migrate: renamed from full_name\n);\n",
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = migrate(root, &["diff", "rename", "--dry-run"]);
+
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("ALTER TABLE users RENAME COLUMN full_name TO name;\n"),
+        "{stdout}"
+    );
+}

@@ -863,9 +863,9 @@ impl<'a> Planner<'a> {
         let now = Schema::read(self.scratch)?;
         for object in self.to {
             let missing = match object.kind.as_ref() {
-                "index" => !now.indexes.contains_key(object.name.as_ref()),
-                "trigger" => !now.triggers.contains_key(object.name.as_ref()),
-                "view" => !now.views.contains_key(object.name.as_ref()),
+                "index" => find(&now.indexes, &object.name).is_none(),
+                "trigger" => find(&now.triggers, &object.name).is_none(),
+                "view" => find(&now.views, &object.name).is_none(),
                 _ => false,
             };
             if missing {

@@ -36,6 +36,18 @@ fn alike_schemas_need_no_migration() {
     )
     .unwrap();
     assert!(outcome.migrations.is_empty(), "{outcome:#?}");
+
+    // Indexes, views and triggers named in another case are the same ones.
+    let from = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+        CREATE INDEX users_email ON users (email);
+        CREATE VIEW v AS SELECT id, email FROM users;
+        CREATE TRIGGER t AFTER INSERT ON users BEGIN SELECT 1; END;";
+    let to = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, age INTEGER);
+        CREATE INDEX Users_Email ON users (email);
+        CREATE VIEW V AS SELECT id, email FROM users;
+        CREATE TRIGGER T AFTER INSERT ON users BEGIN SELECT 1; END;";
+    let migration = one(from, to, &request());
+    assert_eq!(migration.up, "ALTER TABLE users ADD COLUMN age INTEGER;\n");
 }
 
 #[test]
