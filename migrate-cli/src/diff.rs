@@ -182,7 +182,8 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
     if let Err(failed) = create_all(folder, &files) {
         return failed;
     }
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "review it, then build: the build runs it and holds {} to {file}",
         folder.dir
     );

@@ -15,6 +15,7 @@ mod diff;
 mod picture;
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -255,16 +256,26 @@ fn entries(path: &Path) -> Result<Vec<String>, String> {
 }
 
 /// Creates `files` in the migrations folder, saying so for each.
+/// Creates every file of `files`, or none: one that cannot be created
+/// takes back those created before it. Then says what was created, to an
+/// output that may have been closed (`| head`) without losing any.
 fn create_all(folder: &Folder, files: &[scaffold::NewFile]) -> Result<(), ExitCode> {
-    for file in files {
-        let target = folder.root.join(&folder.dir).join(&file.path);
-        if let Err(error) = create(&target, &file.text) {
+    let targets: Vec<PathBuf> = files
+        .iter()
+        .map(|file| folder.root.join(&folder.dir).join(&file.path))
+        .collect();
+    for (k, (file, target)) in files.iter().zip(&targets).enumerate() {
+        if let Err(error) = create(target, &file.text) {
+            for created in &targets[..k] {
+                let _ = fs::remove_file(created);
+            }
             return Err(fail(format!("cannot create {}: {error}", target.display())));
         }
-        println!(
-            "created {}",
-            Path::new(&folder.dir).join(&file.path).display()
-        );
+    }
+    let mut out = std::io::stdout().lock();
+    for file in files {
+        let shown = Path::new(&folder.dir).join(&file.path);
+        let _ = writeln!(out, "created {}", shown.display());
     }
     Ok(())
 }
@@ -274,7 +285,6 @@ fn create(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;
     }
-    use std::io::Write;
     fs::OpenOptions::new()
         .write(true)
         .create_new(true)
