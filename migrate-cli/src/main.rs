@@ -24,7 +24,7 @@ use migrate_build_support::config::{Config, CONFIG_FILE};
 use migrate_build_support::desired;
 use migrate_build_support::{
     check_chain, check_folder, lint_sorted, read_folder, scaffold, seal_folder, Checked,
-    Diagnostic, Folder as ReadFolder, Format, Sorted,
+    Diagnostic, Folder as ReadFolder, Format, Setup, Sorted,
 };
 use migrate_runtime::cli::{self, MigrateCommand, SchemaFormat, StatusArgs};
 use migrate_runtime::{Migration, Migrator, DEFAULT_HISTORY_TABLE};
@@ -127,7 +127,7 @@ enum Command {
         /// start declaring the schema from an existing chain.
         #[arg(long)]
         write: bool,
-        /// With `--write`, replace a desired-schema file that says otherwise.
+        /// With `--write`, replace a desired-schema file that declares another schema.
         #[arg(long, requires = "write")]
         force: bool,
     },
@@ -467,17 +467,26 @@ fn write_schema(folder: &Folder, force: bool) -> ExitCode {
     let version = checked.sources.last().map_or(0, |s| s.migration.version());
     let text = desired::desired_text(&checked.validated.objects, &folder.dir, version);
     let path = folder.root.join(&file);
-    match fs::read_to_string(&path) {
-        Ok(existing) if existing == text => {
-            println!("{file} already holds the schema at version {version}");
+    if path.exists() && !force {
+        // Compared as the build compares them, not as text.
+        let left = &checked.validated.schema;
+        let chain_makes = |name: &str| left.tables.keys().any(|t| t.eq_ignore_ascii_case(name));
+        let setup = Setup::of(&config, &folder.root);
+        let differences = match desired::read_desired(&folder.root, &file, &setup, chain_makes) {
+            Ok(Some(existing)) => left.differences(&existing.schema).len(),
+            Ok(None) => 0,
+            Err(diagnostic) => return problems(folder, &[diagnostic]),
+        };
+        if differences == 0 {
+            println!("{file} already declares the schema {} leaves at version {version}: nothing written", folder.dir);
             return ExitCode::SUCCESS;
         }
-        Ok(_) if !force => {
-            return fail(format!(
-                "{file} exists and says otherwise; `--force` replaces it, and what was written there is lost"
-            ))
-        }
-        _ => {}
+        return fail(format!(
+            "{file} declares another schema ({differences} difference(s)): `migrate diff \
+             <description> {}` writes the migration to it; `--force` replaces it with the \
+             migrations' schema, and what was written there is lost",
+            folder.dir
+        ));
     }
     if let Err(error) = fs::write(&path, text) {
         return fail(format!("cannot write {}: {error}", path.display()));

@@ -413,11 +413,16 @@ fn schema_write_starts_the_desired_schema_from_the_chain_and_keeps_edits_unless_
     );
     assert_eq!(read.unwrap().unwrap().objects.len(), 2);
 
-    // Written again, the same: nothing to do.
+    // Written again, the same: nothing to do. Nor when the file declares
+    // the same schema in other words.
     let again = write(&[]);
-    assert!(
-        String::from_utf8_lossy(&again.stdout).contains("already holds the schema at version 2")
-    );
+    let same = "db/schema.sql already declares the schema db/migrations leaves at version 2: nothing written\n";
+    assert_eq!(String::from_utf8_lossy(&again.stdout), same);
+    let reworded = "create table users (id integer primary key, name text not null, email text);\n\
+                    create unique index USERS_EMAIL on USERS (EMAIL);\n";
+    fs::write(&desired, reworded).unwrap();
+    assert_eq!(String::from_utf8_lossy(&write(&[]).stdout), same);
+    assert_eq!(fs::read_to_string(&desired).unwrap(), reworded);
     // Edited by hand: kept, unless forced.
     fs::write(&desired, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n").unwrap();
     // The build, and `migrate check`, now hold the chain to the file.
@@ -440,7 +445,12 @@ fn schema_write_starts_the_desired_schema_from_the_chain_and_keeps_edits_unless_
     );
     let refused = write(&[]);
     assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("`--force` replaces it"));
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr),
+        "error: db/schema.sql declares another schema (2 difference(s)): `migrate diff \
+         <description> db/migrations` writes the migration to it; `--force` replaces it with the \
+         migrations' schema, and what was written there is lost\n"
+    );
     assert_eq!(
         fs::read_to_string(&desired).unwrap(),
         "CREATE TABLE users (id INTEGER PRIMARY KEY);\n"
