@@ -800,36 +800,100 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
-    /// Warns of the constraints a rebuild adds: rows already there that
-    /// break one make the migration fail.
+    /// Warns of the constraints a rebuild adds that rows already there can
+    /// break, making the migration fail: not those over new columns alone,
+    /// whose values are all NULL unless a default fills them.
     fn warn_of_new_constraints(&mut self, table: &str, current: &Table, desired: &Table) {
         let before = self.expected(current, table);
+        let kept = |column: &str| self.source_column(table, current, column).is_some();
+        let filled = |column: &str| {
+            desired
+                .column(column)
+                .and_then(|c| c.default.as_deref())
+                .is_some_and(|v| !same(v, "NULL"))
+        };
+        let can_break = |columns: &[String]| columns.iter().any(|c| kept(c) || filled(c));
         let mut new: Vec<String> = desired
             .checks
             .iter()
             .filter(|c| {
-                !before
-                    .checks
+                // Over new columns alone, every row holds the same values:
+                // the build's run with rows tries them.
+                let named = desired
+                    .columns
                     .iter()
-                    .any(|b| comparable_sql(b) == comparable_sql(c))
+                    .any(|d| kept(&d.name) && find_name(c, &d.name).is_some());
+                named
+                    && !before
+                        .checks
+                        .iter()
+                        .any(|b| comparable_sql(b) == comparable_sql(c))
             })
             .cloned()
             .collect();
+        let same_columns = |a: &[String], b: &[String]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b))
+        };
+        let key_changed = !same_columns(&desired.primary_key, &before.primary_key);
+        if key_changed && can_break(&desired.primary_key) {
+            new.push(format!("PRIMARY KEY ({})", desired.primary_key.join(", ")));
+        }
         for unique in &desired.unique {
-            if !before.unique.contains(unique) {
+            let was = before.unique.iter().any(|b| same_columns(b, unique));
+            if !was && can_break(unique) {
                 new.push(format!("UNIQUE ({})", unique.join(", ")));
             }
         }
         for key in &desired.foreign_keys {
-            if !before.foreign_keys.iter().any(|b| same_reference(b, key)) {
+            let was = before.foreign_keys.iter().any(|b| same_reference(b, key));
+            if !was && can_break(&key.columns) {
                 new.push(key.to_string());
             }
         }
-        for constraint in new {
-            self.plan.warnings.push(format!(
+        let mut warnings: Vec<String> = new
+            .into_iter()
+            .map(|constraint| format!(
                 "{table}: {constraint} is new: a row already there that breaks it makes the migration fail"
+            ))
+            .collect();
+        // Values told apart before may be alike under a new collation.
+        let unique_indexes = self
+            .desired
+            .indexes
+            .values()
+            .filter(|index| index.unique && same(&index.table, table))
+            .flat_map(|index| index.columns.iter().map(|c| c.name.clone()));
+        let collated: BTreeSet<String> = desired
+            .unique
+            .iter()
+            .chain(std::iter::once(&desired.primary_key))
+            .flatten()
+            .cloned()
+            .chain(unique_indexes)
+            .filter(|c| {
+                let (Some(now), Some(was)) = (desired.column(c), before.column(c)) else {
+                    return false;
+                };
+                let collation = |c: &Column| c.collation.clone().unwrap_or_else(|| "BINARY".into());
+                !same(&collation(now), &collation(was))
+            })
+            .collect();
+        for column in collated {
+            warnings.push(format!(
+                "{table}.{column}: a new collation under a key or UNIQUE: values that were distinct and are alike under it (`A` and `a` under NOCASE) make the migration fail"
             ));
         }
+        let retyped = desired.columns.iter().any(|d| {
+            before
+                .column(&d.name)
+                .is_some_and(|b| !same(&b.declared_type, &d.declared_type))
+        });
+        if desired.strict && (!before.strict || retyped) {
+            warnings.push(format!(
+                "{table}: STRICT: a value already there that is not of its column's declared type makes the migration fail"
+            ));
+        }
+        self.plan.warnings.extend(warnings);
     }
 
     /// Step 6: indexes, triggers and views as the desired schema has them.

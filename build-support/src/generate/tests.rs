@@ -297,6 +297,51 @@ fn constraints_a_rebuild_adds_are_warned_of() {
     .unwrap();
     assert_eq!(outcome.migrations.len(), 1);
     assert_eq!(outcome.warnings, Vec::<String>::new());
+
+    let warnings = |from: &str, to: &str| {
+        generate(&objects(from), &objects(to), &setup(), &request())
+            .unwrap()
+            .warnings
+    };
+    assert_eq!(
+        warnings(
+            "CREATE TABLE r (a TEXT, b TEXT);",
+            "CREATE TABLE r (a TEXT PRIMARY KEY, b TEXT) WITHOUT ROWID;"
+        ),
+        ["r: PRIMARY KEY (a) is new: a row already there that breaks it makes the migration fail"]
+    );
+    assert_eq!(
+        warnings(
+            "CREATE TABLE c (id INTEGER PRIMARY KEY, code TEXT UNIQUE, tag TEXT); CREATE UNIQUE INDEX c_tag ON c (tag);",
+            "CREATE TABLE c (id INTEGER PRIMARY KEY, code TEXT UNIQUE COLLATE NOCASE, tag TEXT COLLATE NOCASE); CREATE UNIQUE INDEX c_tag ON c (tag);"
+        ),
+        [
+            "c.code: a new collation under a key or UNIQUE: values that were distinct and are alike under it (`A` and `a` under NOCASE) make the migration fail",
+            "c.tag: a new collation under a key or UNIQUE: values that were distinct and are alike under it (`A` and `a` under NOCASE) make the migration fail",
+        ]
+    );
+    assert_eq!(
+        warnings(
+            "CREATE TABLE s (id INTEGER PRIMARY KEY, v REAL) STRICT;",
+            "CREATE TABLE s (id INTEGER PRIMARY KEY, v INTEGER) STRICT;"
+        ),
+        ["s: STRICT: a value already there that is not of its column's declared type makes the migration fail"]
+    );
+    // New columns hold NULL, or their default, in every row.
+    assert_eq!(
+        warnings(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);",
+            "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id), x INTEGER, u TEXT UNIQUE, ck INTEGER NOT NULL DEFAULT 5 CHECK (ck > 0));"
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        warnings(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT NOT NULL DEFAULT 'a' UNIQUE, x INTEGER);"
+        ),
+        ["t: UNIQUE (code) is new: a row already there that breaks it makes the migration fail"]
+    );
 }
 
 /// Generates with everything allowed, one migration or one per table.
