@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use migrate_sqlite::lex::{code, quoted_name, statements};
+use migrate_sqlite::lex::{code, qualified_name, quoted_name, skip_words, statements};
 use migrate_sqlite::schema::{bookkeeping_table, read_objects, Change, Difference};
 use migrate_sqlite::{apply, Directives, Schema, SchemaObject};
 use rusqlite::Connection;
@@ -145,6 +145,62 @@ fn drop_bookkeeping(
         }
     }
     Ok(left_out)
+}
+
+/// What the schema `objects` make names and does not hold, by object
+/// (`table t`, `view v`) with what is missing: a foreign key's parent
+/// table, what a view reads. A migration that takes a database there
+/// leaves it so, and the build's lints refuse it.
+pub fn dangling(
+    objects: &[SchemaObject],
+    setup: &Setup,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let conn = fresh_connection(setup)?;
+    for kind in ["table", "index", "view", "trigger"] {
+        for object in objects.iter().filter(|object| object.kind == kind) {
+            conn.execute_batch(&object.sql)?;
+        }
+    }
+    let schema = Schema::read(&conn)?;
+    let mut found = Vec::new();
+    for (name, table) in &schema.tables {
+        for key in &table.foreign_keys {
+            let declared = schema
+                .tables
+                .keys()
+                .any(|t| t.eq_ignore_ascii_case(&key.parent_table));
+            if !declared {
+                found.push((
+                    format!("table {name}"),
+                    format!("{key}: table {} is not declared", key.parent_table),
+                ));
+            }
+        }
+    }
+    for name in schema.views.keys() {
+        let read = format!("SELECT * FROM main.{} LIMIT 0", quoted_name(name));
+        if let Err(error) = conn.prepare(&read) {
+            found.push((
+                format!("view {name}"),
+                format!("it cannot be read: {error}"),
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// The byte offset in `text` of the statement that creates `object`
+/// (`table t`, `view v`).
+pub fn statement_creating(text: &str, object: &str) -> Option<usize> {
+    let (kind, name) = object.split_once(' ')?;
+    statements(text).into_iter().find_map(|statement| {
+        let tokens = code(&text[statement.range.clone()]);
+        let at = tokens.iter().take(4).position(|t| t.is(kind))?;
+        let at = skip_words(&tokens, at + 1, &["IF", "NOT", "EXISTS"]);
+        let (created, _) = qualified_name(&tokens, at)?;
+        (tokens.first()?.is("CREATE") && created.eq_ignore_ascii_case(name))
+            .then_some(statement.range.start)
+    })
 }
 
 /// Holds the schema the chain of `dir` leaves, `left`, to the folder's
@@ -375,6 +431,38 @@ mod tests {
             check(Format::Numbered).unwrap(),
             Some(base.path().join("schema.sql"))
         );
+    }
+
+    #[test]
+    fn what_names_an_object_that_is_not_there_is_found_at_its_statement() {
+        let text = "-- wanted\nCREATE TABLE IF NOT EXISTS main.\"order line\" (id INTEGER PRIMARY KEY, o INTEGER REFERENCES orders (id));\n\
+                    create view Totals as select count(*) from missing;\n";
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(text).unwrap();
+        let objects = read_objects(&conn).unwrap();
+
+        let found = dangling(&objects, &setup()).unwrap();
+
+        assert_eq!(
+            found,
+            [
+                (
+                    "table order line".to_string(),
+                    "foreign key (o) REFERENCES orders (id): table orders is not declared"
+                        .to_string()
+                ),
+                (
+                    "view Totals".to_string(),
+                    "it cannot be read: no such table: main.missing".to_string()
+                ),
+            ]
+        );
+        assert_eq!(statement_creating(text, "table order line"), Some(10));
+        assert_eq!(
+            statement_creating(text, "view totals"),
+            text.find("create view")
+        );
+        assert_eq!(statement_creating(text, "table missing"), None);
     }
 
     #[test]

@@ -7,13 +7,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use migrate_build_support::config::{Config, CONFIG_FILE};
-use migrate_build_support::desired::{desired_file, read_desired};
+use migrate_build_support::desired::{
+    dangling, desired_file, read_desired, statement_creating, Desired,
+};
 use migrate_build_support::generate::{
     ambiguities, generate, read_hints, still_to_make, Ambiguity, GenerateError, Generated, Outcome,
     Renames, Request,
 };
 use migrate_build_support::scaffold::{self, NewFile};
-use migrate_build_support::{Format, Schema, SchemaObject, Setup};
+use migrate_build_support::{Diagnostic, Format, Schema, SchemaObject, Setup};
 use migrate_runtime::cli::SchemaFormat;
 
 use crate::{chain, create_all, fail, picture, problems, Folder};
@@ -128,6 +130,9 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
         Err(_) if drizzle => false,
         Err(message) => return fail(message),
     };
+    if let Err(diagnostics) = refuse_dangling(&from, &desired, text, &setup) {
+        return problems(folder, &diagnostics);
+    }
     let request = Request {
         renames,
         allow_destructive: args.allow_destructive,
@@ -188,6 +193,44 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
         folder.dir
     );
     ExitCode::SUCCESS
+}
+
+/// Refuses a desired schema that names what it does not declare (a
+/// foreign key's parent, what a view reads) where the chain's schema does
+/// not: the migration to it would leave a database so, and fail the build.
+fn refuse_dangling(
+    from: &[SchemaObject],
+    desired: &Desired,
+    text: &str,
+    setup: &Setup,
+) -> Result<(), Vec<Diagnostic>> {
+    let unreadable = |error: migrate_runtime::rusqlite::Error| {
+        vec![Diagnostic::file(
+            &desired.file,
+            format!("cannot read the schema: {error}"),
+        )]
+    };
+    let already = dangling(from, setup).map_err(unreadable)?;
+    let found: Vec<Diagnostic> = dangling(&desired.objects, setup)
+        .map_err(unreadable)?
+        .into_iter()
+        .filter(|found| !already.contains(found))
+        .map(|(object, what)| {
+            let message = format!("{object}: {what}");
+            let diagnostic = match statement_creating(text, &object) {
+                Some(offset) => Diagnostic::at(&desired.file, text, offset, message),
+                None => Diagnostic::file(&desired.file, message),
+            };
+            diagnostic.help(format!(
+                "declare what it names in {}, or leave out what names it too",
+                desired.file
+            ))
+        })
+        .collect();
+    match found.is_empty() {
+        true => Ok(()),
+        false => Err(found),
+    }
 }
 
 /// Prints the generated migrations of a Drizzle folder, with how to enter

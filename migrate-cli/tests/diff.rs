@@ -499,3 +499,43 @@ fn a_byte_order_mark_moves_no_rename_hint() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_desired_schema_that_names_what_it_does_not_declare_is_refused_at_its_place() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    fs::create_dir(root.join("migrations")).unwrap();
+    fs::write(
+        root.join("migrations/0001_init.sql"),
+        "CREATE TABLE p (id INTEGER PRIMARY KEY);\n\
+         CREATE TABLE t (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));\n\
+         CREATE INDEX t_p ON t (p_id);\n\
+         CREATE VIEW v AS SELECT id FROM p;\n",
+    )
+    .unwrap();
+    // p is gone, and what names it stays.
+    fs::write(
+        root.join("schema.sql"),
+        "-- wanted\n\
+         CREATE TABLE t (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));\n\
+         CREATE INDEX t_p ON t (p_id);\n\
+         CREATE VIEW v AS SELECT id FROM p;\n",
+    )
+    .unwrap();
+
+    let (code, _, stderr) = migrate(root, &["diff", "drop p", "--allow-destructive"]);
+
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with(
+            "error: schema.sql:2:1: table t: foreign key (p_id) REFERENCES p (id): table p is not declared\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("error: schema.sql:4:1: view v: it cannot be read: no such table: main.p\n"),
+        "{stderr}"
+    );
+    assert_eq!(files(&root.join("migrations")), ["0001_init.sql"]);
+}
