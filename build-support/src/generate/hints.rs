@@ -121,13 +121,38 @@ impl Renames {
     }
 }
 
-/// The old name a comment token hints at, if it is a rename hint.
-fn hint(token: &Token) -> Option<String> {
-    let body = token.text.strip_prefix("--")?.trim();
-    let rest = body.strip_prefix(DIRECTIVE_PREFIX)?.trim();
-    let old = rest.strip_prefix(HINT)?.trim();
+/// The old name a comment token hints at, if it is a rename hint (`--` or
+/// `/* */`, in any case); an error when it is a `migrate:` comment that
+/// misspells one (`rename from`, `renamed mail`).
+fn hint(token: &Token) -> Option<Result<String, ()>> {
+    let body = match token.text.strip_prefix("/*") {
+        Some(block) => block.strip_suffix("*/").unwrap_or(block),
+        None => token.text.strip_prefix("--")?,
+    };
+    let body = body.trim();
+    let prefix = body.get(..DIRECTIVE_PREFIX.len())?;
+    if !prefix.eq_ignore_ascii_case(DIRECTIVE_PREFIX) {
+        return None;
+    }
+    let rest = body[DIRECTIVE_PREFIX.len()..].trim();
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let said = words.iter().take(2).map(|w| w.to_ascii_lowercase());
+    if !said.clone().eq(HINT.split(' ').map(String::from)) {
+        // A directive of migrations is no concern of the desired schema;
+        // a rename misspelt is.
+        let misspelt = words
+            .first()
+            .is_some_and(|w| w.to_ascii_lowercase().starts_with("rename"));
+        return misspelt.then_some(Err(()));
+    }
+    let old = words[2..].join(" ");
     let old = old.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']');
-    Some(old.to_string())
+    Some(Ok(old.to_string()))
+}
+
+/// Whether the comment token `token` is a rename hint.
+pub(super) fn is_hint(token: &Token) -> bool {
+    matches!(hint(token), Some(Ok(_)))
 }
 
 /// Where the walk through a `CREATE TABLE` is.
@@ -158,6 +183,15 @@ pub fn read_hints(file: &str, sql: &str) -> Result<Renames, Diagnostic> {
     for (k, token) in all.iter().enumerate() {
         if token.kind == Kind::Comment {
             let Some(old) = hint(token) else { continue };
+            let Ok(old) = old else {
+                return Err(Diagnostic::at(
+                    file,
+                    sql,
+                    token.start,
+                    "this is no rename hint, though it looks like one",
+                )
+                .help("write `-- migrate: renamed from <old name>`"));
+            };
             if old.is_empty() {
                 return Err(unattached(token.start, "names no old name"));
             }
@@ -309,6 +343,44 @@ mod tests {
             error.to_string().contains("is on no table or column"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn hints_are_read_in_any_case_and_comment_and_misspelt_ones_are_told() {
+        let read = read_hints(
+            "schema.sql",
+            "/* MIGRATE:  Renamed From people */\nCREATE TABLE users (\n  name TEXT --Migrate: renamed from \"full name\"\n);",
+        )
+        .unwrap();
+        assert_eq!(read.tables, [("people".to_string(), "users".to_string())]);
+        assert_eq!(
+            read.columns,
+            [(
+                "users".to_string(),
+                "full name".to_string(),
+                "name".to_string()
+            )]
+        );
+        for misspelt in ["-- migrate: rename from mail", "-- migrate: renamed mail"] {
+            let sql = format!("CREATE TABLE users (\n  email TEXT {misspelt}\n);");
+            let error = read_hints("schema.sql", &sql).unwrap_err().to_string();
+            assert!(
+                error.starts_with(
+                    "schema.sql:2:14: this is no rename hint, though it looks like one"
+                ),
+                "{error}"
+            );
+            assert!(
+                error.contains("`-- migrate: renamed from <old name>`"),
+                "{error}"
+            );
+        }
+        // Directives of migrations are no concern of the desired schema.
+        let read = read_hints(
+            "schema.sql",
+            "-- migrate: allow destructive\nCREATE TABLE t (x);",
+        );
+        assert!(read.unwrap().is_empty());
     }
 
     #[test]

@@ -26,7 +26,7 @@ use migrate_sqlite::schema::{Column, ColumnKind, ForeignKey, Index, Table};
 use migrate_sqlite::{Schema, SchemaObject};
 use rusqlite::Connection;
 
-use super::hints::Renames;
+use super::hints::{is_hint, Renames};
 use super::sql::{column_definition, with_table_name, with_virtual_table_name};
 
 /// With `--per-table`, the group of what goes first: indexes, views and
@@ -83,12 +83,7 @@ fn same(a: &str, b: &str) -> bool {
 pub(crate) fn without_hints(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     for token in tokens(sql) {
-        let hint = token.kind == Kind::Comment
-            && token
-                .text
-                .trim_start_matches('-')
-                .trim()
-                .starts_with(migrate_sqlite::DIRECTIVE_PREFIX);
+        let hint = token.kind == Kind::Comment && is_hint(&token);
         if hint {
             let kept = out.trim_end_matches([' ', '\t']).len();
             out.truncate(kept);
