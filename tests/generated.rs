@@ -655,6 +655,25 @@ CREATE INDEX posts_user_id ON posts (user_id);
 }
 
 #[test]
+fn a_column_added_with_a_default_that_is_no_literal_is_a_rebuild() {
+    // SQLite's ADD COLUMN takes it on an empty table, not on one with rows.
+    let to = BLOG.replace(
+        "  score INTEGER\n",
+        "  score INTEGER,\n  edited_at TEXT NOT NULL DEFAULT (datetime('now'))\n",
+    );
+    let to: &'static str = Box::leak(to.into_boxed_str());
+    let done = Case::new(BLOG, BLOG_ROWS, to, with_down())
+        .after_up(|conn| {
+            assert_eq!(
+                text(conn, "SELECT count(*) FROM posts WHERE edited_at > '2000'"),
+                "4"
+            );
+        })
+        .run();
+    assert_rebuilds(done.up(), "posts");
+}
+
+#[test]
 fn a_column_dropped_is_an_alter_table_when_allowed() {
     let to = "
 CREATE TABLE users (

@@ -21,7 +21,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use migrate_sqlite::lex::{comparable_sql, find_name, quoted_name, tokens, Kind, VirtualTable};
+use migrate_sqlite::lex::{
+    code, comparable_sql, find_name, quoted_name, tokens, Kind, VirtualTable,
+};
 use migrate_sqlite::schema::{Column, ColumnKind, ForeignKey, Index, Table};
 use migrate_sqlite::{Schema, SchemaObject};
 use rusqlite::Connection;
@@ -501,28 +503,32 @@ impl<'a> Planner<'a> {
         }
         let sql = self.desired_sql("table", table);
         let alterations = self.alterations(table, &current, &desired, &sql);
-        let drops_columns = alterations
-            .as_ref()
-            .is_none_or(|statements| statements.iter().any(|s| s.contains(" DROP COLUMN ")));
+        let drops_columns = alterations.as_ref().map_or(true, |statements| {
+            statements.iter().any(|s| s.contains(" DROP COLUMN "))
+        });
         if drops_columns {
             self.drop_referring(table, table)?;
         }
-        if let Some(statements) = alterations {
-            if self.try_steps(table, &statements, &desired)? {
-                for column in self.dropped_columns(table, &current, &desired) {
-                    self.lose_column(table, &current, &column);
+        let why = match alterations {
+            Ok(statements) => {
+                if self.try_steps(table, &statements, &desired)? {
+                    for column in self.dropped_columns(table, &current, &desired) {
+                        self.lose_column(table, &current, &column);
+                    }
+                    for statement in statements {
+                        self.plan.steps.push(Step {
+                            group: table.to_string(),
+                            sql: statement,
+                        });
+                    }
+                    return Ok(());
                 }
-                for statement in statements {
-                    self.plan.steps.push(Step {
-                        group: table.to_string(),
-                        sql: statement,
-                    });
-                }
-                return Ok(());
+                "ALTER TABLE cannot change a column's type, default, key, constraints or collation, nor the table's options".to_string()
             }
-        }
+            Err(why) => why,
+        };
         self.drop_referring(table, table)?;
-        self.rebuild(table, &current, &desired, &sql)
+        self.rebuild(table, &current, &desired, &sql, &why)
     }
 
     /// The column of `current` that the desired column `name` of `table`
@@ -582,7 +588,7 @@ impl<'a> Planner<'a> {
         current: &Table,
         desired: &Table,
         desired_sql: &str,
-    ) -> Option<Vec<String>> {
+    ) -> Result<Vec<String>, String> {
         let name = quoted_name(table);
         let sources: Vec<Option<&str>> = desired
             .columns
@@ -597,7 +603,10 @@ impl<'a> Planner<'a> {
             .filter(|c| kept.iter().any(|k| same(k, &c.name)))
             .map(|c| c.name.as_str());
         if sources[kept.len()..].iter().any(Option::is_some) || !in_order.eq(kept.iter().copied()) {
-            return None;
+            return Err(
+                "ALTER TABLE adds a column only at the end, and the columns are in another order"
+                    .into(),
+            );
         }
         let mut statements = Vec::new();
         for (d, source) in desired.columns.iter().zip(&sources) {
@@ -619,13 +628,16 @@ impl<'a> Planner<'a> {
             if self.source_column(table, current, &d.name).is_some() {
                 continue;
             }
-            if !addable(d, desired) {
-                return None;
-            }
-            let definition = column_definition(desired_sql, &d.name)?;
+            let definition = column_definition(desired_sql, &d.name);
+            let Some(definition) = definition.filter(|_| addable(d, desired)) else {
+                return Err(format!(
+                    "ALTER TABLE cannot add `{}` as declared to a table that holds rows (NOT NULL without a DEFAULT, a DEFAULT that is not a constant, a STORED generated column, or a foreign key with a DEFAULT)",
+                    d.name
+                ));
+            };
             statements.push(format!("ALTER TABLE {name} ADD COLUMN {definition};"));
         }
-        Some(statements)
+        Ok(statements)
     }
 
     /// Runs `statements` on the scratch database and keeps them when they
@@ -649,13 +661,15 @@ impl<'a> Planner<'a> {
     }
 
     /// The 12-step rebuild: a new table as declared, every row copied,
-    /// the old one dropped and the new one renamed into its place.
+    /// the old one dropped and the new one renamed into its place; `why`
+    /// says in its comment why `ALTER TABLE` would not do.
     fn rebuild(
         &mut self,
         table: &str,
         current: &Table,
         desired: &Table,
         desired_sql: &str,
+        why: &str,
     ) -> rusqlite::Result<()> {
         let new = self.free_name(&format!("new_{table}"))?;
         let create = with_table_name(desired_sql, &new).unwrap_or_default();
@@ -716,7 +730,7 @@ impl<'a> Planner<'a> {
         });
         let name = quoted_name(table);
         let new = quoted_name(&new);
-        let why = "-- ALTER TABLE cannot make this change: a new table, every row copied into it, the old one dropped";
+        let why = format!("-- {why}: a new table, every row copied into it, the old one dropped");
         self.run_step(table, format!("{why}\n{create};"))?;
         if !columns.is_empty() {
             self.run_step(
@@ -944,8 +958,7 @@ impl<'a> Planner<'a> {
 /// and a foreign key with a default.
 fn addable(column: &Column, table: &Table) -> bool {
     let default = column.default.as_deref().filter(|v| !same(v, "NULL"));
-    let constant = default
-        .is_none_or(|v| !v.starts_with('(') && !v.to_ascii_uppercase().starts_with("CURRENT_"));
+    let constant = default.is_none_or(is_literal);
     let referencing = table
         .foreign_keys
         .iter()
@@ -954,6 +967,34 @@ fn addable(column: &Column, table: &Table) -> bool {
         && !(column.not_null && default.is_none())
         && constant
         && !(referencing && default.is_some())
+}
+
+/// Whether the default `value` is a literal, the only default SQLite's
+/// `ADD COLUMN` takes on a table that holds rows: a number (signed), a
+/// string, a blob, `NULL`, `TRUE` or `FALSE`, in parentheses or not. A
+/// call (`datetime('now')`), `CURRENT_TIMESTAMP` or any other expression
+/// is refused there, though an empty table takes it.
+fn is_literal(value: &str) -> bool {
+    let tokens = code(value);
+    let mut inner: &[_] = &tokens;
+    while inner.len() >= 2 && inner[0].is_punct("(") && inner[inner.len() - 1].is_punct(")") {
+        inner = &inner[1..inner.len() - 1];
+    }
+    let unsigned = match inner {
+        [sign, rest @ ..] if sign.is_punct("-") || sign.is_punct("+") => rest,
+        all => all,
+    };
+    match unsigned {
+        [token] => match token.kind {
+            Kind::Number => true,
+            Kind::String | Kind::Blob => unsigned.len() == inner.len(),
+            _ => {
+                ["NULL", "TRUE", "FALSE"].iter().any(|w| token.is(w))
+                    && unsigned.len() == inner.len()
+            }
+        },
+        _ => false,
+    }
 }
 
 /// How a virtual table made again gets its rows back.

@@ -97,6 +97,31 @@ fn a_retyped_column_is_a_rebuild_that_keeps_rows_indexes_and_views() {
 }
 
 #[test]
+fn a_rebuild_says_why_alter_table_would_not_do() {
+    let from = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);";
+    let why = |to: &str| {
+        let up = one(from, to, &request()).up;
+        up.lines()
+            .find(|line| line.starts_with("-- ") && !line.starts_with("-- migrate:"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let rebuilt = ": a new table, every row copied into it, the old one dropped";
+    assert_eq!(
+        why("CREATE TABLE t (id INTEGER PRIMARY KEY, bio TEXT, name TEXT);"),
+        format!("-- ALTER TABLE adds a column only at the end, and the columns are in another order{rebuilt}")
+    );
+    assert_eq!(
+        why("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, at TEXT NOT NULL DEFAULT (datetime('now')));"),
+        format!("-- ALTER TABLE cannot add `at` as declared to a table that holds rows (NOT NULL without a DEFAULT, a DEFAULT that is not a constant, a STORED generated column, or a foreign key with a DEFAULT){rebuilt}")
+    );
+    assert_eq!(
+        why("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');"),
+        format!("-- ALTER TABLE cannot change a column's type, default, key, constraints or collation, nor the table's options{rebuilt}")
+    );
+}
+
+#[test]
 fn a_dropped_column_is_refused_unless_allowed() {
     let from = objects("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);");
     let to = objects("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);");
