@@ -334,25 +334,32 @@ fn ask_renames(
         };
         let gone: Vec<String> = question.dropped.iter().map(|d| named(d)).collect();
         let added = named(&question.added);
-        let _ = write!(
-            output,
-            "{added} is a new {what}, and {} no longer declared.\n\
-             Is {added} renamed from one of them? Type its old name, or press Enter for a new {what}: ",
-            match gone.len() {
-                1 => format!("{} is", gone[0]),
-                _ => format!("{} are", gone.join(", ")),
-            }
-        );
+        let _ = match gone.as_slice() {
+            [one] => write!(
+                output,
+                "{added} is a new {what}, and {one} is no longer declared.\n\
+                 Is {added} renamed from {one}? Type y if it is, or press Enter for a new {what}: "
+            ),
+            _ => write!(
+                output,
+                "{added} is a new {what}, and {} are no longer declared.\n\
+                 Is {added} renamed from one of them? Type its old name, or press Enter for a new {what}: ",
+                gone.join(", ")
+            ),
+        };
         let _ = output.flush();
         let mut answer = String::new();
         if input.read_line(&mut answer).unwrap_or(0) == 0 {
             return Ok(answered);
         }
         let answer = answer.trim();
-        let old = question
-            .dropped
-            .iter()
-            .find(|d| !answer.is_empty() && d.eq_ignore_ascii_case(answer));
+        let yes = ["y", "yes"].iter().any(|y| answer.eq_ignore_ascii_case(y));
+        let old = match question.dropped.as_slice() {
+            [one] if yes => Some(one),
+            dropped => dropped
+                .iter()
+                .find(|d| !answer.is_empty() && d.eq_ignore_ascii_case(answer)),
+        };
         match (old, &question.table) {
             (Some(old), None) => {
                 answered.push(format!("--rename {old}={}", question.added));
@@ -366,7 +373,7 @@ fn ask_renames(
             }
             (None, _) if answer.is_empty() => answered_new.push(question),
             (None, _) => {
-                let _ = writeln!(output, "`{answer}` is not one of them");
+                let _ = writeln!(output, "`{answer}` is not the old name of one of them");
             }
         }
     }
@@ -391,7 +398,7 @@ mod tests {
         let to = objects("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, born TEXT);");
         let setup = Setup::of(&Config::default(), Path::new("."));
         let mut renames = Renames::none();
-        let mut input = std::io::Cursor::new("users\nnobody\nfull_name\n\n");
+        let mut input = std::io::Cursor::new("y\nnobody\nfull_name\n\n");
         let mut output = Vec::new();
 
         let answered =
@@ -418,14 +425,14 @@ mod tests {
         assert_eq!(
             asked,
             "`people` is a new table, and `users` is no longer declared.\n\
-             Is `people` renamed from one of them? Type its old name, or press Enter for a new table: \
+             Is `people` renamed from `users`? Type y if it is, or press Enter for a new table: \
              `people.name` is a new column, and `people.full_name`, `people.age` are no longer declared.\n\
              Is `people.name` renamed from one of them? Type its old name, or press Enter for a new column: \
-             `nobody` is not one of them\n\
+             `nobody` is not the old name of one of them\n\
              `people.name` is a new column, and `people.full_name`, `people.age` are no longer declared.\n\
              Is `people.name` renamed from one of them? Type its old name, or press Enter for a new column: \
              `people.born` is a new column, and `people.age` is no longer declared.\n\
-             Is `people.born` renamed from one of them? Type its old name, or press Enter for a new column: "
+             Is `people.born` renamed from `people.age`? Type y if it is, or press Enter for a new column: "
         );
     }
 }
