@@ -17,6 +17,17 @@ fn files(dir: &Path) -> Vec<String> {
     names
 }
 
+/// A crate root holding `files`, each by its path from the root.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = root.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    root
+}
+
 /// `migrate check` passes, holding the folder to `schema.sql`.
 fn checks(root: &Path, dir: &str) {
     let (code, stdout, stderr) = migrate(root, &["check", dir]);
@@ -303,14 +314,11 @@ fn without_a_desired_schema_it_says_how_to_start_one() {
 
 #[test]
 fn a_dump_of_the_production_database_is_a_desired_schema() {
-    let root = tempfile::tempdir().unwrap();
-    let root = root.path();
-    fs::create_dir(root.join("migrations")).unwrap();
-    fs::write(
-        root.join("migrations/20240101000000_init.sql"),
+    let project = project(&[(
+        "migrations/20240101000000_init.sql",
         "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL);\n",
-    )
-    .unwrap();
+    )]);
+    let root = project.path();
     // As `sqlite3 app.db .schema` writes it: SQLite's own tables and the
     // histories of this toolkit and of the tool the project came from.
     let dump = "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL);
@@ -345,14 +353,10 @@ CREATE TABLE sqlite_stat1(tbl,idx,stat);
 
 #[test]
 fn a_dbmate_folder_keeps_its_dump_apart_from_the_desired_schema() {
-    let root = tempfile::tempdir().unwrap();
-    let root = root.path();
-    fs::create_dir_all(root.join("db/migrations")).unwrap();
-    fs::write(
-        root.join("db/migrations/20240101000000_create_users.sql"),
-        "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n",
-    )
-    .unwrap();
+    let project = project(&[
+        ("db/migrations/20240101000000_create_users.sql", "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n"),
+    ]);
+    let root = project.path();
     // dbmate's dump, as `dbmate up` writes it.
     let dump =
         "CREATE TABLE IF NOT EXISTS \"schema_migrations\" (version varchar(128) primary key);
@@ -388,20 +392,18 @@ INSERT INTO \"schema_migrations\" (version) VALUES
 
 #[test]
 fn a_drizzle_folder_gets_the_sql_for_drizzle_kit_to_enter_in_its_journal() {
-    let root = tempfile::tempdir().unwrap();
-    let root = root.path();
-    fs::create_dir_all(root.join("drizzle/meta")).unwrap();
-    fs::write(
-        root.join("drizzle/meta/_journal.json"),
-        r#"{"version":"7","dialect":"sqlite","entries":[
+    let project = project(&[
+        (
+            "drizzle/meta/_journal.json",
+            r#"{"version":"7","dialect":"sqlite","entries":[
         {"idx":0,"version":"6","when":1700000000000,"tag":"0000_tough_storm","breakpoints":true}]}"#,
-    )
-    .unwrap();
-    fs::write(
-        root.join("drizzle/0000_tough_storm.sql"),
-        "CREATE TABLE `users` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`name` text\n);\n",
-    )
-    .unwrap();
+        ),
+        (
+            "drizzle/0000_tough_storm.sql",
+            "CREATE TABLE `users` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`name` text\n);\n",
+        ),
+    ]);
+    let root = project.path();
     let (code, _, stderr) = migrate(root, &["schema", "drizzle", "--write"]);
     assert_eq!(code, 0, "{stderr}");
     let (code, stdout, _) = migrate(root, &["diff", "nothing", "drizzle"]);
@@ -431,14 +433,11 @@ fn a_drizzle_folder_gets_the_sql_for_drizzle_kit_to_enter_in_its_journal() {
 
 #[test]
 fn findings_that_fail_the_build_do_not_stop_reading_the_schema() {
-    let root = tempfile::tempdir().unwrap();
-    let root = root.path();
-    fs::create_dir(root.join("migrations")).unwrap();
-    fs::write(
-        root.join("migrations/0001_start.sql"),
+    let project = project(&[(
+        "migrations/0001_start.sql",
         "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE legacy (x);\n",
-    )
-    .unwrap();
+    )]);
+    let root = project.path();
     // Years old, shipped, and an error of the destructive lint.
     fs::write(
         root.join("migrations/0002_drop_legacy.sql"),
@@ -477,19 +476,11 @@ fn findings_that_fail_the_build_do_not_stop_reading_the_schema() {
 
 #[test]
 fn a_byte_order_mark_moves_no_rename_hint() {
-    let root = tempfile::tempdir().unwrap();
-    let root = root.path();
-    fs::create_dir(root.join("migrations")).unwrap();
-    fs::write(
-        root.join("migrations/0001_init.sql"),
-        "CREATE TABLE users (\n  id INTEGER PRIMARY KEY,\n  full_name TEXT\n);\n",
-    )
-    .unwrap();
-    fs::write(
-        root.join("schema.sql"),
-        "\u{feff}CREATE TABLE users (\n  id INTEGER PRIMARY KEY,\n  name TEXT -- migrate: renamed from full_name\n);\n",
-    )
-    .unwrap();
+    let project = project(&[
+        ("migrations/0001_init.sql", "CREATE TABLE users (\n  id INTEGER PRIMARY KEY,\n  full_name TEXT\n);\n"),
+        ("schema.sql", "\u{feff}CREATE TABLE users (\n  id INTEGER PRIMARY KEY,\n  name TEXT -- migrate: renamed from full_name\n);\n"),
+    ]);
+    let root = project.path();
 
     let (code, stdout, stderr) = migrate(root, &["diff", "rename", "--dry-run"]);
 
@@ -502,17 +493,14 @@ fn a_byte_order_mark_moves_no_rename_hint() {
 
 #[test]
 fn a_desired_schema_that_names_what_it_does_not_declare_is_refused_at_its_place() {
-    let root = tempfile::tempdir().unwrap();
-    let root = root.path();
-    fs::create_dir(root.join("migrations")).unwrap();
-    fs::write(
-        root.join("migrations/0001_init.sql"),
+    let project = project(&[(
+        "migrations/0001_init.sql",
         "CREATE TABLE p (id INTEGER PRIMARY KEY);\n\
          CREATE TABLE t (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));\n\
          CREATE INDEX t_p ON t (p_id);\n\
          CREATE VIEW v AS SELECT id FROM p;\n",
-    )
-    .unwrap();
+    )]);
+    let root = project.path();
     // p is gone, and what names it stays.
     fs::write(
         root.join("schema.sql"),
