@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use migrate_sqlite::lex::{code, qualified_name, quoted_name, skip_words, statements};
-use migrate_sqlite::schema::{bookkeeping_table, read_objects, Change, Difference};
+use migrate_sqlite::schema::{bookkeeping_table, make_objects, read_objects, Change, Difference};
 use migrate_sqlite::{apply, Directives, Schema, SchemaObject};
 use rusqlite::Connection;
 
@@ -25,6 +25,9 @@ pub const DEFAULT_FILE: &str = "schema.sql";
 pub struct Desired {
     /// The file, relative to the crate root, as messages name it.
     pub file: String,
+    /// Its text, as read (without a byte order mark): where its rename
+    /// hints and statements are found.
+    pub text: String,
     /// The schema the file makes on an empty database.
     pub schema: Schema,
     /// Its `CREATE` statements as SQLite keeps them, in the order made.
@@ -97,6 +100,7 @@ pub fn read_desired(
     let left_out = drop_bookkeeping(&conn, chain_makes).map_err(unreadable)?;
     Ok(Some(Desired {
         file: file.to_string(),
+        text: sql,
         schema: Schema::read(&conn).map_err(unreadable)?,
         objects: read_objects(&conn).map_err(unreadable)?,
         left_out,
@@ -156,20 +160,12 @@ pub fn dangling(
     setup: &Setup,
 ) -> rusqlite::Result<Vec<(String, String)>> {
     let conn = fresh_connection(setup)?;
-    for kind in ["table", "index", "view", "trigger"] {
-        for object in objects.iter().filter(|object| object.kind == kind) {
-            conn.execute_batch(&object.sql)?;
-        }
-    }
+    make_objects(&conn, objects)?;
     let schema = Schema::read(&conn)?;
     let mut found = Vec::new();
     for (name, table) in &schema.tables {
         for key in &table.foreign_keys {
-            let declared = schema
-                .tables
-                .keys()
-                .any(|t| t.eq_ignore_ascii_case(&key.parent_table));
-            if !declared {
+            if !schema.has_table(&key.parent_table) {
                 found.push((
                     format!("table {name}"),
                     format!("{key}: table {} is not declared", key.parent_table),
@@ -222,8 +218,7 @@ pub(crate) fn check_agreement(
     let Ok(file) = desired_file(dir, config, Some(format)) else {
         return Ok(None);
     };
-    let chain_makes = |name: &str| left.tables.keys().any(|t| t.eq_ignore_ascii_case(name));
-    let Some(desired) = read_desired(base, &file, setup, chain_makes)? else {
+    let Some(desired) = read_desired(base, &file, setup, |name| left.has_table(name))? else {
         return Ok(None);
     };
     let differences = left.differences(&desired.schema);

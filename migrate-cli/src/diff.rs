@@ -1,7 +1,6 @@
 //! `migrate diff`: the next migration, generated from the difference
 //! between the schema the folder's migrations leave and the desired schema.
 
-use std::fs;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -83,11 +82,7 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
             "note: {file}: table {table} is {keeper}, not the application's schema: left out\n"
         );
     }
-    // As the desired schema was read: without a byte order mark, which
-    // would shift every place a hint is found at.
-    let text = fs::read_to_string(folder.root.join(&file)).unwrap_or_default();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let hints = match read_hints(&file, text) {
+    let hints = match read_hints(&file, &desired.text) {
         Ok(hints) => hints,
         Err(diagnostic) => return problems(folder, &[diagnostic]),
     };
@@ -130,7 +125,7 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
         Err(_) if drizzle => false,
         Err(message) => return fail(message),
     };
-    if let Err(diagnostics) = refuse_dangling(&from, &desired, text, &setup) {
+    if let Err(diagnostics) = refuse_dangling(&from, &desired, &setup) {
         return problems(folder, &diagnostics);
     }
     let request = Request {
@@ -201,9 +196,9 @@ pub(crate) fn diff(folder: &Folder, args: &DiffArgs) -> ExitCode {
 fn refuse_dangling(
     from: &[SchemaObject],
     desired: &Desired,
-    text: &str,
     setup: &Setup,
 ) -> Result<(), Vec<Diagnostic>> {
+    let text = &desired.text;
     let unreadable = |error: migrate_runtime::rusqlite::Error| {
         vec![Diagnostic::file(
             &desired.file,

@@ -470,9 +470,9 @@ fn write_schema(folder: &Folder, force: bool) -> ExitCode {
     if path.exists() && !force {
         // Compared as the build compares them, not as text.
         let left = &checked.validated.schema;
-        let chain_makes = |name: &str| left.tables.keys().any(|t| t.eq_ignore_ascii_case(name));
         let setup = Setup::of(&config, &folder.root);
-        let differences = match desired::read_desired(&folder.root, &file, &setup, chain_makes) {
+        let read = desired::read_desired(&folder.root, &file, &setup, |name| left.has_table(name));
+        let differences = match read {
             Ok(Some(existing)) => left.differences(&existing.schema).len(),
             Ok(None) => 0,
             Err(diagnostic) => return problems(folder, &[diagnostic]),

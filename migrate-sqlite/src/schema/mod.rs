@@ -33,8 +33,8 @@ pub use bookkeeping::{bookkeeping_table, HISTORY_TABLE};
 pub use diff::{Change, Difference};
 pub use object::{schema_drift, Drift, SchemaObject};
 pub use read::{
-    has_name, has_table, is_empty, made_in_memory, primary_key, read_objects, schema_rows, Rows,
-    SchemaRow,
+    has_name, has_table, is_empty, made_in_memory, make_objects, primary_key, read_objects,
+    schema_rows, Rows, SchemaRow,
 };
 
 /// The schema of a database's `main` schema, without SQLite's own objects
@@ -228,6 +228,16 @@ pub fn type_words(declared: &str) -> Vec<String> {
         })
         .map(|word| word.to_ascii_uppercase())
         .collect()
+}
+
+impl Schema {
+    /// Whether it has a table named `name`, without regard to ASCII case,
+    /// as SQLite finds names.
+    pub fn has_table(&self, name: &str) -> bool {
+        self.tables
+            .keys()
+            .any(|table| table.eq_ignore_ascii_case(name))
+    }
 }
 
 impl Table {

@@ -195,12 +195,19 @@ impl Schema {
 /// (which may be on views), whatever order `objects` are in.
 pub fn made_in_memory(objects: &[SchemaObject]) -> rusqlite::Result<Connection> {
     let conn = Connection::open_in_memory()?;
+    make_objects(&conn, objects)?;
+    Ok(conn)
+}
+
+/// Makes the objects `objects` on `conn`, in the order [`made_in_memory`]
+/// makes them.
+pub fn make_objects(conn: &Connection, objects: &[SchemaObject]) -> rusqlite::Result<()> {
     for kind in ["table", "index", "view", "trigger"] {
         for object in objects.iter().filter(|object| object.kind == kind) {
             conn.execute_batch(&object.sql)?;
         }
     }
-    Ok(conn)
+    Ok(())
 }
 
 /// `names` as a JSON array, for SQLite's `json_each`.
